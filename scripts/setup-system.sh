@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the system programs the tests use (Debian packages), only those that are missing:
+# redis-server (fan-out tests), nginx + openssl (the TLS-terminating proxy standing in for the ALB),
+# chromium (the browser test). Safe to run again; does nothing when all are present.
+set -euo pipefail
+
+need=()
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup-system: installing ${need[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The packaged services must not keep running in the background: the tests start their own on free ports.
+for svc in redis-server nginx; do
+  $SUDO service "$svc" stop >/dev/null 2>&1 || true
+done
