@@ -1,0 +1,218 @@
+/**
+ * The graphql-ws client configuration we recommend to app teams talking to the service through the ALB.
+ *
+ * Why each setting (the load balancer is where WebSocket deployments break):
+ * - Unbounded retries: a rolling deploy closes every socket of a draining task with 1012, an ALB idle cut
+ *   or a network change gives 1006; none of these is the app's fault, so the client must never give up.
+ *   graphql-ws' default (5 attempts, network errors fatal) gives up during an ordinary outage.
+ * - Full-jitter exponential backoff: when a task drains, hundreds of clients reconnect at once; a random
+ *   delay in [0, min(cap, base * 2^n)] spreads them so the survivors are not stampeded.
+ * - Client keepalive with a pong timeout: a socket whose peer vanished (NAT timeout, sleeping laptop)
+ *   looks open forever; pinging and terminating when no pong comes in time turns it into a reconnect.
+ *   The pings also count as traffic for the ALB idle timeout.
+ * - connectionParams as a function: it is called on every (re)connect, so a refreshed token is sent
+ *   after a drain instead of the one that was valid when the page loaded.
+ *
+ * Only `graphql-ws` is imported: the same file runs in Node (pass `webSocketImpl`) and in a browser.
+ */
+import { createClient } from 'graphql-ws';
+import type { Client, ClientOptions, ConnectionInitMessage } from 'graphql-ws';
+
+type ConnectionParams = NonNullable<ConnectionInitMessage['payload']>;
+
+export interface BackoffOptions {
+  /**
+   * Upper bound of the first retry's delay, in milliseconds; doubles with every failed attempt.
+   * @default 500
+   */
+  readonly baseMs?: number;
+  /**
+   * Largest delay between two attempts, in milliseconds.
+   * @default 30000
+   */
+  readonly capMs?: number;
+}
+
+export interface RecommendedClientOptions {
+  /** wss:// URL of the GraphQL endpoint, or a function called on every connect (e.g. to add a token). */
+  readonly url: string | (() => string | Promise<string>);
+  /**
+   * Called on every connect and reconnect; its result is the connection_init payload. Put the current
+   * token here (e.g. `async () => ({ authorization: \`Bearer ${await auth.freshToken()}\` })`).
+   * @default - no payload
+   */
+  readonly connectionParams?: () => ConnectionParams | Promise<ConnectionParams>;
+  /**
+   * Interval of the client's pings, in milliseconds; 0 turns the client keepalive off (the server's
+   * pings then are the only traffic on a quiet socket).
+   * @default 10000
+   */
+  readonly keepAliveMs?: number;
+  /**
+   * How long to wait for the pong to a client ping before the socket is terminated and reconnected,
+   * in milliseconds. Only used when keepAliveMs > 0.
+   * @default 5000
+   */
+  readonly pongTimeoutMs?: number;
+  /**
+   * Reconnect backoff.
+   * @default - full jitter, base 500 ms, cap 30 s
+   */
+  readonly backoff?: BackoffOptions;
+  /**
+   * Connect at once and stay connected (false), or only while there are subscriptions (true).
+   * @default false
+   */
+  readonly lazy?: boolean;
+  /**
+   * WebSocket constructor for Node (`import WebSocket from 'ws'`); browsers use the global one.
+   * @default - globalThis.WebSocket
+   */
+  readonly webSocketImpl?: unknown;
+  /**
+   * Extra graphql-ws listeners; they run after the ones this configuration installs.
+   * @default - none
+   */
+  readonly on?: ClientOptions['on'];
+  /**
+   * Called after every successful reconnect (not the first connect) with the running count.
+   * @default - none
+   */
+  readonly onReconnect?: (reconnects: number) => void;
+  /**
+   * Called when the client gives up for good: only a fatal close (e.g. 4400 Bad Request, 4401) or an
+   * internal error, since retries are unbounded.
+   * @default console.error
+   */
+  readonly onFatal?: (errorOrCloseEvent: unknown) => void;
+  /**
+   * Random number source in [0, 1), for the backoff; tests pass a fixed one.
+   * @default Math.random
+   */
+  readonly random?: () => number;
+}
+
+/** Connection counters of a recommended client, updated as events happen. */
+export interface ClientStats {
+  /** Successful connection acknowledgements, first connect included. */
+  connects: number;
+  /** Acknowledged connections that followed a lost one. */
+  reconnects: number;
+  /** Sockets terminated because a pong did not arrive within pongTimeoutMs. */
+  pongTimeouts: number;
+  /** Close codes seen, in order (1012 from a draining task, 1006 from a cut, 4499 after a pong timeout). */
+  closeCodes: number[];
+}
+
+/** A graphql-ws Client plus its live connection counters. */
+export interface RecommendedClient extends Client {
+  readonly stats: Readonly<ClientStats>;
+}
+
+export const RECOMMENDED_DEFAULTS = {
+  keepAliveMs: 10_000,
+  pongTimeoutMs: 5_000,
+  backoffBaseMs: 500,
+  backoffCapMs: 30_000,
+} as const;
+
+function checkMs(prop: string, value: number, min: number): void {
+  if (!Number.isFinite(value) || value < min) {
+    throw new Error(`createRecommendedClient: '${prop}' must be a finite number >= ${min} ms (got ${value})`);
+  }
+}
+
+/**
+ * Full-jitter exponential backoff delay for the given retry (0 for the first retry after a loss):
+ * uniform in [0, min(capMs, baseMs * 2^retries)).
+ */
+export function fullJitterDelayMs(retries: number, backoff: BackoffOptions = {}, random: () => number = Math.random): number {
+  const baseMs = backoff.baseMs ?? RECOMMENDED_DEFAULTS.backoffBaseMs;
+  const capMs = backoff.capMs ?? RECOMMENDED_DEFAULTS.backoffCapMs;
+  // 2^retries overflows to Infinity after ~1000 retries; min() keeps the cap.
+  const ceiling = Math.min(capMs, baseMs * Math.pow(2, Math.max(0, retries)));
+  return Math.floor(random() * ceiling);
+}
+
+function closeCodeOf(event: unknown): number | undefined {
+  if (typeof event === 'object' && event !== null && 'code' in event) {
+    const code = (event as { code: unknown }).code;
+    return typeof code === 'number' ? code : undefined;
+  }
+  return undefined;
+}
+
+/** Creates a graphql-ws client with the recommended retry, backoff, keepalive and auth settings. */
+export function createRecommendedClient(options: RecommendedClientOptions): RecommendedClient {
+  const keepAliveMs = options.keepAliveMs ?? RECOMMENDED_DEFAULTS.keepAliveMs;
+  const pongTimeoutMs = options.pongTimeoutMs ?? RECOMMENDED_DEFAULTS.pongTimeoutMs;
+  const backoff = options.backoff ?? {};
+  checkMs('keepAliveMs', keepAliveMs, 0);
+  checkMs('pongTimeoutMs', pongTimeoutMs, 1);
+  checkMs('backoff.baseMs', backoff.baseMs ?? RECOMMENDED_DEFAULTS.backoffBaseMs, 1);
+  checkMs('backoff.capMs', backoff.capMs ?? RECOMMENDED_DEFAULTS.backoffCapMs, 1);
+  if (typeof options.url !== 'function' && !/^wss?:\/\//.test(options.url)) {
+    throw new Error(`createRecommendedClient: 'url' must start with wss:// or ws:// (got ${options.url})`);
+  }
+
+  const stats: ClientStats = { connects: 0, reconnects: 0, pongTimeouts: 0, closeCodes: [] };
+  const random = options.random ?? Math.random;
+  let pongTimer: ReturnType<typeof setTimeout> | undefined;
+  const clearPongTimer = () => {
+    if (pongTimer !== undefined) clearTimeout(pongTimer);
+    pongTimer = undefined;
+  };
+  const extra = options.on ?? {};
+
+  const client: Client = createClient({
+    url: options.url,
+    connectionParams: options.connectionParams,
+    lazy: options.lazy ?? false,
+    keepAlive: keepAliveMs,
+    retryAttempts: Infinity,
+    // Network errors (connection refused, 502 on the upgrade while both targets restart) are retried too.
+    shouldRetry: () => true,
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, fullJitterDelayMs(retries, backoff, random))),
+    webSocketImpl: options.webSocketImpl,
+    onNonLazyError: options.onFatal ?? ((e) => console.error('graphql-ws client gave up', e)),
+    on: {
+      connected: (socket, payload, wasRetry) => {
+        stats.connects += 1;
+        if (wasRetry) {
+          stats.reconnects += 1;
+          options.onReconnect?.(stats.reconnects);
+        }
+        extra.connected?.(socket, payload, wasRetry);
+      },
+      ping: (received, payload) => {
+        // Our own ping went out: the pong must come back in time or the socket is dead.
+        if (!received && keepAliveMs > 0) {
+          clearPongTimer();
+          pongTimer = setTimeout(() => {
+            pongTimer = undefined;
+            stats.pongTimeouts += 1;
+            // terminate() does not wait for a close handshake a dead peer never answers; it reconnects.
+            client.terminate();
+          }, pongTimeoutMs);
+        }
+        extra.ping?.(received, payload);
+      },
+      pong: (received, payload) => {
+        if (received) clearPongTimer();
+        extra.pong?.(received, payload);
+      },
+      closed: (event) => {
+        clearPongTimer();
+        const code = closeCodeOf(event);
+        if (code !== undefined) stats.closeCodes.push(code);
+        extra.closed?.(event);
+      },
+      connecting: extra.connecting,
+      opened: extra.opened,
+      message: extra.message,
+      error: extra.error,
+    },
+  });
+
+  return Object.assign(client, { stats });
+}
