@@ -1,0 +1,81 @@
+/**
+ * Entry of a server process: `node --expose-gc server-process.js <kind>`. Starts one server under
+ * test on 127.0.0.1, reports its URL and baseline memory over IPC, then answers the orchestrator's
+ * memory and CPU questions until told to stop. It exits when the orchestrator goes away.
+ */
+import type { BenchServer, BenchServerOptions } from './servers/types';
+import { FromServer, MemorySnapshot, SERVER_KINDS, ServerKind, ToServer } from './protocol';
+
+function send(message: FromServer): void {
+  process.send?.(message);
+}
+
+async function start(kind: ServerKind, options: BenchServerOptions): Promise<BenchServer> {
+  // Required lazily so that each process loads only the server it runs (its baseline memory stays its own).
+  switch (kind) {
+    case 'raw':
+      return (require('./servers/raw-ws') as typeof import('./servers/raw-ws')).startRawWs();
+    case 'peer':
+      return (require('./servers/graphql-ws-peer') as typeof import('./servers/graphql-ws-peer')).startGraphqlWsPeer();
+    case 'ours':
+    case 'ours-redis':
+      return (require('./servers/our-service') as typeof import('./servers/our-service')).startOurService(
+        kind === 'ours-redis' ? options : {},
+      );
+  }
+}
+
+/** Heap and RSS after two full collections, so that only live objects are counted. */
+async function measureMemory(): Promise<MemorySnapshot> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('server process must run with --expose-gc');
+  gc();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  const { heapUsed, rss, external } = process.memoryUsage();
+  return { heapUsed, rss, external };
+}
+
+async function main(): Promise<void> {
+  const kind = process.argv[2];
+  if (!(SERVER_KINDS as readonly string[]).includes(kind)) {
+    throw new Error(`unknown server kind '${kind}' (expected one of ${SERVER_KINDS.join(', ')})`);
+  }
+  const redisUrl = process.env.BENCH_REDIS_URL;
+  if (kind === 'ours-redis' && !redisUrl) throw new Error(`server kind '${kind}' needs BENCH_REDIS_URL`);
+
+  const server = await start(kind as ServerKind, { redisUrl });
+  send({ type: 'listening', url: server.url, baseline: await measureMemory() });
+
+  process.on('message', (message: ToServer) => {
+    void (async () => {
+      switch (message.type) {
+        case 'memory':
+          send({ type: 'memory', snapshot: await measureMemory() });
+          return;
+        case 'cpu': {
+          const { user, system } = process.cpuUsage();
+          send({ type: 'cpu', micros: user + system });
+          return;
+        }
+        case 'clock':
+          send({ type: 'clock', micros: Number(process.hrtime.bigint() / 1000n) });
+          return;
+        case 'stop':
+          // A clean exit, so that --cpu-prof writes its profile.
+          await Promise.race([server.stop(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+          process.exit(0);
+      }
+    })().catch((error: unknown) => send({ type: 'failed', error: String(error) }));
+  });
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+// Never outlive the orchestrator.
+process.on('disconnect', () => process.exit(0));
+
+main().catch((error: unknown) => {
+  send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 100);
+});

@@ -1,0 +1,12 @@
+/** A server under test, started inside the server process by bench/fanout/server-process.ts. */
+export interface BenchServer {
+  /** ws:// URL of the GraphQL endpoint on 127.0.0.1. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** Options every server receives from the orchestrator. */
+export interface BenchServerOptions {
+  /** redis:// URL for the servers that use Redis pub/sub. */
+  readonly redisUrl?: string;
+}

@@ -1,0 +1,48 @@
+/** A throwaway redis-server on a free loopback port for the fan-out run with Redis pub/sub. */
+import { ChildProcess } from 'node:child_process';
+import { freePort, spawnTracked, stopChild } from './children';
+
+export interface RedisHandle {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRedis(maxMs: number): Promise<RedisHandle> {
+  const port = await freePort();
+  let child: ChildProcess;
+  try {
+    // No persistence: nothing is written to disk and nothing outlives the run.
+    child = spawnTracked(
+      'redis-server',
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+      { stdio: ['ignore', 'pipe', 'pipe'], maxMs },
+    );
+  } catch (error) {
+    throw new Error(`could not start redis-server (install it with \`npm run setup\`): ${String(error)}`);
+  }
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`redis-server not ready within 10 s:\n${output}`)), 10_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Ready to accept connections')) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        child.stdout?.resume();
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new Error(`could not start redis-server (install it with \`npm run setup\`): ${error.message}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    });
+  });
+  return { url: `redis://127.0.0.1:${port}`, stop: () => stopChild(child) };
+}
