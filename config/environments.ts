@@ -1,0 +1,38 @@
+/**
+ * The environments the default app deploys: one stack per entry, named by its key
+ * (`cdktf.out/stacks/<key>`). Every field not set here takes the default documented on the construct
+ * props (see README, "Configuration"). Edit the domain and hosted zone before deploying.
+ */
+import type { WebSocketGraphqlStackProps } from '../constructs/websocket-graphql-stack';
+
+export type EnvironmentConfig = WebSocketGraphqlStackProps;
+
+export const ENVIRONMENTS: Readonly<Record<string, EnvironmentConfig>> = {
+  staging: {
+    name: 'ws-graphql-staging',
+    region: 'eu-west-1',
+    domainName: 'api.staging.example.com',
+    hostedZoneName: 'example.com',
+    backend: { type: 'local' },
+    network: { natGateways: 'single' },
+    service: { cpu: 256, memory: 512, logLevel: 'debug', logRetentionDays: 14 },
+    scaling: { desiredCount: 1, minCount: 1, maxCount: 2 },
+    // One node: no failover, half the cost; fan-out still works across the two tasks.
+    redis: { nodeCount: 1 },
+    loadBalancer: { deletionProtection: false },
+  },
+  production: {
+    name: 'ws-graphql-production',
+    region: 'eu-west-1',
+    domainName: 'api.example.com',
+    hostedZoneName: 'example.com',
+    backend: { type: 'local' },
+    network: { natGateways: 'one-per-az', availabilityZoneCount: 3 },
+    service: { cpu: 512, memory: 1024, logRetentionDays: 90 },
+    scaling: { desiredCount: 2, minCount: 2, maxCount: 6 },
+    redis: { nodeCount: 2 },
+    loadBalancer: { deletionProtection: true },
+    alarms: { createTopic: true },
+    registry: { keepLastImages: 50 },
+  },
+};

@@ -1,0 +1,448 @@
+import { Construct } from 'constructs';
+import { ITerraformDependable } from 'cdktf';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
+import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
+import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
+import { CONTAINER, ENV } from '../service/src/env-names';
+import { resolveTiming, timingEnvironment, WebSocketTiming } from './timing';
+import {
+  checkArn,
+  checkFargateCpuMemory,
+  checkInteger,
+  checkOneOf,
+  checkPattern,
+  checkResourceName,
+  fail,
+  isUnresolved,
+  LOG_RETENTION_DAYS,
+} from './validation';
+
+/** Name of the one container in the task (the target group and the load_balancer block refer to it). */
+export const CONTAINER_NAME = 'graphql';
+/** Name of the task volume mounted at CONTAINER.tmpDir. */
+const TMP_VOLUME = 'tmp';
+
+export type NodeEnv = 'production' | 'development' | 'test';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type CpuArchitecture = 'X86_64' | 'ARM64';
+export type ContainerInsights = 'enabled' | 'enhanced' | 'disabled';
+
+/** Redis the tasks publish and subscribe through. */
+export interface ServiceRedisConnection {
+  /** `rediss://host:port`. */
+  readonly url: string;
+  /** Secrets Manager ARN of the AUTH token (passed as an ECS secret). */
+  readonly authTokenSecretArn: string;
+}
+
+export interface WebSocketFargateServiceProps {
+  readonly vpcId: string;
+  /** Subnets the tasks run in (private, unless `assignPublicIp`). */
+  readonly subnetIds: string[];
+  /** ECR repository URL, without a tag. */
+  readonly imageRepositoryUrl: string;
+  /** Image tag (usually the `image_tag` Terraform variable); also the service's APP_VERSION. */
+  readonly imageTag: string;
+  /** Target group the service registers its tasks in. */
+  readonly targetGroupArn: string;
+  /** Security group of the load balancer: the only source admitted on the container port. */
+  readonly loadBalancerSecurityGroupId: string;
+  /**
+   * Resources the service must be created after: the listeners (ECS rejects a target group that no
+   * load balancer uses yet).
+   * @default []
+   */
+  readonly dependsOn?: ITerraformDependable[];
+  /**
+   * Name of the cluster, service, task family, roles and log group (`/ecs/<name>`).
+   * @default 'ws-graphql'
+   */
+  readonly name?: string;
+  /**
+   * WebSocket timing (resolved): stop timeout and the service's keepalive and drain settings.
+   * @default - resolveTiming() defaults
+   */
+  readonly timing?: WebSocketTiming;
+  /**
+   * Task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).
+   * @default 512
+   */
+  readonly cpu?: number;
+  /**
+   * Task memory in MiB; must be a valid Fargate pair with `cpu`.
+   * @default 1024
+   */
+  readonly memory?: number;
+  /**
+   * CPU architecture of the image.
+   * @default 'X86_64'
+   */
+  readonly cpuArchitecture?: CpuArchitecture;
+  /**
+   * Tasks to run at creation; autoscaling owns the count afterwards (changes here are ignored then).
+   * @default 2
+   */
+  readonly desiredCount?: number;
+  /**
+   * Give tasks a public IP: needed in public subnets when the private ones have no NAT.
+   * @default false
+   */
+  readonly assignPublicIp?: boolean;
+  /**
+   * Seconds the ECS scheduler ignores failing ALB health checks after a task starts (0..7200).
+   * @default 60
+   */
+  readonly healthCheckGracePeriodSeconds?: number;
+  /**
+   * Days the log group keeps logs (a CloudWatch retention value; 0 = forever).
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * CloudWatch Container Insights on the cluster.
+   * @default 'enabled'
+   */
+  readonly containerInsights?: ContainerInsights;
+  /**
+   * Allow `aws ecs execute-command` into the tasks (adds the SSM channel permissions to the task role).
+   * @default false
+   */
+  readonly enableExecuteCommand?: boolean;
+  /**
+   * Region for the awslogs driver.
+   * @default - the provider's region (data.aws_region)
+   */
+  readonly region?: string;
+  /**
+   * NODE_ENV of the service (`production` hides introspection and error details).
+   * @default 'production'
+   */
+  readonly nodeEnv?: NodeEnv;
+  /**
+   * LOG_LEVEL of the service.
+   * @default 'info'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * ALLOWED_ORIGINS: exact origins (`https://app.example.com`) allowed to open WebSockets.
+   * @default - not set (the service's own default)
+   */
+  readonly allowedOrigins?: string[];
+  /**
+   * Redis for cross-task fan-out: sets REDIS_URL and REDIS_TLS, and REDIS_AUTH_TOKEN as a secret.
+   * @default - none: in-memory pub/sub (correct only with one task)
+   */
+  readonly redis?: ServiceRedisConnection;
+  /**
+   * Secrets Manager ARN of an HS256 secret, passed as JWT_SECRET.
+   * @default - none
+   */
+  readonly jwtSecretArn?: string;
+  /**
+   * More plain environment variables (not secrets). Names this construct sets itself are refused.
+   * @default {}
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * More secrets: variable name to Secrets Manager or SSM parameter ARN.
+   * @default {}
+   */
+  readonly secrets?: Record<string, string>;
+}
+
+/**
+ * ECS cluster, Fargate task definition and service for the GraphQL WebSocket container, with its roles,
+ * log group and security group. The task runs as a non-root user on a read-only root filesystem with a
+ * writable /tmp, gets the timing through its environment and its secrets through `secrets`.
+ */
+export class WebSocketFargateService extends Construct {
+  public readonly cluster: EcsCluster;
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly executionRole: IamRole;
+  public readonly taskRole: IamRole;
+  public readonly taskDefinition: EcsTaskDefinition;
+  public readonly securityGroup: SecurityGroup;
+  public readonly service: EcsService;
+  /** The container's plain environment, as written into the task definition (sorted by name). */
+  public readonly containerEnvironment: Readonly<Record<string, string>>;
+  /** The container's secrets: variable name to ARN (sorted by name). */
+  public readonly containerSecrets: Readonly<Record<string, string>>;
+  /** Port the container listens on (CONTAINER.port). */
+  public readonly containerPort: number = CONTAINER.port;
+
+  constructor(scope: Construct, id: string, props: WebSocketFargateServiceProps) {
+    super(scope, id);
+    const owner = this.node.path;
+    const name = props.name ?? 'ws-graphql';
+    const timing = props.timing ?? resolveTiming({}, owner);
+    const cpu = props.cpu ?? 512;
+    const memory = props.memory ?? 1024;
+    const cpuArchitecture = props.cpuArchitecture ?? 'X86_64';
+    const desiredCount = props.desiredCount ?? 2;
+    const healthCheckGracePeriodSeconds = props.healthCheckGracePeriodSeconds ?? 60;
+    const logRetentionDays = props.logRetentionDays ?? 30;
+    const containerInsights = props.containerInsights ?? 'enabled';
+    const enableExecuteCommand = props.enableExecuteCommand ?? false;
+
+    checkResourceName(owner, 'name', name, 32);
+    checkFargateCpuMemory(owner, cpu, memory);
+    checkOneOf(owner, 'cpuArchitecture', cpuArchitecture, ['X86_64', 'ARM64'] as const);
+    checkInteger(owner, 'desiredCount', desiredCount, 0, 5000);
+    checkInteger(owner, 'healthCheckGracePeriodSeconds', healthCheckGracePeriodSeconds, 0, 7200);
+    checkOneOf(owner, 'logRetentionDays', logRetentionDays, LOG_RETENTION_DAYS);
+    checkOneOf(owner, 'containerInsights', containerInsights, ['enabled', 'enhanced', 'disabled'] as const);
+    checkOneOf(owner, 'nodeEnv', props.nodeEnv ?? 'production', ['production', 'development', 'test'] as const);
+    checkOneOf(owner, 'logLevel', props.logLevel ?? 'info', ['debug', 'info', 'warn', 'error'] as const);
+    if (props.subnetIds.length < 1) {
+      fail(owner, 'subnetIds', '', 'must list at least one subnet (two or more AZs recommended)');
+    }
+
+    const { environment, secrets } = this.containerSettings(owner, props, timing);
+    this.containerEnvironment = environment;
+    this.containerSecrets = secrets;
+
+    this.cluster = new EcsCluster(this, 'Cluster', {
+      name,
+      setting: [{ name: 'containerInsights', value: containerInsights }],
+    });
+
+    this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
+      name: `/ecs/${name}`,
+      retentionInDays: logRetentionDays,
+    });
+
+    const partition = new DataAwsPartition(this, 'Partition');
+    const assumeByEcsTasks = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+    });
+
+    // Used by the ECS agent: pull the image, write logs, read the secrets. Not visible to the app.
+    this.executionRole = new IamRole(this, 'ExecutionRole', {
+      name: `${name}-execution`,
+      assumeRolePolicy: assumeByEcsTasks,
+    });
+    const executionPolicy = new IamRolePolicyAttachment(this, 'ExecutionRolePolicy', {
+      role: this.executionRole.name,
+      policyArn: `arn:${partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+    });
+    const secretArns = [...new Set(Object.values(secrets))];
+    let secretsPolicy: IamRolePolicy | undefined;
+    if (secretArns.length > 0) {
+      secretsPolicy = new IamRolePolicy(this, 'ExecutionRoleSecrets', {
+        name: 'read-task-secrets',
+        role: this.executionRole.id,
+        policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'],
+              Resource: secretArns,
+            },
+          ],
+        }),
+      });
+    }
+
+    // The app's own identity: no permissions unless asked for (least privilege).
+    this.taskRole = new IamRole(this, 'TaskRole', {
+      name: `${name}-task`,
+      assumeRolePolicy: assumeByEcsTasks,
+    });
+    if (enableExecuteCommand) {
+      new IamRolePolicy(this, 'TaskRoleExecuteCommand', {
+        name: 'ecs-execute-command',
+        role: this.taskRole.id,
+        policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                'ssmmessages:CreateControlChannel',
+                'ssmmessages:CreateDataChannel',
+                'ssmmessages:OpenControlChannel',
+                'ssmmessages:OpenDataChannel',
+              ],
+              Resource: '*',
+            },
+          ],
+        }),
+      });
+    }
+
+    const region = props.region ?? new DataAwsRegion(this, 'Region').region;
+    const containerDefinition = {
+      name: CONTAINER_NAME,
+      image: `${props.imageRepositoryUrl}:${props.imageTag}`,
+      essential: true,
+      portMappings: [{ containerPort: CONTAINER.port, hostPort: CONTAINER.port, protocol: 'tcp' }],
+      environment: Object.entries(environment).map(([n, value]) => ({ name: n, value })),
+      secrets: Object.entries(secrets).map(([n, valueFrom]) => ({ name: n, valueFrom })),
+      user: CONTAINER.user,
+      readonlyRootFilesystem: true,
+      mountPoints: [{ sourceVolume: TMP_VOLUME, containerPath: CONTAINER.tmpDir, readOnly: false }],
+      // SIGTERM -> drain -> exit must fit in here; Fargate allows at most 120 s.
+      stopTimeout: timing.stopTimeoutSeconds,
+      // tini as PID 1 forwards SIGTERM to node and reaps children.
+      linuxParameters: { initProcessEnabled: true },
+      // One file descriptor per open WebSocket.
+      ulimits: [{ name: 'nofile', softLimit: 65535, hardLimit: 65535 }],
+      logConfiguration: {
+        logDriver: 'awslogs',
+        options: {
+          'awslogs-group': this.logGroup.name,
+          'awslogs-region': region,
+          'awslogs-stream-prefix': CONTAINER_NAME,
+        },
+      },
+    };
+
+    this.taskDefinition = new EcsTaskDefinition(this, 'TaskDefinition', {
+      family: name,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: String(cpu),
+      memory: String(memory),
+      runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture },
+      executionRoleArn: this.executionRole.arn,
+      taskRoleArn: this.taskRole.arn,
+      // Fargate task storage, bind-mounted at /tmp: the only writable path.
+      volume: [{ name: TMP_VOLUME }],
+      containerDefinitions: JSON.stringify([containerDefinition]),
+    });
+
+    this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+      namePrefix: `${name}-tasks-`,
+      description: `Tasks of ${name}: container port from the load balancer only`,
+      vpcId: props.vpcId,
+      tags: { Name: `${name}-tasks` },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    new SecurityGroupRule(this, 'IngressFromLoadBalancer', {
+      type: 'ingress',
+      securityGroupId: this.securityGroup.id,
+      protocol: 'tcp',
+      fromPort: CONTAINER.port,
+      toPort: CONTAINER.port,
+      sourceSecurityGroupId: props.loadBalancerSecurityGroupId,
+      description: 'From the load balancer',
+    });
+    // Tasks reach ECR, CloudWatch Logs, Secrets Manager, Redis and any JWKS endpoint.
+    new SecurityGroupRule(this, 'Egress', {
+      type: 'egress',
+      securityGroupId: this.securityGroup.id,
+      protocol: '-1',
+      fromPort: 0,
+      toPort: 0,
+      cidrBlocks: ['0.0.0.0/0'],
+      description: 'Outbound',
+    });
+
+    this.service = new EcsService(this, 'Service', {
+      name,
+      cluster: this.cluster.arn,
+      taskDefinition: this.taskDefinition.arn,
+      desiredCount,
+      launchType: 'FARGATE',
+      platformVersion: 'LATEST',
+      networkConfiguration: {
+        subnets: props.subnetIds,
+        securityGroups: [this.securityGroup.id],
+        assignPublicIp: props.assignPublicIp ?? false,
+      },
+      loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: CONTAINER.port }],
+      healthCheckGracePeriodSeconds,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      enableEcsManagedTags: true,
+      propagateTags: 'SERVICE',
+      enableExecuteCommand,
+      dependsOn: [...(props.dependsOn ?? []), executionPolicy, ...(secretsPolicy ? [secretsPolicy] : [])],
+      // Autoscaling moves desired_count; a plan must not move it back.
+      lifecycle: { ignoreChanges: ['desired_count'] },
+    });
+  }
+
+  /** Builds and checks the container's environment and secrets; the names come from env-names.ts. */
+  private containerSettings(
+    owner: string,
+    props: WebSocketFargateServiceProps,
+    timing: WebSocketTiming,
+  ): { environment: Record<string, string>; secrets: Record<string, string> } {
+    const managed: Record<string, string> = {
+      [ENV.port]: String(CONTAINER.port),
+      [ENV.host]: '0.0.0.0',
+      [ENV.nodeEnv]: props.nodeEnv ?? 'production',
+      [ENV.logLevel]: props.logLevel ?? 'info',
+      [ENV.version]: props.imageTag,
+      ...timingEnvironment(timing),
+    };
+    if (props.allowedOrigins !== undefined) {
+      if (props.allowedOrigins.length === 0) {
+        fail(owner, 'allowedOrigins', '', 'must list at least one origin, or be left out');
+      }
+      props.allowedOrigins.forEach((o, i) =>
+        checkPattern(
+          owner,
+          `allowedOrigins[${i}]`,
+          o,
+          /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/,
+          'must be an exact origin such as "https://app.example.com" (scheme://host[:port], no path, no wildcard)',
+        ),
+      );
+      managed[ENV.allowedOrigins] = props.allowedOrigins.join(',');
+    }
+    const managedSecrets: Record<string, string> = {};
+    if (props.redis) {
+      managed[ENV.redisUrl] = props.redis.url;
+      managed[ENV.redisTls] = 'true';
+      managedSecrets[ENV.redisAuthToken] = props.redis.authTokenSecretArn;
+    }
+    if (props.jwtSecretArn !== undefined) {
+      checkArn(owner, 'jwtSecretArn', props.jwtSecretArn, 'secretsmanager');
+      managedSecrets[ENV.jwtSecret] = props.jwtSecretArn;
+    }
+
+    const extraEnv = props.environment ?? {};
+    const extraSecrets = props.secrets ?? {};
+    const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+    const allManaged = new Set([...Object.keys(managed), ...Object.keys(managedSecrets)]);
+    for (const [kind, extra] of [['environment', extraEnv], ['secrets', extraSecrets]] as const) {
+      for (const key of Object.keys(extra)) {
+        checkPattern(owner, `${kind}.${key}`, key, validName, 'must be a variable name ([A-Za-z_][A-Za-z0-9_]*)');
+        if (allManaged.has(key)) {
+          fail(owner, `${kind}.${key}`, key, 'is set by this construct from its typed props; use the prop instead');
+        }
+      }
+    }
+    for (const key of Object.keys(extraSecrets)) {
+      if (key in extraEnv) {
+        fail(owner, `secrets.${key}`, key, 'is also in environment; a variable is either plain or secret');
+      }
+      const arn = extraSecrets[key];
+      if (!isUnresolved(arn) && !/^arn:aws[a-z-]*:(secretsmanager|ssm):[a-z0-9-]+:\d{12}:.+$/.test(arn)) {
+        fail(owner, `secrets.${key}`, arn, 'must be a Secrets Manager or SSM parameter ARN');
+      }
+    }
+    return {
+      environment: sortByKey({ ...managed, ...extraEnv }),
+      secrets: sortByKey({ ...managedSecrets, ...extraSecrets }),
+    };
+  }
+}
+
+/** Sorted by name: ECS returns them sorted, and a stable order keeps plans and snapshots quiet. */
+function sortByKey(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
