@@ -57,8 +57,8 @@ export type ToServer =
 export type FromServer =
   | { readonly type: 'listening'; readonly url: string; readonly baseline: MemorySnapshot }
   | { readonly type: 'memory'; readonly snapshot: MemorySnapshot }
-  /** process.cpuUsage() user + system, in microseconds. */
-  | { readonly type: 'cpu'; readonly micros: number }
+  /** process.cpuUsage() user + system and the monotonic clock, both in microseconds. */
+  | { readonly type: 'cpu'; readonly cpuMicros: number; readonly wallMicros: number }
   /** process.hrtime in microseconds: the clock of V8's CPU profile timestamps. */
   | { readonly type: 'clock'; readonly micros: number }
   | { readonly type: 'failed'; readonly error: string };

@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { forkTracked, nextMessage, stopChild } from '../lib/children';
+import { exited, forkTracked, nextMessage, sleep, stopChild } from '../lib/children';
 import {
   FromLoadgen,
   FromServer,
@@ -21,7 +21,7 @@ export interface FanoutOptions {
   /** Directory holding the compiled bench (bench/tmp/dist/bench). */
   readonly benchDist: string;
   readonly redisUrl?: string;
-  /** Write a CPU profile of the server process here (node --cpu-prof). */
+  /** Write CPU profiles of the server and load-generator processes here (node --cpu-prof). */
   readonly cpuProfileDir?: string;
   readonly connectConcurrency: number;
 }
@@ -42,7 +42,7 @@ export interface FanoutResult {
   readonly readyMs: number;
   readonly probes: number;
   readonly burst: Omit<LoadgenResult, 'type'>;
-  /** Server CPU time over the burst, as a share of one core. */
+  /** Server CPU time over the burst, as a share of one core (above 1: GC threads, kernel work for loopback). */
   readonly serverCpuCores: number;
   readonly memory: MemoryResult;
   /** Server monotonic clock (µs) around the phases, to cut a CPU profile. */
@@ -95,7 +95,10 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
     const listening = await expectMessage(server, serverLabel, SERVER_START_MS, (m) => (m.type === 'listening' ? m : undefined));
     const start = await clock();
 
-    loadgen = forkTracked(loadgenLabel, path.join(options.benchDist, 'fanout/loadgen.js'), [], { maxMs: budgetMs });
+    const loadgenExecArgv = options.cpuProfileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=loadgen-${kind}-${n}.cpuprofile`]
+      : [];
+    loadgen = forkTracked(loadgenLabel, path.join(options.benchDist, 'fanout/loadgen.js'), [], { execArgv: loadgenExecArgv, maxMs: budgetMs });
     const readyAnswer = expectMessage<LoadgenReady>(loadgen, loadgenLabel, config.connectTimeoutMs + config.readyTimeoutMs + 15_000, (m) =>
       m.type === 'ready' ? m : undefined,
     );
@@ -104,13 +107,11 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
     const readyAt = await clock();
 
     const loaded = await ask(server, serverLabel, { type: 'memory' }, 60_000, (m) => (m.type === 'memory' ? m.snapshot : undefined));
-    const cpuBefore = await ask(server, serverLabel, { type: 'cpu' }, 10_000, (m) => (m.type === 'cpu' ? m.micros : undefined));
-    const burstStart = await clock();
+    const cpuBefore = await ask(server, serverLabel, { type: 'cpu' }, 10_000, (m) => (m.type === 'cpu' ? m : undefined));
     const resultAnswer = expectMessage<LoadgenResult>(loadgen, loadgenLabel, config.burstTimeoutMs + 15_000, (m) => (m.type === 'result' ? m : undefined));
     loadgen.send({ type: 'go' } satisfies ToLoadgen);
     const result = await resultAnswer;
-    const cpuAfter = await ask(server, serverLabel, { type: 'cpu' }, 10_000, (m) => (m.type === 'cpu' ? m.micros : undefined));
-    const burstEnd = await clock();
+    const cpuAfter = await ask(server, serverLabel, { type: 'cpu' }, 10_000, (m) => (m.type === 'cpu' ? m : undefined));
 
     const { type: _type, ...burst } = result;
     return {
@@ -121,17 +122,22 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
       readyMs: ready.readyMs,
       probes: ready.probes,
       burst,
-      serverCpuCores: (cpuAfter - cpuBefore) / 1000 / Math.max(1, result.burstMs),
+      serverCpuCores: (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, cpuAfter.wallMicros - cpuBefore.wallMicros),
       memory: {
         baseline: listening.baseline,
         loaded,
         heapPerConnection: (loaded.heapUsed - listening.baseline.heapUsed) / n,
         rssPerConnection: (loaded.rss - listening.baseline.rss) / n,
       },
-      clock: { start, ready: readyAt, burstStart, burstEnd },
+      clock: { start, ready: readyAt, burstStart: cpuBefore.wallMicros, burstEnd: cpuAfter.wallMicros },
     };
   } finally {
-    if (loadgen) await stopChild(loadgen, 2_000);
+    // The load generator exits by itself after its result (writing its profile); stop it if it has not.
+    if (loadgen) {
+      const lg = loadgen;
+      await Promise.race([exited(lg), sleep(3_000)]);
+      await stopChild(lg, 2_000);
+    }
     // A clean stop first, so that --cpu-prof can write the profile.
     if (server.connected) server.send({ type: 'stop' } satisfies ToServer);
     const timer = setTimeout(() => server.kill('SIGKILL'), 20_000);

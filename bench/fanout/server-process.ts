@@ -55,7 +55,7 @@ async function main(): Promise<void> {
           return;
         case 'cpu': {
           const { user, system } = process.cpuUsage();
-          send({ type: 'cpu', micros: user + system });
+          send({ type: 'cpu', cpuMicros: user + system, wallMicros: Number(process.hrtime.bigint() / 1000n) });
           return;
         }
         case 'clock':

@@ -1,0 +1,141 @@
+/** Tables of a results file, as aligned text for the terminal and as Markdown for the README. */
+import { SERVER_LABELS } from '../fanout/protocol';
+import type { MachineFacts } from '../lib/machine';
+import type { BenchResults, FanoutSummary } from './results';
+
+type Table = { readonly title: string; readonly header: readonly string[]; readonly rows: readonly (readonly string[])[] };
+
+const KB = 1024;
+const num = (v: number, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
+const ratio = (v: number | null | undefined) => (v !== null && v !== undefined && Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
+const kb = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / KB).toFixed(1)} KB` : 'n/a');
+const nLabel = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
+
+export function machineLine(m: MachineFacts): string {
+  return `${m.cpuModel}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.nodeVersion}, ${m.platform}, load ${m.loadAverage1m} at start, ${m.date}`;
+}
+
+function fanoutTable(summary: readonly FanoutSummary[]): Table {
+  return {
+    title: 'Fan-out: one room, N subscribers, a burst of K posts (medians; ratios to raw ws at the same N, same run)',
+    header: ['N', 'K', 'server', 'delivered/s', 'vs raw', 'p50 ms', 'p99 ms', 'p99 vs raw', 'server CPU', 'loadgen CPU', 'exact'],
+    rows: summary.map((s) => [
+      nLabel(s.subscribers),
+      String(s.messages),
+      SERVER_LABELS[s.server],
+      s.runs > 0 ? num(s.deliveredPerSecond) : `failed: ${s.errors[0] ?? ''}`.slice(0, 80),
+      ratio(s.rateRatio),
+      num(s.p50Ms),
+      num(s.p99Ms),
+      ratio(s.p99Ratio),
+      num(s.serverCpuCores, 2),
+      num(s.loadgenCpuCores, 2),
+      s.exact ? 'yes' : 'NO',
+    ]),
+  };
+}
+
+export interface Target {
+  readonly target: string;
+  readonly value: string;
+  readonly met: boolean | null;
+}
+
+/** The issue's targets and where the results stand. */
+export function targets(results: BenchResults): Target[] {
+  const out: Target[] = [];
+  const summary = results.fanout?.summary ?? [];
+  const largest = summary.length > 0 ? Math.max(...summary.map((s) => s.subscribers)) : 0;
+  const ours = summary.find((s) => s.server === 'ours' && s.subscribers === largest);
+  const at = largest === 10_000 ? 'at 10k' : `at ${nLabel(largest)} (10k not measured)`;
+  out.push({
+    target: `Fan-out (c) >= 0.8x raw ws ${at}`,
+    value: ratio(ours?.rateRatio),
+    met: ours && Number.isFinite(ours.rateRatio) ? ours.rateRatio >= 0.8 : null,
+  });
+  out.push({
+    target: `p99 (c) <= 1.5x raw ws p99 ${at}`,
+    value: ours ? `${ratio(ours.p99Ratio)} (${num(ours.p99Ms)} ms)` : 'n/a',
+    met: ours && Number.isFinite(ours.p99Ratio) ? ours.p99Ratio <= 1.5 : null,
+  });
+  const mem = results.memory?.rows.find((r) => r.server === 'ours');
+  out.push({
+    target: `Heap per subscribed connection (c) <= 8 KB ${mem && mem.subscribers === 10_000 ? 'at 10k' : `at ${mem ? nLabel(mem.subscribers) : '?'}`}`,
+    value: mem ? kb(mem.heapPerConnection) : 'n/a',
+    met: mem && Number.isFinite(mem.heapPerConnection) ? mem.heapPerConnection <= 8 * KB : null,
+  });
+  const synth = results.synth;
+  const app = synth?.results.find((r) => r.id === 'app');
+  out.push({
+    target: 'Synthesis (a) <= 0.25x the AWS CDK peer',
+    value: ratio(synth?.appOverPeer),
+    met: synth?.appOverPeer !== null && synth?.appOverPeer !== undefined ? synth.appOverPeer <= 0.25 : null,
+  });
+  out.push({
+    target: 'Synthesis (a) <= 1 s',
+    value: app ? `${(app.medianMs / 1000).toFixed(2)} s` : 'n/a',
+    met: app ? app.medianMs <= 1000 : null,
+  });
+  return out;
+}
+
+export function tables(results: BenchResults): Table[] {
+  const list: Table[] = [];
+  if (results.fanout) list.push(fanoutTable(results.fanout.summary));
+  if (results.memory) {
+    list.push({
+      title: 'Memory per subscribed idle connection (server process, after two GCs; (loaded - baseline) / N)',
+      header: ['server', 'N', 'heap / connection', 'RSS / connection'],
+      rows: results.memory.rows.map((r) => [SERVER_LABELS[r.server], nLabel(r.subscribers), kb(r.heapPerConnection), kb(r.rssPerConnection)]),
+    });
+  }
+  if (results.synth) {
+    const peer = results.synth.results.find((r) => r.id === 'peer');
+    list.push({
+      title: `Synthesis: whole-process wall time, median of ${results.synth.runs} runs after a warm-up`,
+      header: ['case', 'command', 'median', 'vs AWS CDK peer', 'runs (s)'],
+      rows: [
+        ...results.synth.results.map((r) => [
+          r.label,
+          `\`${r.commandLine}\``,
+          `${(r.medianMs / 1000).toFixed(2)} s`,
+          peer ? ratio(r.medianMs / peer.medianMs) : 'n/a',
+          r.runsMs.map((ms) => (ms / 1000).toFixed(2)).join(' '),
+        ]),
+        ...results.synth.skipped.map((why) => [why, '', 'skipped', '', '']),
+      ],
+    });
+  }
+  list.push({
+    title: 'Targets (issue 5)',
+    header: ['target', 'now', 'met'],
+    rows: targets(results).map((t) => [t.target, t.value, t.met === null ? 'not measured' : t.met ? 'yes' : 'no']),
+  });
+  return list;
+}
+
+export function renderText(list: readonly Table[]): string {
+  return list
+    .map((t) => {
+      const cells = [t.header, ...t.rows].map((row) => row.map((c) => c.replace(/`/g, '')));
+      const widths = t.header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
+      const line = (row: readonly string[]) => row.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+      return [t.title, line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+    })
+    .join('\n\n');
+}
+
+export function renderMarkdown(list: readonly Table[]): string {
+  const escape = (c: string) => c.replace(/\|/g, '\\|');
+  return list
+    .map((t) =>
+      [
+        `**${t.title}**`,
+        '',
+        `| ${t.header.map(escape).join(' | ')} |`,
+        `| ${t.header.map(() => '---').join(' | ')} |`,
+        ...t.rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+      ].join('\n'),
+    )
+    .join('\n\n');
+}
