@@ -18,6 +18,8 @@ export interface HttpRequestOptions {
   readonly body?: string;
   /** PEM certificate(s) to trust for https. */
   readonly ca?: string;
+  /** Local address to connect from (any of 127/8 on loopback), to play a distinct client. */
+  readonly localAddress?: string;
   /** @default 10000 */
   readonly timeoutMs?: number;
 }
@@ -32,6 +34,7 @@ export function sendHttp(url: string, options: HttpRequestOptions = {}): Promise
         method: options.method ?? 'GET',
         headers: options.headers,
         ca: options.ca,
+        localAddress: options.localAddress,
         // A fresh connection per request: keeps the round-robin per request, as the tests count it.
         agent: false,
       },

@@ -43,6 +43,12 @@ export interface NginxConfigProps {
    */
   readonly staticRoot?: string;
   /**
+   * Local address nginx connects to the targets from, so a target can tell the proxy's address (its
+   * peer) from the client's (X-Forwarded-For), as behind the ALB whose nodes have their own IPs.
+   * @default - the OS picks (127.0.0.1 on loopback)
+   */
+  readonly proxyBindAddress?: string;
+  /**
    * Time nginx waits for a target to accept a connection before it tries the next one, in seconds.
    * @default 2
    */
@@ -100,6 +106,7 @@ export function renderNginxConfig(props: NginxConfigProps): string {
   checkPort('httpPort', props.httpPort);
   if (props.httpsPort === props.httpPort) fail('httpPort', props.httpPort, 'must differ from httpsPort');
   checkHost('listenHost', listenHost);
+  if (props.proxyBindAddress !== undefined) checkHost('proxyBindAddress', props.proxyBindAddress);
   // The ALB accepts 1..4000 s; so does this stand-in.
   checkPositiveInteger('idleTimeoutSeconds', props.idleTimeoutSeconds, 4000);
   checkPositiveInteger('connectTimeoutSeconds', connectTimeoutSeconds, 60);
@@ -200,7 +207,8 @@ ${staticLocation}
       # The ALB idle timeout: no byte in either direction for this long and the connection is cut.
       proxy_read_timeout ${idle};
       proxy_send_timeout ${idle};
-      proxy_connect_timeout ${connectTimeoutSeconds}s;
+      proxy_connect_timeout ${connectTimeoutSeconds}s;${props.proxyBindAddress === undefined ? '' : `
+      proxy_bind ${props.proxyBindAddress};`}
       # A target that refuses the connect, or answers 502/503 while it goes away, is skipped.
       proxy_next_upstream error timeout http_502 http_503;
       proxy_next_upstream_tries ${props.upstreams.length};

@@ -16,16 +16,16 @@ import { e2eTiming } from '../../e2e/timing';
 interface Upstream {
   readonly name: string;
   readonly port: number;
-  readonly seen: { url: string; headers: IncomingHttpHeaders }[];
+  readonly seen: { url: string; headers: IncomingHttpHeaders; peer?: string }[];
   close(): Promise<void>;
 }
 
 async function startUpstream(name: string): Promise<Upstream> {
   const seen: Upstream['seen'] = [];
   const server: Server = createServer((req, res) => {
-    seen.push({ url: req.url ?? '', headers: req.headers });
+    seen.push({ url: req.url ?? '', headers: req.headers, peer: req.socket.remoteAddress });
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ name, headers: req.headers }));
+    res.end(JSON.stringify({ name, headers: req.headers, peer: req.socket.remoteAddress }));
   });
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket, req) => {
@@ -81,6 +81,7 @@ describe('nginx as the ALB (harness smoke test)', () => {
         { host: '127.0.0.1', port: b.port },
       ],
       idleTimeoutSeconds,
+      proxyBindAddress: '127.0.0.2',
     });
   });
 
@@ -113,6 +114,17 @@ describe('nginx as the ALB (harness smoke test)', () => {
     expect(headers['x-forwarded-proto']).toBe('https');
     expect(headers['x-forwarded-port']).toBe(String(proxy.httpsPort));
     expect(headers.host).toBe('localhost');
+  });
+
+  it("connects to targets from its own address, so the client's shows only in X-Forwarded-For", async () => {
+    // The whole 127/8 range is loopback on Linux: the client speaks from 127.0.0.3, nginx from 127.0.0.2.
+    const res = await sendHttp(`https://127.0.0.1:${proxy.httpsPort}/peer`, {
+      ca: proxy.certificate.certificatePem,
+      localAddress: '127.0.0.3',
+    });
+    const body = JSON.parse(res.body) as { headers: IncomingHttpHeaders; peer: string };
+    expect(body.peer).toBe('127.0.0.2');
+    expect(body.headers['x-forwarded-for']).toBe('127.0.0.3');
   });
 
   it('round-robins requests over both targets', async () => {
