@@ -31,6 +31,7 @@ export function isIpv6Cidr(value: string): boolean {
   const m = /^([0-9a-fA-F:]+)\/(\d{1,3})$/.exec(value);
   if (!m || Number(m[2]) > 128) return false;
   const addr = m[1];
+  if (addr.includes(':::') || /^:[^:]/.test(addr) || /[^:]:$/.test(addr)) return false;
   const doubleColons = addr.split('::').length - 1;
   if (doubleColons > 1) return false;
   const groups = addr.split(':').filter((g) => g !== '');

@@ -1,0 +1,63 @@
+/**
+ * Shared test helpers for the construct specs: synthesize a scope once, read resources out of the JSON,
+ * and build the `${type.id.attr}` reference strings Terraform sees.
+ */
+import 'cdktf/lib/testing/adapters/jest'; // typings of toHaveResourceWithProperties & co.
+import { Testing } from 'cdktf';
+import type { Construct } from 'constructs';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
+export interface Synthesized {
+  /** As returned by Testing.synthScope: what the cdktf matchers take. */
+  readonly raw: string;
+  readonly json: Json;
+}
+
+export function synth(build: (scope: Construct) => void): Synthesized {
+  const raw = Testing.synthScope(build);
+  return { raw, json: JSON.parse(raw) };
+}
+
+/** All resources (or data sources) of one type, keyed by logical id, without cdktf's metadata. */
+export function all(json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Record<string, Json> {
+  const entries = Object.entries((json[kind] ?? {})[type] ?? {}) as Array<[string, Json]>;
+  return Object.fromEntries(entries.map(([id, body]) => [id, withoutMetadata(body)]));
+}
+
+/** The single resource of a type; fails the test when there is not exactly one. */
+export function only(json: Json, type: string, kind: 'resource' | 'data' = 'resource'): Json {
+  const found = Object.values(all(json, type, kind));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  return found[0];
+}
+
+/** `${type.<logical id>.<attribute>}` of the single resource of a type whose id contains `idPart`. */
+export function ref(json: Json, type: string, attribute: string, idPart = '', kind: 'resource' | 'data' = 'resource'): string {
+  const ids = Object.keys(all(json, type, kind)).filter((id) => id.includes(idPart));
+  if (ids.length !== 1) throw new Error(`expected one ${type} with id containing "${idPart}", found ${ids.join(', ') || 'none'}`);
+  return `\${${kind === 'data' ? 'data.' : ''}${type}.${ids[0]}.${attribute}}`;
+}
+
+function withoutMetadata(body: Json): Json {
+  const { ['//']: _metadata, ...rest } = body;
+  return rest;
+}
+
+/** Parsed container definitions of the single task definition. */
+export function containerDefinitions(json: Json): Json[] {
+  return JSON.parse(only(json, 'aws_ecs_task_definition').container_definitions);
+}
+
+/** The container's environment as a name -> value map. */
+export function containerEnvironment(json: Json): Record<string, string> {
+  const [container] = containerDefinitions(json);
+  return Object.fromEntries((container.environment as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
+}
+
+/** The container's secrets as a name -> valueFrom map. */
+export function containerSecrets(json: Json): Record<string, string> {
+  const [container] = containerDefinitions(json);
+  return Object.fromEntries((container.secrets as Array<{ name: string; valueFrom: string }>).map((e) => [e.name, e.valueFrom]));
+}
