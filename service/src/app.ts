@@ -1,0 +1,196 @@
+/**
+ * The app factory: wires config -> pub/sub, Yoga, the WebSocket and SSE adapters, the node http server,
+ * and owns the lifecycle (start, drain, stop). The entry point (main.ts) and the tests build the same app.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createJwtVerifier, type TokenVerifier } from './auth';
+import type { AppConfig } from './config';
+import { PATHS } from './env-names';
+import { createLogger, errorFields, type Logger } from './logger';
+import { createTopicPubSub, type PubSub } from './pubsub';
+import type { ChatTopics, ServerInfoSource } from './schema';
+import { ConnectionRegistry } from './transport/connections';
+import { createRequestListener, type Readiness } from './transport/http';
+import { createWebSocketAdapter } from './transport/ws/adapter';
+import { createProtocolServer, type GetEnveloped } from './transport/ws/protocol';
+import { createGraphQLServer, type GraphQLServer } from './yoga';
+
+export interface BuildAppOptions {
+  /** Defaults to JSON lines on stdout at config.logLevel. */
+  readonly logger?: Logger;
+  /** Defaults to the JWT verifier when config.jwt is set, else none (anonymous). */
+  readonly verifier?: TokenVerifier;
+}
+
+export interface StartedApp {
+  readonly port: number;
+  /** http://host:port (no path). */
+  readonly url: string;
+  /** http://host:port/graphql */
+  readonly graphqlUrl: string;
+  /** ws://host:port/graphql */
+  readonly wsUrl: string;
+}
+
+export interface App {
+  readonly config: AppConfig;
+  readonly logger: Logger;
+  readonly pubsub: PubSub<ChatTopics>;
+  readonly yoga: GraphQLServer;
+  readonly httpServer: Server;
+  /** Listens on config.host:config.port (0 = a free port). */
+  start(): Promise<StartedApp>;
+  readiness(): Readiness;
+  connections(): { webSocket: number; sse: number; total: number };
+  /**
+   * Graceful shutdown (idempotent; the same promise for every caller): readiness 503 and new connections
+   * refused at once, open sockets closed with 1012 in jittered batches over config.drainWindowMs, SSE
+   * streams ended, then in-flight HTTP finished, Yoga disposed, Redis quit.
+   */
+  drain(reason: string): Promise<void>;
+  /** Immediate shutdown: connections terminated, no window (tests, a second Ctrl-C). */
+  stop(): Promise<void>;
+}
+
+/** Time for clients to answer the 1012 close handshake after the last drain batch. */
+export const DRAIN_CLOSE_GRACE_MS = 3_000;
+/** Time for in-flight HTTP requests to finish once the server stops accepting. */
+export const HTTP_FINISH_GRACE_MS = 5_000;
+/**
+ * Keep idle HTTP keep-alive connections open longer than the ALB's idle timeout (120 s here), as AWS
+ * advises: otherwise the ALB may reuse a connection the service just closed and answer 502.
+ */
+export const HTTP_KEEPALIVE_TIMEOUT_MS = 125_000;
+
+export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel).child({ instance: config.instanceId });
+  const verifier = options.verifier ?? (config.jwt !== undefined ? createJwtVerifier(config.jwt) : undefined);
+  const pubsub = createTopicPubSub<ChatTopics>({
+    ...(config.redis !== undefined ? { redis: config.redis } : {}),
+    maxQueuedEvents: config.limits.maxQueuedEventsPerSubscription,
+    logger,
+  });
+  const registry = new ConnectionRegistry(logger);
+  const serverInfo: ServerInfoSource = {
+    instanceId: config.instanceId,
+    version: config.version,
+    startedAt: Date.now(),
+    connectionCount: () => registry.size,
+  };
+  const yoga = createGraphQLServer({ config, pubsub, server: serverInfo, verifier, registry, logger });
+  const protocol = createProtocolServer({
+    getEnveloped: yoga.getEnveloped as unknown as GetEnveloped,
+    verifier,
+    limits: config.limits,
+    logger,
+  });
+  const webSocket = createWebSocketAdapter({
+    registry,
+    protocol,
+    limits: config.limits,
+    allowedOrigins: config.allowedOrigins,
+    logger,
+  });
+
+  const readiness = (): Readiness => {
+    const pubsubStatus = pubsub.status();
+    return {
+      ready: !registry.draining && pubsubStatus.ready,
+      draining: registry.draining,
+      pubsub: pubsubStatus,
+      instanceId: config.instanceId,
+      connections: registry.counts(),
+    };
+  };
+
+  const httpServer = createServer(createRequestListener(yoga, readiness));
+  httpServer.keepAliveTimeout = HTTP_KEEPALIVE_TIMEOUT_MS;
+  httpServer.headersTimeout = HTTP_KEEPALIVE_TIMEOUT_MS + 5_000;
+  httpServer.on('upgrade', webSocket.handleUpgrade);
+
+  let drainPromise: Promise<void> | undefined;
+  let closePromise: Promise<void> | undefined;
+
+  /** Stops accepting, lets in-flight requests finish (bounded), disposes Yoga, quits Redis. */
+  const closeEverything = (httpGraceMs: number): Promise<void> => {
+    closePromise ??= (async () => {
+      registry.dispose();
+      await closeHttpServer(httpServer, httpGraceMs);
+      await yoga.dispose();
+      await pubsub.close();
+    })();
+    return closePromise;
+  };
+
+  return {
+    config,
+    logger,
+    pubsub,
+    yoga,
+    httpServer,
+
+    start() {
+      return new Promise<StartedApp>((resolve, reject) => {
+        const onError = (err: Error) => reject(err);
+        httpServer.once('error', onError);
+        httpServer.listen(config.port, config.host, () => {
+          httpServer.off('error', onError);
+          const { port } = httpServer.address() as AddressInfo;
+          const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+          const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+          registry.startKeepalive(config.keepaliveIntervalMs);
+          logger.info('server.listening', {
+            port,
+            host: config.host,
+            mode: config.mode,
+            version: config.version,
+            pubsub: pubsub.status().backend,
+            auth: verifier !== undefined ? 'jwt' : 'anonymous',
+            keepaliveIntervalMs: config.keepaliveIntervalMs,
+            drainWindowMs: config.drainWindowMs,
+          });
+          resolve({ port, url, graphqlUrl: url + PATHS.graphql, wsUrl: url.replace(/^http/, 'ws') + PATHS.graphql });
+        });
+      });
+    },
+
+    readiness,
+    connections: () => registry.counts(),
+
+    drain(reason) {
+      drainPromise ??= (async () => {
+        const startedAt = Date.now();
+        registry.draining = true;
+        logger.info('drain.start', { reason, windowMs: config.drainWindowMs, connections: registry.counts() });
+        await registry.drainConnections(config.drainWindowMs, DRAIN_CLOSE_GRACE_MS);
+        logger.info('drain.connections_closed', { elapsedMs: Date.now() - startedAt });
+        try {
+          await closeEverything(HTTP_FINISH_GRACE_MS);
+        } catch (err) {
+          logger.error('drain.close_failed', errorFields(err));
+        }
+        logger.info('drain.complete', { reason, elapsedMs: Date.now() - startedAt });
+      })();
+      return drainPromise;
+    },
+
+    async stop() {
+      registry.draining = true;
+      registry.terminateAll();
+      await registry.whenEmpty(1_000);
+      await closeEverything(0);
+    },
+  };
+}
+
+/** server.close() waits for in-flight requests; idle keep-alive sockets are closed now, the rest after the grace. */
+async function closeHttpServer(server: Server, graceMs: number): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+  timer.unref();
+  await closed;
+  clearTimeout(timer);
+}

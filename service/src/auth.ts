@@ -1,0 +1,95 @@
+/**
+ * Authentication hook: a pluggable token verifier, the JWT one built on `jose`, and where tokens come from
+ * (HTTP `Authorization: Bearer`, or `connectionParams.authorization` / `connectionParams.token` on the
+ * WebSocket `connection_init`). Anonymous access exists only when no verifier is configured.
+ */
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import type { JwtConfig } from './config';
+
+/** Who is calling; lands in the GraphQL context as `identity`. */
+export interface Identity {
+  /** The token's `sub`. */
+  readonly subject: string;
+  /** All verified claims (scopes, tenant, ...), for resolvers that authorize. */
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** Implement this to plug in another scheme (opaque tokens, sessions, ...). Reject with AuthenticationError. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Identity>;
+}
+
+export class AuthenticationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AuthenticationError';
+  }
+}
+
+const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
+
+export function createJwtVerifier(config: JwtConfig): TokenVerifier {
+  let key: Uint8Array | JWTVerifyGetKey;
+  let algorithms: string[];
+  if (config.secret !== undefined) {
+    key = new TextEncoder().encode(config.secret);
+    algorithms = ['HS256'];
+  } else if (config.jwksUrl !== undefined) {
+    // Fetches and caches the key set; refetches on an unknown `kid` (key rotation).
+    key = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000 });
+    algorithms = ASYMMETRIC_ALGORITHMS;
+  } else {
+    throw new Error('createJwtVerifier: set secret or jwksUrl');
+  }
+  const options: JWTVerifyOptions = {
+    algorithms,
+    clockTolerance: 5,
+    ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
+    ...(config.audience !== undefined ? { audience: [...config.audience] } : {}),
+  };
+  return {
+    async verify(token) {
+      let payload: Record<string, unknown>;
+      try {
+        // Overloads differ only in the key type; both paths verify signature, exp/nbf, iss, aud.
+        const result =
+          key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        payload = result.payload;
+      } catch (err) {
+        throw new AuthenticationError(`Invalid token: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (typeof payload.sub !== 'string' || payload.sub === '') {
+        throw new AuthenticationError('Invalid token: no sub claim');
+      }
+      return { subject: payload.sub, claims: payload };
+    },
+  };
+}
+
+/**
+ * Verifies `token` when a verifier is configured. Returns null (anonymous) only without a verifier;
+ * with one, a missing or bad token throws AuthenticationError.
+ */
+export async function authenticate(verifier: TokenVerifier | undefined, token: string | undefined): Promise<Identity | null> {
+  if (verifier === undefined) return null;
+  if (token === undefined) throw new AuthenticationError('Missing bearer token');
+  return verifier.verify(token);
+}
+
+/** `Bearer <token>` (scheme case-insensitive) -> token. */
+export function bearerToken(header: string | null | undefined): string | undefined {
+  if (header == null) return undefined;
+  const match = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** `connectionParams.authorization` ("Bearer x" or bare "x") or `connectionParams.token`. */
+export function tokenFromConnectionParams(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  if (params === undefined) return undefined;
+  const { authorization, token } = params;
+  if (typeof authorization === 'string' && authorization.trim() !== '') {
+    return bearerToken(authorization) ?? authorization.trim();
+  }
+  if (typeof token === 'string' && token.trim() !== '') return token.trim();
+  return undefined;
+}

@@ -1,0 +1,160 @@
+/**
+ * One open WebSocket: the socket object graphql-ws's protocol core talks to (`send`, `close`, `onMessage`)
+ * and the send path with its slow-consumer guard. Memory per socket is this object plus what `ws` and the
+ * protocol core keep; the `ws` event handlers are shared functions (no closures per socket) that find their
+ * connection through the socket's `connection` field.
+ */
+import type { WebSocket as ProtocolSocket } from 'graphql-ws';
+import WebSocket, { type RawData } from 'ws';
+import type { Identity } from '../../auth';
+import { CLOSE_CODES, limitCloseReason } from '../../close-codes';
+import type { Limits } from '../../config';
+import { errorFields, type Logger } from '../../logger';
+import type { ConnectionRegistry, TrackedConnection } from '../connections';
+
+/** The `ws` socket class the server creates (WebSocketServer's `WebSocket` option), with a back-pointer. */
+export class TrackedWebSocket extends WebSocket {
+  connection: WsConnection | undefined;
+}
+
+/** Shared by every connection of one app: one pointer per socket instead of copies. */
+export interface WsShared {
+  readonly registry: ConnectionRegistry;
+  readonly limits: Limits;
+  readonly logger: Logger;
+}
+
+export class WsConnection implements ProtocolSocket, TrackedConnection {
+  readonly kind = 'ws';
+  /** Answered the last keepalive ping (or is new). */
+  alive = true;
+  /** Set by onConnect after the token was verified. */
+  identity: Identity | null = null;
+  /** graphql-ws's message handler (registered through onMessage). */
+  private handler: ((data: string) => Promise<void>) | undefined;
+  /** graphql-ws's cleanup for this socket (returned by `opened`). */
+  closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
+  private closeCode: number | undefined;
+
+  constructor(
+    readonly ws: TrackedWebSocket,
+    readonly id: number,
+    readonly address: string,
+    readonly openedAt: number,
+    /** Bearer token from the upgrade request's Authorization header, if any (non-browser clients). */
+    readonly headerToken: string | undefined,
+    readonly shared: WsShared,
+  ) {}
+
+  get protocol(): string {
+    return this.ws.protocol;
+  }
+
+  /**
+   * The send path. Before each frame: if the peer has not read what we already queued (bufferedAmount
+   * over the high-water mark), close it as a slow consumer instead of buffering without bound.
+   */
+  send(data: string): void {
+    const ws = this.ws;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > this.shared.limits.maxBufferedBytes) {
+      this.closeSlowConsumer(`send buffer over ${this.shared.limits.maxBufferedBytes} bytes`);
+      return;
+    }
+    ws.send(data);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === WebSocket.CLOSED || this.ws.readyState === WebSocket.CLOSING) return;
+    this.closeCode = code;
+    this.ws.close(code, limitCloseReason(reason));
+  }
+
+  onMessage(handler: (data: string) => Promise<void>): void {
+    this.handler = handler;
+  }
+
+  closeSlowConsumer(detail: string): void {
+    if (this.closeCode === CLOSE_CODES.slowConsumer) return;
+    this.shared.logger.warn('ws.slow_consumer', {
+      connection: this.id,
+      address: this.address,
+      detail,
+      bufferedBytes: this.ws.bufferedAmount,
+    });
+    this.close(CLOSE_CODES.slowConsumer, `Slow consumer: ${detail}`);
+  }
+
+  /** Hands a frame to the protocol core; a failure there closes only this socket. */
+  receive(data: RawData): void {
+    const handler = this.handler;
+    if (handler === undefined) return;
+    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+    handler(text).catch((err: unknown) => this.failed(err));
+  }
+
+  private failed(err: unknown): void {
+    this.shared.logger.error('ws.internal_error', { connection: this.id, ...errorFields(err) });
+    this.close(CLOSE_CODES.internalServerError, err instanceof Error ? err.message : 'Internal server error');
+  }
+
+  // TrackedConnection
+
+  keepalive(): boolean {
+    if (!this.alive) {
+      this.ws.terminate();
+      return false;
+    }
+    this.alive = false;
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.ping();
+    return true;
+  }
+
+  closeForRestart(): void {
+    this.close(CLOSE_CODES.serviceRestart, 'Service restart: reconnect');
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /** The socket is gone: bookkeeping, log, and let the protocol core end the subscriptions. */
+  onClosed(code: number, reason: string): void {
+    this.shared.registry.remove(this);
+    this.shared.logger.info('ws.close', {
+      connection: this.id,
+      address: this.address,
+      code,
+      ...(reason !== '' ? { reason } : {}),
+      ...(this.closeCode !== undefined ? { closedBy: 'server' } : {}),
+      durationMs: Date.now() - this.openedAt,
+    });
+    this.closed?.(code, reason).catch((err: unknown) =>
+      this.shared.logger.error('ws.cleanup_failed', { connection: this.id, ...errorFields(err) }),
+    );
+    this.ws.connection = undefined;
+  }
+}
+
+// Shared `ws` event handlers: `this` is the socket (created as a TrackedWebSocket by the server).
+
+const connectionOf = (ws: WebSocket) => (ws as TrackedWebSocket).connection;
+
+export function onSocketMessage(this: WebSocket, data: RawData): void {
+  connectionOf(this)?.receive(data);
+}
+
+export function onSocketPong(this: WebSocket): void {
+  const connection = connectionOf(this);
+  if (connection !== undefined) connection.alive = true;
+}
+
+export function onSocketClose(this: WebSocket, code: number, reason: Buffer): void {
+  connectionOf(this)?.onClosed(code, reason.toString('utf8'));
+}
+
+/** `ws` reports protocol violations here (oversize frame -> it closes with 1009 itself). */
+export function onSocketError(this: WebSocket, err: Error): void {
+  const connection = connectionOf(this);
+  connection?.shared.logger.warn('ws.error', { connection: connection.id, ...errorFields(err) });
+}

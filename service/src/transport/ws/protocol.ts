@@ -1,0 +1,109 @@
+/**
+ * The subscribe path: graphql-ws's protocol core (`makeServer`) wired to Yoga's envelop, so WebSocket
+ * operations get the same plugins as HTTP ones (graphql-armor limits, error masking, introspection off in
+ * production, the same context). Authentication happens once per socket, on `connection_init`.
+ */
+import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { makeServer, type Context, type Server } from 'graphql-ws';
+import { authenticate, tokenFromConnectionParams, type TokenVerifier } from '../../auth';
+import type { Limits } from '../../config';
+import { errorFields, type Logger } from '../../logger';
+import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
+import type { WsConnection } from './connection';
+
+type Operation = (args: ExecutionArgs) => unknown;
+
+/** What the protocol needs from Yoga: `yoga.getEnveloped`, typed loosely to keep this layer Yoga-agnostic. */
+export type GetEnveloped = (initialContext: Record<string, unknown>) => {
+  schema: ExecutionArgs['schema'];
+  parse: (source: string) => DocumentNode;
+  validate: (schema: ExecutionArgs['schema'], document: DocumentNode) => readonly GraphQLError[];
+  contextFactory: () => unknown;
+  execute: Operation;
+  subscribe: Operation;
+};
+
+export interface ProtocolOptions {
+  readonly getEnveloped: GetEnveloped;
+  readonly verifier: TokenVerifier | undefined;
+  readonly limits: Limits;
+  readonly logger: Logger;
+}
+
+type ConnectionParams = Record<string, unknown>;
+type ProtocolContext = Context<ConnectionParams, WsConnection>;
+
+export const TOO_MANY_OPERATIONS = 'TOO_MANY_OPERATIONS';
+
+export function createProtocolServer(options: ProtocolOptions): Server<WsConnection> {
+  const { getEnveloped, verifier, limits, logger } = options;
+  // The enveloped execute/subscribe of each operation, found again from its context value.
+  const operations = new WeakMap<object, { execute: Operation; subscribe: Operation }>();
+  const operationOf = (args: ExecutionArgs) => {
+    const found = operations.get(args.contextValue as object);
+    if (found === undefined) throw new Error('No enveloped operation for this execution');
+    return found;
+  };
+
+  return makeServer<ConnectionParams, WsConnection>({
+    connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
+
+    async onConnect(ctx: ProtocolContext) {
+      const connection = ctx.extra;
+      const token = tokenFromConnectionParams(ctx.connectionParams) ?? connection.headerToken;
+      try {
+        connection.identity = await authenticate(verifier, token);
+        return true;
+      } catch (err) {
+        logger.warn('ws.auth_failed', { connection: connection.id, address: connection.address, ...errorFields(err) });
+        return false; // -> 4403 Forbidden
+      }
+    },
+
+    async onSubscribe(ctx: ProtocolContext, _id, payload) {
+      // Includes this operation (reserved by the core before this hook runs).
+      const active = Object.keys(ctx.subscriptions).length;
+      if (active > limits.maxSubscriptionsPerSocket) {
+        return [
+          new GraphQLError(
+            `Too many operations on this socket: at most ${limits.maxSubscriptionsPerSocket} may run at once`,
+            { extensions: { code: TOO_MANY_OPERATIONS } },
+          ),
+        ];
+      }
+      const connection = ctx.extra;
+      const enveloped = getEnveloped({ transport: 'ws', identity: connection.identity, params: payload });
+      let document: DocumentNode;
+      try {
+        document = enveloped.parse(payload.query);
+      } catch (err) {
+        // Syntax errors and the token limit: answer this operation, keep the socket.
+        if (err instanceof GraphQLError) return [err];
+        throw err;
+      }
+      const errors = enveloped.validate(enveloped.schema, document);
+      if (errors.length > 0) return errors;
+      const contextValue = (await enveloped.contextFactory()) as object;
+      operations.set(contextValue, { execute: enveloped.execute, subscribe: enveloped.subscribe });
+      return {
+        schema: enveloped.schema,
+        document,
+        contextValue,
+        operationName: payload.operationName ?? null,
+        variableValues: payload.variables ?? null,
+      };
+    },
+
+    execute: (args) => operationOf(args).execute(args) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['execute']>>,
+    subscribe: (args) =>
+      operationOf(args).subscribe(args) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['subscribe']>>,
+
+    onError(ctx: ProtocolContext, _id, _payload, errors) {
+      if (errors.some((error) => error.extensions?.code === SUBSCRIPTION_OVERFLOW)) {
+        // After the core has sent this error message to the client.
+        const connection = ctx.extra;
+        setImmediate(() => connection.closeSlowConsumer('subscription queue overflow'));
+      }
+    },
+  });
+}

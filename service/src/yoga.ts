@@ -1,0 +1,115 @@
+/**
+ * The GraphQL server: Yoga with the schema, the context (pub/sub, server info, identity), limits
+ * (graphql-armor), CORS allowlist, production hardening, and the SSE adapter. The WebSocket adapter reuses
+ * it through `yoga.getEnveloped`, so every plugin here applies to WebSocket operations too.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
+import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
+import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { createYoga, type Plugin, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
+import { authenticate, bearerToken, type Identity, type TokenVerifier } from './auth';
+import type { AppConfig } from './config';
+import { PATHS } from './env-names';
+import type { Logger } from './logger';
+import type { PubSub } from './pubsub';
+import { buildSchema, type ChatContext, type ChatTopics, type ServerInfoSource } from './schema';
+import type { ConnectionRegistry } from './transport/connections';
+import { isOriginAllowed } from './transport/origin';
+import { useSseTransport } from './transport/sse';
+
+/** Server context: node's req/res over HTTP; the WebSocket adapter passes its transport and identity. */
+export interface ServerContext {
+  req?: IncomingMessage;
+  res?: ServerResponse;
+  transport?: 'ws';
+  identity?: Identity | null;
+}
+
+export interface GraphQLServerOptions {
+  readonly config: AppConfig;
+  readonly pubsub: PubSub<ChatTopics>;
+  readonly server: ServerInfoSource;
+  readonly verifier: TokenVerifier | undefined;
+  readonly registry: ConnectionRegistry;
+  readonly logger: Logger;
+}
+
+export function createGraphQLServer(options: GraphQLServerOptions) {
+  const { config, pubsub, server, verifier, registry, logger } = options;
+  const production = config.mode === 'production';
+  const { limits } = config;
+
+  const plugins: Plugin[] = [
+    maxTokensPlugin({ n: limits.maxTokens }) as Plugin,
+    maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }) as Plugin,
+    maxAliasesPlugin({ n: limits.maxAliases }) as Plugin,
+    costLimitPlugin({ maxCost: limits.maxCost }) as Plugin,
+    useSseTransport({ registry, limits, logger }),
+  ];
+  if (production) {
+    plugins.push(disableIntrospection(), blockFieldSuggestionsPlugin() as Plugin);
+  }
+
+  return createYoga<ServerContext, ChatContext>({
+    schema: buildSchema(),
+    graphqlEndpoint: PATHS.graphql,
+    healthCheckEndpoint: PATHS.health,
+    landingPage: false,
+    logging: yogaLogger(logger),
+    maskedErrors: { isDev: !production },
+    graphiql: production ? false : { title: 'Chat rooms', subscriptionsProtocol: 'WS' },
+    maxRequestBodySize: limits.maxRequestBodyBytes,
+    batching: false,
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      // Only allowlisted (or same) origins get CORS headers; Yoga's default would reflect any origin with credentials.
+      if (origin === null || !isOriginAllowed(origin, request.headers.get('host'), config.allowedOrigins)) return false;
+      return { origin: [origin], credentials: true, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 };
+    },
+    context: async (initial: YogaInitialContext & ServerContext): Promise<ChatContext> => {
+      const identity =
+        initial.transport === 'ws'
+          ? (initial.identity ?? null)
+          : await authenticateHttp(verifier, initial.request.headers.get('authorization'));
+      return { pubsub, server, identity };
+    },
+    plugins,
+  });
+}
+
+export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
+
+async function authenticateHttp(verifier: TokenVerifier | undefined, header: string | null): Promise<Identity | null> {
+  try {
+    return await authenticate(verifier, bearerToken(header));
+  } catch (err) {
+    throw new GraphQLError(`Unauthorized: ${err instanceof Error ? err.message : 'invalid token'}`, {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
+    });
+  }
+}
+
+/** Production: the schema is not for browsing; clients ship their documents. */
+function disableIntrospection(): Plugin {
+  return {
+    onValidate({ addValidationRule }) {
+      addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
+}
+
+function yogaLogger(logger: Logger): YogaLogger {
+  const line = (args: unknown[]) => ({
+    message: args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' '),
+  });
+  return {
+    debug: (...args: unknown[]) => logger.debug('yoga', line(args)),
+    info: (...args: unknown[]) => logger.info('yoga', line(args)),
+    warn: (...args: unknown[]) => logger.warn('yoga', line(args)),
+    error: (...args: unknown[]) => logger.error('yoga', line(args)),
+  };
+}
