@@ -1,0 +1,97 @@
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
+import { ServiceAlarms, ServiceAlarmsProps } from '../../constructs/alarms';
+import { all, ref, synth } from './helpers';
+
+const base: ServiceAlarmsProps = {
+  name: 'svc',
+  loadBalancerArnSuffix: 'app/alb/123',
+  targetGroupArnSuffix: 'targetgroup/tg/456',
+  clusterName: 'cluster',
+  serviceName: 'service',
+};
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops';
+const build = (props: Partial<ServiceAlarmsProps> = {}) => synth((scope) => new ServiceAlarms(scope, 'Alarms', { ...base, ...props }));
+const alarm = (json: ReturnType<typeof build>['json'], metric: string) =>
+  Object.values(all(json, 'aws_cloudwatch_metric_alarm')).find((a) => a.metric_name === metric);
+
+describe('ServiceAlarms', () => {
+  describe('defaults', () => {
+    const { raw, json } = build();
+    const alb = { LoadBalancer: 'app/alb/123' };
+    test.each([
+      ['HTTPCode_ELB_5XX_Count', 'svc-alb-5xx', 'Sum', 10, alb],
+      ['UnHealthyHostCount', 'svc-unhealthy-hosts', 'Maximum', 1, { ...alb, TargetGroup: 'targetgroup/tg/456' }],
+      ['RejectedConnectionCount', 'svc-rejected-connections', 'Sum', 1, alb],
+      ['TargetConnectionErrorCount', 'svc-target-connection-errors', 'Sum', 5, alb],
+      ['ClientTLSNegotiationErrorCount', 'svc-client-tls-errors', 'Sum', 100, alb],
+    ])('ALB %s alarm', (metric, name, statistic, threshold, dimensions) => {
+      expect(raw).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+        alarm_name: name,
+        namespace: 'AWS/ApplicationELB',
+        metric_name: metric,
+        statistic,
+        threshold,
+        dimensions,
+        comparison_operator: 'GreaterThanOrEqualToThreshold',
+        treat_missing_data: 'notBreaching',
+      });
+    });
+    test.each([
+      ['CPUUtilization', 'svc-cpu'],
+      ['MemoryUtilization', 'svc-memory'],
+    ])('ECS %s alarm at 85%% over 3 periods', (metric, name) => {
+      expect(raw).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+        alarm_name: name,
+        namespace: 'AWS/ECS',
+        metric_name: metric,
+        statistic: 'Average',
+        threshold: 85,
+        evaluation_periods: 3,
+        dimensions: { ClusterName: 'cluster', ServiceName: 'service' },
+      });
+    });
+    test('no topic: alarms without actions', () => {
+      expect(raw).not.toHaveResource(SnsTopic);
+      expect(Object.values(all(json, 'aws_cloudwatch_metric_alarm')).every((a) => a.alarm_actions.length === 0 && a.ok_actions.length === 0)).toBe(true);
+      expect(Object.keys(all(json, 'aws_cloudwatch_metric_alarm'))).toHaveLength(7);
+    });
+  });
+
+  describe('props', () => {
+    test('snsTopicArn: every alarm notifies it on alarm and OK', () => {
+      const alarms = Object.values(all(build({ snsTopicArn: TOPIC }).json, 'aws_cloudwatch_metric_alarm'));
+      expect(alarms.every((a) => a.alarm_actions[0] === TOPIC && a.ok_actions[0] === TOPIC)).toBe(true);
+    });
+    test('createTopic: an encrypted topic <name>-alarms that every alarm notifies', () => {
+      const { raw, json } = build({ createTopic: true });
+      expect(raw).toHaveResourceWithProperties(SnsTopic, { name: 'svc-alarms', kms_master_key_id: 'alias/aws/sns' });
+      const topic = ref(json, 'aws_sns_topic', 'arn');
+      expect(Object.values(all(json, 'aws_cloudwatch_metric_alarm')).every((a) => a.alarm_actions[0] === topic)).toBe(true);
+    });
+    test.each([
+      ['elb5xxCount', 'HTTPCode_ELB_5XX_Count'],
+      ['unhealthyHostCount', 'UnHealthyHostCount'],
+      ['rejectedConnectionCount', 'RejectedConnectionCount'],
+      ['targetConnectionErrorCount', 'TargetConnectionErrorCount'],
+      ['clientTlsNegotiationErrorCount', 'ClientTLSNegotiationErrorCount'],
+      ['cpuPercent', 'CPUUtilization'],
+      ['memoryPercent', 'MemoryUtilization'],
+    ])('thresholds.%s', (key, metric) => {
+      expect(alarm(build({ thresholds: { [key]: 42 } }).json, metric).threshold).toBe(42);
+    });
+  });
+
+  describe('validation', () => {
+    test('topic ARN syntax', () => {
+      expect(() => build({ snsTopicArn: 'ops' })).toThrow("Alarms: 'snsTopicArn' must be an ARN of the form arn:aws:sns:");
+    });
+    test('topic ARN or createTopic, not both', () => {
+      expect(() => build({ snsTopicArn: TOPIC, createTopic: true })).toThrow(/cannot be combined with createTopic/);
+    });
+    test('threshold ranges', () => {
+      expect(() => build({ thresholds: { cpuPercent: 101 } })).toThrow(/'thresholds\.cpuPercent' must be an integer in 1\.\.100 \(got 101\)/);
+      expect(() => build({ thresholds: { elb5xxCount: 0 } })).toThrow(/'thresholds\.elb5xxCount' must be an integer in 1\.\.1000000/);
+    });
+  });
+});
