@@ -9,6 +9,7 @@
  * Pure TypeScript with no cdktf imports: the service tests and e2e harness can load it cheaply.
  */
 import { ENV } from '../service/src/env-names';
+import { ConfigError } from './config-error';
 
 export interface WebSocketTimingProps {
   /**
@@ -74,7 +75,7 @@ export function resolveTiming(props: WebSocketTimingProps = {}, owner = 'WebSock
     Math.ceil(drainWindowSeconds + drainPollIntervalSeconds + DEREGISTRATION_MARGIN_SECONDS);
 
   const fail = (prop: string, value: number, rule: string): never => {
-    throw new Error(`${owner}: '${prop}' ${rule} (got ${value})`);
+    throw new ConfigError(`${owner}: '${prop}' ${rule} (got ${value})`);
   };
   const range = (prop: string, value: number, min: number, max: number, integer = true) => {
     if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
