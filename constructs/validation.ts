@@ -7,14 +7,9 @@
  * known at apply time.
  */
 import { Token } from 'cdktf';
+import { ConfigError } from './config-error';
 
-/** Thrown for configuration AWS would reject; the message is meant for the person who wrote the config. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 const show = (value: unknown): string => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 

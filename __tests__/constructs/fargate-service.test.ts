@@ -21,7 +21,6 @@ const base: WebSocketFargateServiceProps = {
 };
 const build = (props: Partial<WebSocketFargateServiceProps> = {}) =>
   synth((scope) => new WebSocketFargateService(scope, 'App', { ...base, ...props }));
-const container = (props: Partial<WebSocketFargateServiceProps> = {}) => containerDefinitions(build(props).json)[0];
 
 describe('WebSocketFargateService', () => {
   describe('defaults', () => {

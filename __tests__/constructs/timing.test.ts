@@ -1,3 +1,4 @@
+import { ConfigError } from '../../constructs/config-error';
 import { DEFAULT_TIMING, resolveTiming, timingEnvironment } from '../../constructs/timing';
 import { ENV } from '../../service/src/env-names';
 
@@ -27,6 +28,10 @@ describe('resolveTiming', () => {
       stopTimeoutSeconds: 100,
     };
     expect(resolveTiming(props)).toEqual(props);
+  });
+
+  test('rule violations are ConfigErrors (printed without a stack trace by main.ts)', () => {
+    expect(() => resolveTiming({ stopTimeoutSeconds: 500 })).toThrow(ConfigError);
   });
 
   describe('rules', () => {
