@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Plugin } from 'graphql-yoga';
 import { createJwtVerifier, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
 import { PATHS } from './env-names';
@@ -21,6 +22,8 @@ export interface BuildAppOptions {
   readonly logger?: Logger;
   /** Defaults to the JWT verifier when config.jwt is set, else none (anonymous). */
   readonly verifier?: TokenVerifier;
+  /** Extra Yoga/envelop plugins, applied to HTTP, SSE and WebSocket operations alike. */
+  readonly plugins?: readonly Plugin[];
 }
 
 export interface StartedApp {
@@ -78,7 +81,15 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
     startedAt: Date.now(),
     connectionCount: () => registry.size,
   };
-  const yoga = createGraphQLServer({ config, pubsub, server: serverInfo, verifier, registry, logger });
+  const yoga = createGraphQLServer({
+    config,
+    pubsub,
+    server: serverInfo,
+    verifier,
+    registry,
+    logger,
+    ...(options.plugins !== undefined ? { plugins: options.plugins } : {}),
+  });
   const protocol = createProtocolServer({
     getEnveloped: yoga.getEnveloped as unknown as GetEnveloped,
     verifier,

@@ -11,10 +11,10 @@ import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
-import { authenticate, bearerToken, type Identity, type TokenVerifier } from './auth';
+import { authenticate, AuthenticationError, bearerToken, type Identity, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
 import { PATHS } from './env-names';
-import type { Logger } from './logger';
+import { errorFields, type Logger } from './logger';
 import type { PubSub } from './pubsub';
 import { buildSchema, type ChatContext, type ChatTopics, type ServerInfoSource } from './schema';
 import type { ConnectionRegistry } from './transport/connections';
@@ -36,6 +36,8 @@ export interface GraphQLServerOptions {
   readonly verifier: TokenVerifier | undefined;
   readonly registry: ConnectionRegistry;
   readonly logger: Logger;
+  /** Extra Yoga/envelop plugins (tracing, persisted operations, ...); they run for HTTP, SSE and WebSocket. */
+  readonly plugins?: readonly Plugin[];
 }
 
 export function createGraphQLServer(options: GraphQLServerOptions) {
@@ -49,6 +51,7 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
     maxAliasesPlugin({ n: limits.maxAliases }) as Plugin,
     costLimitPlugin({ maxCost: limits.maxCost }) as Plugin,
     useSseTransport({ registry, limits, logger }),
+    ...(options.plugins ?? []),
   ];
   if (production) {
     plugins.push(disableIntrospection(), blockFieldSuggestionsPlugin() as Plugin);
@@ -74,7 +77,7 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
       const identity =
         initial.transport === 'ws'
           ? (initial.identity ?? null)
-          : await authenticateHttp(verifier, initial.request.headers.get('authorization'));
+          : await authenticateHttp(verifier, initial.request.headers.get('authorization'), logger);
       return { pubsub, server, identity };
     },
     plugins,
@@ -83,11 +86,18 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
 
-async function authenticateHttp(verifier: TokenVerifier | undefined, header: string | null): Promise<Identity | null> {
+async function authenticateHttp(
+  verifier: TokenVerifier | undefined,
+  header: string | null,
+  logger: Logger,
+): Promise<Identity | null> {
   try {
     return await authenticate(verifier, bearerToken(header));
   } catch (err) {
-    throw new GraphQLError(`Unauthorized: ${err instanceof Error ? err.message : 'invalid token'}`, {
+    // A verifier's own failure (JWKS unreachable, a bug) is logged, not shown to the caller.
+    if (!(err instanceof AuthenticationError)) logger.error('auth.verifier_failed', errorFields(err));
+    const detail = err instanceof AuthenticationError ? err.message : 'token could not be verified';
+    throw new GraphQLError(`Unauthorized: ${detail}`, {
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
     });
   }

@@ -10,6 +10,7 @@ export const resolvers = {
       uptimeSeconds: Math.round((Date.now() - ctx.server.startedAt) / 10) / 100,
       connectionCount: ctx.server.connectionCount(),
     }),
+    viewer: (_root: unknown, _args: unknown, ctx: ChatContext) => ctx.identity?.subject ?? null,
   },
   Mutation: {
     postMessage: async (_root: unknown, args: { room: string; text: string }, ctx: ChatContext): Promise<Message> => {

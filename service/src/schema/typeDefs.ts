@@ -19,6 +19,8 @@ export const typeDefs = /* GraphQL */ `
 
   type Query {
     serverInfo: ServerInfo!
+    "The caller's verified subject (JWT sub); null when the service runs without a verifier."
+    viewer: String
   }
 
   type Mutation {
