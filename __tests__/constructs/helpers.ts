@@ -3,8 +3,18 @@
  * and build the `${type.id.attr}` reference strings Terraform sees.
  */
 import 'cdktf/lib/testing/adapters/jest'; // typings of toHaveResourceWithProperties & co.
-import { Testing } from 'cdktf';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
+
+// Testing.synthScope makes a new temp dir per call and never removes it; one dir per spec file, removed.
+let outdir: string | undefined;
+afterAll(() => {
+  if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
+  outdir = undefined;
+});
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
@@ -15,8 +25,12 @@ export interface Synthesized {
   readonly json: Json;
 }
 
+/** Same as Testing.synthScope (a fresh stack, metadata stripped, keys sorted), without the temp dir leak. */
 export function synth(build: (scope: Construct) => void): Synthesized {
-  const raw = Testing.synthScope(build);
+  outdir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'construct-test-'));
+  const stack = new TerraformStack(Testing.app({ outdir }), 'stack');
+  build(stack);
+  const raw = Testing.synth(stack);
   return { raw, json: JSON.parse(raw) };
 }
 

@@ -1,0 +1,120 @@
+/**
+ * The default app as users run it: `npm run synth` (main.ts) and `cdktf synth` write
+ * cdktf.out/stacks/<environment>/cdk.tf.json for every environment, byte-identical run after run, and
+ * write nothing when the config is bad.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { ENVIRONMENTS } from '../../config/environments';
+import { synthesize } from '../../main';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(__dirname, '../..');
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'app-test-'));
+afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+let n = 0;
+const freshDir = () => path.join(scratch, `out${n++}`);
+
+/** Every file under `dir`, relative path -> content. */
+function readTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) {
+      const full = path.join(entry.parentPath, entry.name);
+      out[path.relative(dir, full)] = fs.readFileSync(full, 'utf8');
+    }
+  }
+  return out;
+}
+
+describe('synthesize (main.ts)', () => {
+  test('writes cdktf.out/stacks/<environment>/cdk.tf.json for every environment, and the manifest', () => {
+    const outdir = freshDir();
+    expect(synthesize(ENVIRONMENTS, outdir)).toEqual(Object.keys(ENVIRONMENTS));
+    const files = Object.keys(readTree(outdir)).sort();
+    expect(files).toEqual(['manifest.json', ...Object.keys(ENVIRONMENTS).map((e) => path.join('stacks', e, 'cdk.tf.json'))].sort());
+    for (const env of Object.keys(ENVIRONMENTS)) {
+      const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', env, 'cdk.tf.json'), 'utf8'));
+      expect(json.provider.aws[0].region).toBe(ENVIRONMENTS[env].region);
+      expect(json.resource.aws_ecs_service).toBeDefined();
+    }
+  });
+
+  test('is deterministic: two runs give byte-identical files with no timestamps or absolute paths', () => {
+    const first = freshDir();
+    const second = freshDir();
+    synthesize(ENVIRONMENTS, first);
+    synthesize(ENVIRONMENTS, second);
+    const a = readTree(first);
+    const b = readTree(second);
+    expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+    for (const file of Object.keys(a)) expect(b[file]).toBe(a[file]);
+    const all = Object.values(a).join('\n');
+    expect(all).not.toContain(ROOT);
+    expect(all).not.toContain(os.tmpdir() + path.sep);
+    expect(all).not.toContain(scratch);
+    expect(all).not.toMatch(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/);
+  });
+
+  test('bad input in one environment: throws with the message and writes nothing at all', () => {
+    const outdir = freshDir();
+    const broken = { ...ENVIRONMENTS, broken: { ...ENVIRONMENTS.staging, name: 'ws-graphql-broken', timing: { stopTimeoutSeconds: 300 } } };
+    expect(() => synthesize(broken, outdir)).toThrow("broken/Service: timing: 'stopTimeoutSeconds' must be an integer in 2..120 (got 300)");
+    expect(fs.existsSync(outdir)).toBe(false);
+  });
+
+  test('bad input leaves the last good output untouched', () => {
+    const outdir = freshDir();
+    synthesize(ENVIRONMENTS, outdir);
+    const before = readTree(outdir);
+    const broken = { staging: { ...ENVIRONMENTS.staging, domainName: 'api.elsewhere.org' } };
+    expect(() => synthesize(broken, outdir)).toThrow(/'domainName' must be "example\.com" or a name under it/);
+    expect(readTree(outdir)).toEqual(before);
+  });
+
+  test('a rerun keeps what terraform init left in a stack directory', () => {
+    const outdir = freshDir();
+    synthesize(ENVIRONMENTS, outdir);
+    const marker = path.join(outdir, 'stacks', 'staging', '.terraform', 'marker');
+    fs.mkdirSync(path.dirname(marker), { recursive: true });
+    fs.writeFileSync(marker, 'providers');
+    synthesize(ENVIRONMENTS, outdir);
+    expect(fs.readFileSync(marker, 'utf8')).toBe('providers');
+  });
+
+  test('environment names must be valid stack names', () => {
+    const outdir = freshDir();
+    expect(() => synthesize({ Prod: ENVIRONMENTS.production }, outdir)).toThrow(/'environments' keys must be 1\.\.32 lower-case letters/);
+    expect(() => synthesize({}, outdir)).toThrow(/must define at least one environment/);
+    expect(fs.existsSync(outdir)).toBe(false);
+  });
+});
+
+describe('the commands users run', () => {
+  test('`npm run synth` and `cdktf synth` produce the same bytes as synthesize()', async () => {
+    const expected = freshDir();
+    synthesize(ENVIRONMENTS, expected);
+    const viaMain = freshDir();
+    const viaCli = freshDir();
+    const env = { ...process.env, CHECKPOINT_DISABLE: '1', CI: '1' };
+    const main = await run('node', ['-r', 'ts-node/register/transpile-only', 'main.ts'], {
+      cwd: ROOT,
+      env: { ...env, CDKTF_OUTDIR: viaMain },
+      timeout: 60_000,
+    });
+    expect(main.stdout.trim().split('\n')).toEqual(Object.keys(ENVIRONMENTS).map((e) => path.join(viaMain, 'stacks', e, 'cdk.tf.json')));
+    await run(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', viaCli], { cwd: ROOT, env, timeout: 90_000 });
+    const want = readTree(expected);
+    for (const dir of [viaMain, viaCli]) {
+      const got = readTree(dir);
+      for (const env of Object.keys(ENVIRONMENTS)) {
+        const file = path.join('stacks', env, 'cdk.tf.json');
+        expect(got[file]).toBe(want[file]);
+      }
+    }
+  }, 120_000);
+});
