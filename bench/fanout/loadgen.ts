@@ -51,6 +51,7 @@ class Run {
   private nextPublishId = 0;
   private probeSeq = 0;
   private probedCount = 0;
+  private lastProbeAt = 0;
   private onProgress: () => void = () => undefined;
   readonly errors: string[] = [];
 
@@ -112,9 +113,12 @@ class Run {
     if (probe >= 0) {
       const start = probe + PROBE_MARK.length;
       const seq = Number(data.toString('latin1', start, data.indexOf(QUOTE, start)));
-      if (client.probe === 0) this.probedCount++;
+      if (client.probe === 0) {
+        this.probedCount++;
+        if (this.probedCount === this.clients.length) this.onProgress();
+      }
       client.probe = Math.max(client.probe, seq);
-      this.onProgress();
+      this.lastProbeAt = performance.now();
       return;
     }
     // Anything else is rare (ping, error, complete): parse it properly.
@@ -181,32 +185,31 @@ class Run {
       }
       const seq = ++this.probeSeq;
       this.publish(`${PROBE_PREFIX}${seq}`);
-      await this.until(() => this.probedCount === this.clients.length, 200, deadline);
+      await this.until(() => this.probedCount === this.clients.length, 200, deadline, () => this.lastProbeAt);
     }
     // Let the last probes drain so the burst starts on a quiet server.
-    await this.until(() => false, 300, deadline + 5_000);
+    await this.until(() => false, 300, deadline + 5_000, () => this.lastProbeAt);
     return { readyMs: performance.now() - started, probes: this.probeSeq };
   }
 
   /**
-   * Resolves when `done()` holds, when nothing has arrived for `quietMs`, or at `deadline`, whichever
-   * comes first.
+   * Resolves when `done()` holds, when nothing has arrived for `quietMs` (by `lastActivity()`), or at
+   * `deadline`, whichever comes first.
    */
-  private until(done: () => boolean, quietMs: number, deadline: number): Promise<void> {
+  private until(done: () => boolean, quietMs: number, deadline: number, lastActivity: () => number): Promise<void> {
+    const since = performance.now();
     return new Promise((resolve) => {
-      let last = performance.now();
       const finish = () => {
         clearInterval(timer);
         this.onProgress = () => undefined;
         resolve();
       };
       this.onProgress = () => {
-        last = performance.now();
         if (done()) finish();
       };
       const timer = setInterval(() => {
         const now = performance.now();
-        if (done() || now - last > quietMs || now > deadline) finish();
+        if (done() || now - Math.max(since, lastActivity()) > quietMs || now > deadline) finish();
       }, Math.min(50, quietMs));
     });
   }
@@ -217,7 +220,7 @@ class Run {
     const cpuBefore = process.cpuUsage();
     const firstSentAt = performance.now();
     for (let seq = 1; seq <= messages; seq++) this.publish(`${BURST_PREFIX}${seq}|${performance.now()}`);
-    await this.until(() => this.delivered >= expected, stallMs, firstSentAt + burstTimeoutMs);
+    await this.until(() => this.delivered >= expected, stallMs, firstSentAt + burstTimeoutMs, () => this.lastDeliveryAt);
     const cpu = process.cpuUsage(cpuBefore);
     const burstMs = (this.delivered > 0 ? this.lastDeliveryAt : performance.now()) - firstSentAt;
     const recorded = Math.min(this.delivered, this.latencies.length);

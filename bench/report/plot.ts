@@ -100,7 +100,7 @@ function legend(x: number, y: number, items: readonly { label: string; color: st
 }
 
 export function renderPlot(results: BenchResults): string {
-  const width = 1100;
+  const width = 1180;
   const height = 400;
   const parts: string[] = [];
   const summary = results.fanout?.summary ?? [];
@@ -119,8 +119,8 @@ export function renderPlot(results: BenchResults): string {
   const k = results.fanout ? Object.values(results.fanout.messagesPerBurst).join('/') : '?';
   parts.push(
     panel({
-      x: 16, y: 40, width: 400, height: 320,
-      title: 'Fan-out throughput vs raw ws (higher is better)',
+      x: 16, y: 40, width: 420, height: 320,
+      title: 'Fan-out throughput ÷ raw ws (higher = better)',
       subtitle: `delivered msgs/s ÷ raw ws at the same N; K = ${k} posts per burst`,
       groups: groupsOf((s) => s.rateRatio),
       refLines: [{ value: 0.8, label: 'target 0.8x' }],
@@ -129,9 +129,9 @@ export function renderPlot(results: BenchResults): string {
   );
   parts.push(
     panel({
-      x: 436, y: 40, width: 360, height: 320,
-      title: 'p99 publish-to-receive vs raw ws (lower is better)',
-      subtitle: 'p99 latency ÷ raw ws p99 at the same N',
+      x: 466, y: 40, width: 380, height: 320,
+      title: 'p99 latency ÷ raw ws p99 (lower = better)',
+      subtitle: 'p99 publish-to-receive ÷ raw ws p99 at the same N',
       groups: groupsOf((s) => s.p99Ratio),
       refLines: [{ value: 1.5, label: 'target 1.5x' }],
       format: (v) => `${v.toFixed(1)}x`,
@@ -140,11 +140,11 @@ export function renderPlot(results: BenchResults): string {
   const synth = results.synth?.results ?? [];
   parts.push(
     panel({
-      x: 816, y: 40, width: 270, height: 320,
-      title: 'Synthesis wall time (lower is better)',
+      x: 876, y: 40, width: 290, height: 320,
+      title: 'Synthesis wall time (lower = better)',
       subtitle: `median of ${results.synth?.runs ?? '?'} runs after a warm-up, seconds`,
       groups: synth.map((r) => ({
-        label: r.id === 'app' ? '(a) app' : r.id === 'cli' ? '(b) cdktf CLI' : '(c) AWS CDK',
+        label: r.id === 'app' ? '(a) app' : r.id === 'cli' ? '(b) CLI' : '(c) AWS CDK',
         bars: [{ value: r.medianMs / 1000, color: SYNTH_COLORS[r.id], text: `${r.label}: ${(r.medianMs / 1000).toFixed(2)} s` }],
       })),
       refLines: [{ value: 1, label: 'target (a) 1 s' }],
@@ -154,6 +154,9 @@ export function renderPlot(results: BenchResults): string {
   parts.push(legend(16, 24, servers.map((s) => ({ label: SERVER_LABELS[s], color: COLORS[s] }))));
   const machine = results.fanout?.machine ?? results.synth?.machine;
   if (machine) parts.push(`<text x="16" y="${height - 10}" font-size="10" fill="#555" ${FONT}>${esc(machineLine(machine))}</text>`);
+  if (results.synth && results.synth.machine.date !== machine?.date) {
+    parts.push(`<text x="${width - 8}" y="${height - 10}" font-size="10" text-anchor="end" fill="#555" ${FONT}>synthesis measured ${esc(results.synth.machine.date)}</text>`);
+  }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,

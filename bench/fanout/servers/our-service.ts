@@ -1,6 +1,34 @@
-/** (c)/(d) Our service. Placeholder until service/src/app.ts exists. */
+/**
+ * (c) and (d): our service, built with the same factory as service/src/main.ts, configured through the
+ * same environment contract (loadConfig), in production mode with in-memory or Redis pub/sub.
+ */
+import { buildApp } from '../../../service/src/app';
+import { loadConfig } from '../../../service/src/config';
+import { ENV } from '../../../service/src/env-names';
 import type { BenchServer, BenchServerOptions } from './types';
 
-export async function startOurService(_options: BenchServerOptions): Promise<BenchServer> {
-  throw new Error('service/src/app.ts does not exist yet');
+export async function startOurService(options: BenchServerOptions): Promise<BenchServer> {
+  const config = loadConfig({
+    [ENV.port]: '0',
+    [ENV.host]: '127.0.0.1',
+    [ENV.nodeEnv]: 'production',
+    // Per-connection open/close lines at info would flood the terminal; they are not what is measured.
+    [ENV.logLevel]: 'warn',
+    // The default (10,000) would refuse the 10k subscribers plus the publisher.
+    [ENV.maxConnections]: '20000',
+    ...(options.redisUrl !== undefined ? { [ENV.redisUrl]: options.redisUrl } : {}),
+  });
+  const app = buildApp(config);
+  const started = await app.start();
+  if (options.redisUrl !== undefined) await waitReady(() => app.readiness().ready, 10_000);
+  return { url: started.wsUrl, stop: () => app.stop() };
+}
+
+/** With Redis, publishing before both connections are up would fail the first posts. */
+async function waitReady(ready: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`our service was not ready (Redis connections) within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
