@@ -47,7 +47,10 @@ export function createWebSocketAdapter(options: WebSocketAdapterOptions): WebSoc
     // Our registry tracks sockets; ws's own Set would be a second copy.
     clientTracking: false,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => handleProtocols(protocols),
+    // A client offering only other subprotocols (e.g. the legacy `graphql-ws`) is answered with its first
+    // one, so the handshake completes and the core can tell it why with 4406; answering with none would
+    // make the client abort the handshake (RFC 6455 4.1) and see only 1006.
+    handleProtocols: (protocols) => handleProtocols(protocols) || (protocols.values().next().value ?? false),
   });
   let nextId = 1;
 

@@ -72,26 +72,26 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
         ];
       }
       const connection = ctx.extra;
-      const enveloped = getEnveloped({ transport: 'ws', identity: connection.identity, params: payload });
-      let document: DocumentNode;
       try {
-        document = enveloped.parse(payload.query);
+        const enveloped = getEnveloped({ transport: 'ws', identity: connection.identity, params: payload });
+        const document = enveloped.parse(payload.query);
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        const contextValue = (await enveloped.contextFactory()) as object;
+        operations.set(contextValue, { execute: enveloped.execute, subscribe: enveloped.subscribe });
+        return {
+          schema: enveloped.schema,
+          document,
+          contextValue,
+          operationName: payload.operationName ?? null,
+          variableValues: payload.variables ?? null,
+        };
       } catch (err) {
-        // Syntax errors and the token limit: answer this operation, keep the socket.
+        // Syntax errors and graphql-armor limits are thrown from parse/validate: answer this operation
+        // with an error message and keep the socket (the core would close it with 4500).
         if (err instanceof GraphQLError) return [err];
         throw err;
       }
-      const errors = enveloped.validate(enveloped.schema, document);
-      if (errors.length > 0) return errors;
-      const contextValue = (await enveloped.contextFactory()) as object;
-      operations.set(contextValue, { execute: enveloped.execute, subscribe: enveloped.subscribe });
-      return {
-        schema: enveloped.schema,
-        document,
-        contextValue,
-        operationName: payload.operationName ?? null,
-        variableValues: payload.variables ?? null,
-      };
     },
 
     execute: (args) => operationOf(args).execute(args) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['execute']>>,

@@ -1,0 +1,113 @@
+/**
+ * WebSocket transport with the real graphql-ws client: subscriptions, queries and mutations on the same
+ * socket, connection counting, keepalive (pings at the configured interval, dead peers terminated).
+ */
+import { startTestApp, type TestApp } from '../support/app';
+import { postMessage, rawSocket, subscribeRoom, subscribeRoomReady, wsClient, type RecordedWsClient } from '../support/clients';
+import { sleep, waitFor } from '../support/wait';
+
+describe('WebSocket (graphql-transport-ws)', () => {
+  let t: TestApp;
+  const clients: RecordedWsClient[] = [];
+  const client = () => {
+    const c = wsClient(t.wsUrl);
+    clients.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  });
+  afterAll(() => t.stop());
+
+  test('a subscriber receives messages posted over HTTP, in order, only for its room', async () => {
+    const { client: c } = client();
+    const lobby = await subscribeRoomReady(c, 'lobby', (text) => postMessage(t.graphqlUrl, 'lobby', text));
+    const other = subscribeRoom(c, 'other');
+    const before = lobby.received.length;
+    for (const text of ['one', 'two', 'three']) await postMessage(t.graphqlUrl, 'lobby', text);
+    const received = await lobby.waitForCount(before + 3);
+    expect(received.slice(before).map((m) => m.text)).toEqual(['one', 'two', 'three']);
+    expect(received.at(-1)).toMatchObject({ room: 'lobby' });
+    await sleep(100);
+    expect(other.received).toEqual([]);
+  });
+
+  test('queries and mutations run over the same socket', async () => {
+    const { client: c } = client();
+    const subscription = await subscribeRoomReady(c, 'ws-mutations', (text) =>
+      c.iterate({ query: 'mutation($t: String!) { postMessage(room: "ws-mutations", text: $t) { id } }', variables: { t: text } }).next(),
+    );
+    const info = await c.iterate({ query: '{ serverInfo { instanceId connectionCount } viewer }' }).next();
+    expect(info.value?.data).toMatchObject({
+      serverInfo: { instanceId: t.config.instanceId, connectionCount: 1 },
+      viewer: null,
+    });
+    expect(subscription.errors).toEqual([]);
+  });
+
+  test('the connection count follows sockets opening and closing, and a normal close is logged with 1000', async () => {
+    const a = client();
+    const b = client();
+    const subA = await subscribeRoomReady(a.client, 'count', (text) => postMessage(t.graphqlUrl, 'count', text));
+    await subscribeRoomReady(b.client, 'count', (text) => postMessage(t.graphqlUrl, 'count', text));
+    expect(t.app.connections().webSocket).toBe(2);
+    subA.unsubscribe();
+    await a.dispose();
+    await waitFor('one socket left', () => t.app.connections().webSocket === 1);
+    expect(t.logs.some((l) => l.event === 'ws.close' && l.code === 1000)).toBe(true);
+    expect(t.logs.some((l) => l.event === 'ws.open' && l.address === '127.0.0.1')).toBe(true);
+  });
+
+  test('the client address comes from the first X-Forwarded-For hop when present', async () => {
+    const socket = rawSocket(t.wsUrl, { headers: { 'x-forwarded-for': '203.0.113.7, 10.0.0.2' } });
+    await socket.opened;
+    await waitFor('ws.open log', () => t.logs.find((l) => l.event === 'ws.open' && l.address === '203.0.113.7'));
+    socket.close();
+    await socket.closed;
+  });
+});
+
+describe('WebSocket keepalive', () => {
+  let t: TestApp;
+  const intervalMs = 200;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { KEEPALIVE_INTERVAL_MS: String(intervalMs) } });
+  });
+  afterAll(() => t.stop());
+
+  test('the server pings at the configured interval and a live client stays connected', async () => {
+    const socket = rawSocket(t.wsUrl);
+    let pings = 0;
+    socket.ws.on('ping', () => pings++);
+    await socket.opened;
+    socket.send({ type: 'connection_init' });
+    await sleep(intervalMs * 6);
+    expect(pings).toBeGreaterThanOrEqual(4);
+    expect(pings).toBeLessThanOrEqual(8);
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+    socket.close();
+    await socket.closed;
+  });
+
+  test('a peer that stops answering pings is terminated within two intervals, others are untouched', async () => {
+    const live = wsClient(t.wsUrl);
+    const subscription = await subscribeRoomReady(live.client, 'keepalive', (text) => postMessage(t.graphqlUrl, 'keepalive', text));
+    const dead = rawSocket(t.wsUrl, { autoPong: false });
+    await dead.opened;
+    dead.send({ type: 'connection_init' });
+    const started = Date.now();
+    const { code } = await dead.closed;
+    const elapsed = Date.now() - started;
+    // Terminated (no close frame): the client sees 1006.
+    expect(code).toBe(1006);
+    expect(elapsed).toBeLessThanOrEqual(intervalMs * 3 + 200);
+    expect(t.logs.some((l) => l.event === 'keepalive.terminated')).toBe(true);
+    const before = subscription.received.length;
+    await postMessage(t.graphqlUrl, 'keepalive', 'still here');
+    await subscription.waitForCount(before + 1);
+    await live.dispose();
+  });
+});
