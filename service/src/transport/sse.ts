@@ -2,10 +2,10 @@
  * SSE adapter: a Yoga plugin around Yoga's own GraphQL-over-SSE responses (distinct connections mode).
  * It counts the streams against the per-task connection cap, refuses new ones while draining, adds
  * keepalive comments at the configured interval (from the shared keepalive sweep, only between events),
- * ends streams when draining, and turns a subscription that fell behind into a final error event.
+ * and ends streams when draining. A subscription that falls behind (SUBSCRIPTION_OVERFLOW) reaches the
+ * client as a last `next` event carrying that error, then `complete` (Yoga turns the error into a result).
  */
 import type { ServerResponse } from 'node:http';
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config';
 import { PATHS } from '../env-names';
@@ -109,16 +109,10 @@ class SseStream implements TrackedConnection {
     this.controller.enqueue(chunk);
   }
 
-  /** The subscription failed (e.g. SUBSCRIPTION_OVERFLOW): tell the client in a last event, then end. */
+  /** The source stream errored (Yoga turns GraphQL errors into events, so this is unexpected). */
   private failed(err: unknown): void {
     if (this.ended) return;
-    const error =
-      err instanceof GraphQLError ? err.toJSON() : { message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-    if (this.atBoundary) {
-      this.controller.enqueue(new TextEncoder().encode(`event: next\ndata: ${JSON.stringify({ errors: [error] })}\n\n`));
-    }
     this.logger.warn('sse.failed', { stream: this.id, ...errorFields(err) });
-    // No `complete` event: graphql-sse clients treat the end as a network error and resubscribe.
     this.end('failed');
   }
 
