@@ -103,7 +103,7 @@ describe('nginx as the ALB (harness smoke test)', () => {
     await expect(sendHttp(`${proxy.httpsOrigin}/x`)).rejects.toThrow(/self[- ]signed/i);
   });
 
-  it('sets X-Forwarded-For / -Proto / -Port and keeps the Host header', async () => {
+  it('sets X-Forwarded-For / -Proto / -Port and forwards the Host header unchanged', async () => {
     const res = await sendHttp(`${proxy.httpsOrigin}/headers`, {
       ca: proxy.certificate.certificatePem,
       headers: { 'x-forwarded-for': '203.0.113.7' },
@@ -113,7 +113,7 @@ describe('nginx as the ALB (harness smoke test)', () => {
     expect(headers['x-forwarded-for']).toBe('203.0.113.7, 127.0.0.1');
     expect(headers['x-forwarded-proto']).toBe('https');
     expect(headers['x-forwarded-port']).toBe(String(proxy.httpsPort));
-    expect(headers.host).toBe('localhost');
+    expect(headers.host).toBe(`localhost:${proxy.httpsPort}`);
   });
 
   it("connects to targets from its own address, so the client's shows only in X-Forwarded-For", async () => {
