@@ -85,6 +85,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     sections: sections.size > 0 ? sections : new Set(SECTIONS),
     quick,
     subscribers,
+    // At most 1000: our service is given 1000 operations in flight per socket, the publisher's burst included.
     messages: kRaw ? positiveInt('--k / BENCH_K', kRaw, 1000) : undefined,
     servers: servers as ServerKind[],
     repeat: repeatRaw ? positiveInt('--repeat / BENCH_REPEAT', repeatRaw, 20) : quick ? 1 : 3,
