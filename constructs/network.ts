@@ -116,6 +116,16 @@ export class Network extends Construct implements INetwork {
         state: 'available',
         // Local and Wavelength zones need opt-in and cannot host an ALB in every region.
         filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
+        // element() wraps around: without this check a small region would get two subnets in one AZ,
+        // which the ALB refuses only at apply time.
+        lifecycle: {
+          postcondition: [
+            {
+              condition: `\${length(self.names) >= ${count}}`,
+              errorMessage: `${owner}: 'availabilityZoneCount' is ${count} but the region has fewer zones without opt-in; lower it or list availabilityZones.`,
+            },
+          ],
+        },
       });
       azNames = Array.from({ length: count }, (_, i) => Fn.element(available.names, i));
     }

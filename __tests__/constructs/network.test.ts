@@ -24,7 +24,9 @@ describe('Network', () => {
     });
     test('two AZs from the region, excluding opt-in zones', () => {
       const azs = only(json, 'aws_availability_zones', 'data');
-      expect(azs).toEqual({ state: 'available', filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] });
+      expect(azs).toMatchObject({ state: 'available', filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }] });
+      // Checked at plan time: the region must have as many zones as asked for.
+      expect(azs.lifecycle.postcondition).toEqual([{ condition: '${length(self.names) >= 2}', error_message: expect.stringContaining("'availabilityZoneCount' is 2") }]);
       const names = ref(json, 'aws_availability_zones', 'names', '', 'data').slice(2, -1);
       expect(subnets(json, 'Public').map((s) => s.availability_zone)).toEqual([`\${element(${names}, 0)}`, `\${element(${names}, 1)}`]);
       expect(subnets(json, 'Private').map((s) => s.availability_zone)).toEqual([`\${element(${names}, 0)}`, `\${element(${names}, 1)}`]);
