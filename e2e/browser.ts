@@ -30,8 +30,8 @@ export interface PageConfig {
   readonly graphqlPath: string;
   /** The subscription the page runs. */
   readonly subscription: { readonly query: string; readonly variables?: Record<string, unknown> };
-  /** Where in each event's `data` the text (and optionally the author) to show is. */
-  readonly display: { readonly text: readonly string[]; readonly from?: readonly string[] };
+  /** Where in each event's `data` the text (and optionally a detail line, e.g. sentAt) to show is. */
+  readonly display: { readonly text: readonly string[]; readonly detail?: readonly string[] };
   /** Sent as connection_init payload (through the client's connectionParams function). */
   readonly connectionParams?: Record<string, unknown>;
 }

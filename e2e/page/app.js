@@ -45,11 +45,11 @@
       text.className = 'text';
       text.textContent = String(pick(data, config.display.text));
       li.appendChild(text);
-      if (config.display.from) {
-        var from = document.createElement('div');
-        from.className = 'from';
-        from.textContent = String(pick(data, config.display.from));
-        li.appendChild(from);
+      if (config.display.detail) {
+        var detail = document.createElement('div');
+        detail.className = 'detail';
+        detail.textContent = String(pick(data, config.display.detail));
+        li.appendChild(detail);
       }
       listEl.appendChild(li);
     },

@@ -1,0 +1,54 @@
+/**
+ * Scenario 5: http:// is redirected to https:// with 301 (the ALB's redirect listener), and the service
+ * sees the client's address through X-Forwarded-For and logs it.
+ *
+ * The client connects from 127.0.0.3 and nginx reaches the instances from 127.0.0.2 (proxy_bind), so an
+ * address of 127.0.0.3 in the service's log can only have come from X-Forwarded-For, never from the
+ * socket's peer.
+ */
+import { PATHS } from '../../service/src/env-names';
+import { sendHttp } from '../../e2e/http';
+import { PROXY_BIND_ADDRESS, socketInstanceId, startStack, type Stack } from '../../e2e/stack';
+import { waitFor } from '../support/wait';
+
+const CLIENT_ADDRESS = '127.0.0.3';
+
+describe('scenario 5: redirect and client address', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('redirects http:// to https:// with 301, and the https location answers', async () => {
+    const path = `${PATHS.graphql}?query=${encodeURIComponent('{ serverInfo { instanceId } }')}`;
+    const res = await sendHttp(`${stack.proxy.httpOrigin}${path}`);
+    expect(res.status).toBe(301);
+    const location = res.headers.location ?? '';
+    expect(location).toBe(`https://localhost:${stack.proxy.httpsPort}${path}`);
+
+    // Following it (as a browser does) reaches an instance over TLS, path and query intact.
+    const followed = await sendHttp(location, {
+      ca: stack.proxy.certificate.certificatePem,
+      headers: { accept: 'application/graphql-response+json' },
+    });
+    expect(followed.status).toBe(200);
+    const body = JSON.parse(followed.body) as { data: { serverInfo: { instanceId: string } } };
+    expect(stack.instances.map((i) => i.instanceId)).toContain(body.data.serverInfo.instanceId);
+  });
+
+  it('the service logs the client address from X-Forwarded-For, not the proxy peer', async () => {
+    const client = stack.client({ localAddress: CLIENT_ADDRESS });
+    const instanceId = await socketInstanceId(client);
+    const instance = stack.instanceById(instanceId);
+
+    const open = await waitFor('ws.open with the client address', () =>
+      instance.process.logs.find((l) => l.event === 'ws.open' && l.address === CLIENT_ADDRESS),
+    );
+    expect(open.address).toBe(CLIENT_ADDRESS);
+    // No connection of this run was logged under the proxy's own address.
+    expect(stack.logs().filter((l) => l.event === 'ws.open' && l.address === PROXY_BIND_ADDRESS)).toEqual([]);
+  });
+});
