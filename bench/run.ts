@@ -14,7 +14,7 @@ import { BenchOptions, messagesFor, OptionError, parseOptions } from './options'
 import { summarizeProfile } from './report/profile';
 import { renderPlot } from './report/plot';
 import { BenchResults, FanoutRecord, memoryRows, summarizeFanout } from './report/results';
-import { renderMarkdown, renderText, tables } from './report/table';
+import { machineLine, renderMarkdown, renderText, tables } from './report/table';
 import { runSynth, SynthCase } from './synth/run-synth';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -227,7 +227,11 @@ async function main(): Promise<void> {
   fs.writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   fs.writeFileSync(path.join(options.outDir, 'bench.svg'), renderPlot(results));
   const list = tables(results);
-  const markdown = renderMarkdown(list);
+  const measured = [
+    results.fanout ? `Fan-out, memory and profile measured ${results.fanout.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.fanout.machine)}.` : '',
+    results.synth ? `Synthesis measured ${results.synth.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.synth.machine)}.` : '',
+  ].filter(Boolean);
+  const markdown = `${measured.join('\n')}\n\n${renderMarkdown(list)}`;
   fs.writeFileSync(path.join(options.outDir, 'results.md'), `${markdown}\n`);
   log(`\n${renderText(list)}\n`);
   // Only a run that writes the committed results may touch the README.

@@ -106,6 +106,18 @@ export function tables(results: BenchResults): Table[] {
       ],
     });
   }
+  if (results.profile) {
+    const p = results.profile;
+    list.push({
+      title: `Where ${SERVER_LABELS[p.server]} spends a burst at N = ${nLabel(p.subscribers)}, K = ${p.messages} (CPU profile, self time; idle ${p.burst.idlePct}%, GC ${p.burst.gcPct}%)`,
+      header: ['self %', 'function', 'by package', 'self %'],
+      rows: Array.from({ length: Math.min(12, p.burst.topFunctions.length) }, (_, i) => {
+        const f = p.burst.topFunctions[i];
+        const pkg = p.burst.byPackage[i];
+        return [`${f.selfPct.toFixed(1)}%`, `\`${f.name}\``, pkg ? pkg.name : '', pkg ? `${pkg.selfPct.toFixed(1)}%` : ''];
+      }),
+    });
+  }
   list.push({
     title: 'Targets (issue 5)',
     header: ['target', 'now', 'met'],
