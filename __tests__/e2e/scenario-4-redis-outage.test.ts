@@ -1,0 +1,95 @@
+/**
+ * Scenario 4: Redis goes away for a few seconds (redis-server SIGKILLed, then started again on the same
+ * port). No instance crashes; each reports it on its readiness endpoint (reached directly, as the target
+ * group's health check reaches a target) while liveness stays up; a mutation fails fast with a clear
+ * error instead of hanging or pretending; and once Redis is back, delivery resumes on the subscriptions
+ * that were open all along.
+ */
+import { PATHS } from '../../service/src/env-names';
+import { sendHttp } from '../../e2e/http';
+import { MESSAGE_POSTED, socketInstanceId, startStack, type Message, type Stack } from '../../e2e/stack';
+import { sleep, waitFor } from '../support/wait';
+
+const ROOM = 'outage';
+const OUTAGE_MS = 3_000;
+
+interface Readiness {
+  ready: boolean;
+  pubsub: { backend: string; ready: boolean };
+}
+
+describe('scenario 4: Redis outage', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const readiness = async (url: string) => {
+    const res = await sendHttp(`${url}${PATHS.ready}`, { timeoutMs: 3_000 });
+    return { status: res.status, body: JSON.parse(res.body) as Readiness };
+  };
+
+  it('survives, reports not-ready, fails mutations clearly, and resumes delivery', async () => {
+    // One subscriber on each instance, so delivery must cross Redis in both directions afterwards.
+    const subscribers = [stack.client(), stack.client()];
+    const on = await Promise.all(subscribers.map((c) => socketInstanceId(c)));
+    expect(new Set(on).size).toBe(2);
+    const received: Message[][] = subscribers.map(() => []);
+    subscribers.forEach((client, i) =>
+      client.subscribe<{ messagePosted: Message }>({ query: MESSAGE_POSTED, variables: { room: ROOM } }, {
+        next: (r) => r.data && received[i]!.push(r.data.messagePosted),
+        error: () => undefined,
+        complete: () => undefined,
+      }),
+    );
+    await waitFor('both subscribers live before the outage', async () => {
+      await stack.post(ROOM, 'before');
+      return received.every((r) => r.length > 0);
+    }, 10_000, 200);
+    for (const instance of stack.instances) expect((await readiness(instance.url)).status).toBe(200);
+
+    // Outage.
+    await stack.redis.stop('SIGKILL');
+    const outageStart = Date.now();
+    for (const instance of stack.instances) {
+      const report = await waitFor(`${instance.url} not ready`, async () => {
+        const r = await readiness(instance.url);
+        return r.status === 503 ? r : undefined;
+      }, 5_000, 100);
+      expect(report.body.ready).toBe(false);
+      expect(report.body.pubsub).toEqual({ backend: 'redis', ready: false });
+      // Alive all the same: the health check must not get the task replaced for a Redis blip.
+      expect((await sendHttp(`${instance.url}${PATHS.health}`)).status).toBe(200);
+    }
+    const startedAt = Date.now();
+    const failed = await stack.post(ROOM, 'during');
+    expect(Date.now() - startedAt).toBeLessThan(3_000);
+    expect(failed.errors?.[0]?.extensions?.code).toBe('PUBSUB_UNAVAILABLE');
+    expect(failed.errors?.[0]?.message).toMatch(/Redis\) is unavailable/);
+    await sleep(Math.max(0, OUTAGE_MS - (Date.now() - outageStart)));
+    for (const instance of stack.instances) expect(instance.process.child.exitCode).toBeNull();
+
+    // Redis back on the same port.
+    await stack.redis.restart();
+    for (const instance of stack.instances) {
+      await waitFor(`${instance.url} ready again`, async () => (await readiness(instance.url)).status === 200, 10_000, 100);
+    }
+    const counts = received.map((r) => r.length);
+    await waitFor('delivery to both subscribers after the outage', async () => {
+      const res = await stack.post(ROOM, 'after');
+      expect(res.errors).toBeUndefined();
+      return received.every((r, i) => r.slice(counts[i]).some((m) => m.text === 'after'));
+    }, 10_000, 200);
+
+    // Nothing crashed and the subscribers never had to reconnect: the service resubscribed to Redis itself.
+    for (const instance of stack.instances) expect(instance.process.child.exitCode).toBeNull();
+    for (const client of subscribers) {
+      expect(client.stats.closeCodes).toEqual([]);
+      expect(client.stats.connects).toBe(1);
+    }
+    expect(stack.logs().filter((l) => l.event === 'process.uncaught_exception' || l.event === 'process.unhandled_rejection')).toEqual([]);
+  }, 45_000);
+});
