@@ -195,13 +195,21 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
   };
 }
 
-/** server.close() waits for in-flight requests; idle keep-alive sockets are closed now, the rest after the grace. */
+/**
+ * server.close() stops accepting and waits for open connections. Keep-alive connections are closed as soon
+ * as they are idle (checked every 100 ms, since a request finishing does not close its connection), and
+ * whatever is still busy after the grace is cut.
+ */
 async function closeHttpServer(server: Server, graceMs: number): Promise<void> {
   if (!server.listening) return;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-  timer.unref();
-  await closed;
-  clearTimeout(timer);
+  try {
+    await closed;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(timer);
+  }
 }
