@@ -27,6 +27,8 @@ function install(): void {
   process.once('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
+      // Someone else handles the signal (e2e:up stops the stack cleanly): leave it to them.
+      if (process.listenerCount(signal) > 0) return;
       killAll();
       process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
     });
