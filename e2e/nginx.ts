@@ -4,12 +4,13 @@
  * happened.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSelfSignedCertificate, type SelfSignedCertificate } from './cert';
 import { renderNginxConfig, type NginxConfigProps } from './nginx-config';
-import { canConnect, reservePorts } from './ports';
+import { freePort } from '../__tests__/support/ports';
 import { killOnExit } from './processes';
 
 export const NGINX_PATH = '/usr/sbin/nginx';
@@ -60,6 +61,20 @@ export interface NginxProxy {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves true once a TCP connect to 127.0.0.1:port succeeds, false if it fails. */
+function canConnect(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 async function readOr(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
@@ -91,7 +106,10 @@ export async function terminate(child: ChildProcess, graceMs = 3000, signal: Nod
 }
 
 async function attempt(props: StartNginxProps, prefix: string, certificate: SelfSignedCertificate): Promise<NginxProxy> {
-  const [httpsPort, httpPort] = await reservePorts(2);
+  // nginx must be told its ports: free ones now, a retry on fresh ones if another process takes one first.
+  const httpsPort = await freePort();
+  let httpPort = await freePort();
+  while (httpPort === httpsPort) httpPort = await freePort();
   const config = renderNginxConfig({
     ...props,
     prefix,

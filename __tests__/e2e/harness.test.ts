@@ -10,8 +10,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { sendHttp } from '../../e2e/http';
 import { startNginx, type NginxProxy } from '../../e2e/nginx';
 import { renderNginxConfig, type NginxConfigProps } from '../../e2e/nginx-config';
-import { reservePort } from '../../e2e/ports';
 import { e2eTiming } from '../../e2e/timing';
+import { freePort } from '../support/ports';
 
 interface Upstream {
   readonly name: string;
@@ -176,7 +176,7 @@ describe('nginx as the ALB (harness smoke test)', () => {
   });
 
   it('retries a refused connect on the other target (a stopped target is never seen by clients)', async () => {
-    const downPort = await reservePort();
+    const downPort = await freePort();
     const lone = await startNginx({
       upstreams: [
         { host: '127.0.0.1', port: downPort },
