@@ -127,7 +127,7 @@ async function attempt(props: StartNginxProps, prefix: string, certificate: Self
   const child = spawn(props.nginxPath ?? NGINX_PATH, ['-p', prefix, '-c', confPath, '-e', errorLogPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const unregister = killOnExit(child);
+  const unregister = killOnExit(child, prefix);
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));

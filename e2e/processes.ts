@@ -4,8 +4,11 @@
  * test or the CLI died before its own cleanup ran.
  */
 import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 const live = new Set<ChildProcess>();
+/** Temp dirs of the live children, removed with them. */
+const dirs = new Map<ChildProcess, string>();
 let installed = false;
 
 function killAll(): void {
@@ -18,7 +21,10 @@ function killAll(): void {
       }
     }
   }
+  // Also the dirs of children that already exited on their own but were never stopped by their owner.
+  if (process.env.E2E_KEEP !== '1') for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true });
   live.clear();
+  dirs.clear();
 }
 
 function install(): void {
@@ -35,12 +41,18 @@ function install(): void {
   }
 }
 
-/** Registers a child for SIGKILL at exit; returns the function that unregisters it. */
-export function killOnExit(child: ChildProcess): () => void {
+/**
+ * Registers a child for SIGKILL at exit (and its temp dir, if given, for removal); returns the function
+ * that unregisters it.
+ */
+export function killOnExit(child: ChildProcess, dir?: string): () => void {
   install();
   live.add(child);
-  child.once('exit', () => live.delete(child));
-  return () => {
+  if (dir !== undefined) dirs.set(child, dir);
+  const forget = () => {
     live.delete(child);
+    dirs.delete(child);
   };
+  child.once('exit', () => live.delete(child));
+  return forget;
 }
