@@ -46,7 +46,7 @@ async function fanoutSection(options: BenchOptions): Promise<FanoutRecord[]> {
   const records: FanoutRecord[] = [];
   let redis: RedisHandle | undefined;
   try {
-    if (options.servers.includes('ours-redis')) redis = await startRedis(30 * 60_000);
+    if (options.servers.includes('ours-redis')) redis = await startRedis(15 * 60_000); // longer than any full run
     for (const n of options.subscribers) {
       const k = messagesFor(options, n);
       for (let round = 1; round <= options.repeat; round++) {

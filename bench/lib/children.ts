@@ -7,9 +7,10 @@ import * as net from 'node:net';
 
 const live = new Set<ChildProcess>();
 
+/** SIGTERM lets the servers exit cleanly; each child's own time bound (below) uses SIGKILL. */
 function killAll(): void {
   for (const child of live) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   }
   live.clear();
 }

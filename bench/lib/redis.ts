@@ -1,6 +1,9 @@
 /** A throwaway redis-server on a free loopback port for the fan-out run with Redis pub/sub. */
 import { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import { freePort, spawnTracked, stopChild } from './children';
+
+const SETPRIV = '/usr/bin/setpriv';
 
 export interface RedisHandle {
   readonly url: string;
@@ -11,11 +14,16 @@ export async function startRedis(maxMs: number): Promise<RedisHandle> {
   const port = await freePort();
   let child: ChildProcess;
   try {
-    // No persistence: nothing is written to disk and nothing outlives the run.
+    // No persistence: nothing is written to disk. On Linux, setpriv (util-linux) sets a parent-death
+    // signal, so redis goes away even if the bench is killed with SIGKILL and its exit hooks never run.
+    const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'];
+    const [command, args] = fs.existsSync(SETPRIV)
+      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', 'redis-server', ...redisArgs]]
+      : ['redis-server', redisArgs];
     child = spawnTracked(
       'redis-server',
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes'],
+      command,
+      args,
       { stdio: ['ignore', 'pipe', 'pipe'], maxMs },
     );
   } catch (error) {

@@ -75,7 +75,8 @@ function panel(p: Panel): string {
       }
       const y = yOf(b.value);
       out.push(`<rect x="${x + 1}" y="${y}" width="${barWidth - 2}" height="${plotBottom - y}" fill="${b.color}"><title>${esc(b.text)}</title></rect>`);
-      out.push(`<text x="${x + barWidth / 2}" y="${y - 3}" font-size="9" text-anchor="middle" ${FONT}>${esc(p.format(b.value))}</text>`);
+      // Bare numbers above the bars (the axis carries the unit), so neighbours do not collide.
+      out.push(`<text x="${x + barWidth / 2}" y="${y - 3}" font-size="9" text-anchor="middle" ${FONT}>${esc(p.format(b.value).replace(/[xs]$/, ''))}</text>`);
     });
     out.push(`<text x="${gx + groupWidth / 2}" y="${plotBottom + 16}" font-size="11" text-anchor="middle" ${FONT}>${esc(g.label)}</text>`);
   });
