@@ -12,6 +12,7 @@
  * Here each subscription has its own bounded queue (overflow ends it with SUBSCRIPTION_OVERFLOW, the
  * transports close the consumer) and publish awaits Redis, failing fast with PubSubUnavailableError.
  */
+import { setMaxListeners } from 'node:events';
 import { GraphQLError } from 'graphql';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
@@ -76,6 +77,8 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
 
   if (options.redis === undefined) {
     const target = new EventTarget();
+    // One listener per subscription on a topic is expected; Node would warn past 10.
+    setMaxListeners(0, target);
     return {
       async publish(routingKey, id, payload) {
         target.dispatchEvent(new CustomEvent(topicOf(routingKey, id), { detail: payload }));
