@@ -200,6 +200,7 @@ async function main(): Promise<void> {
         { benchDist: BENCH_DIST, connectConcurrency: options.connectConcurrency, cpuProfileDir: dir },
       );
       const file = path.join(dir, `ours-${n}.cpuprofile`);
+      const loadgenFile = path.join(dir, `loadgen-ours-${n}.cpuprofile`);
       results = {
         ...results,
         profile: {
@@ -209,11 +210,13 @@ async function main(): Promise<void> {
           messages: k,
           burst: summarizeProfile(file, r.clock.burstStart, r.clock.burstEnd),
           setup: summarizeProfile(file, r.clock.start, r.clock.ready),
+          loadgenBurst: fs.existsSync(loadgenFile) ? summarizeProfile(loadgenFile, r.clock.burstStart, r.clock.burstEnd) : null,
         },
       };
       const burst = results.profile?.burst;
       if (burst) {
-        log(`  burst window ${burst.windowMs} ms, idle ${burst.idlePct}%, GC ${burst.gcPct}%; top self time:`);
+        const lg = results.profile?.loadgenBurst;
+        log(`  burst window ${burst.windowMs} ms, idle ${burst.idlePct}%, GC ${burst.gcPct}%${lg ? `; load generator JS idle ${lg.idlePct}%` : ''}; top self time:`);
         for (const f of burst.topFunctions.slice(0, 15)) log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`);
         log('  by package:');
         for (const f of burst.byPackage.slice(0, 10)) log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.name}`);

@@ -76,6 +76,8 @@ export interface ProfileSection {
   readonly messages: number;
   readonly burst: ProfileSummary;
   readonly setup: ProfileSummary;
+  /** The load generator's own profile over the same burst: mostly idle means it was not the bottleneck. */
+  readonly loadgenBurst: ProfileSummary | null;
 }
 
 export interface BenchResults {

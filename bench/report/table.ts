@@ -109,7 +109,10 @@ export function tables(results: BenchResults): Table[] {
   if (results.profile) {
     const p = results.profile;
     list.push({
-      title: `Where ${SERVER_LABELS[p.server]} spends a burst at N = ${nLabel(p.subscribers)}, K = ${p.messages} (CPU profile, self time; idle ${p.burst.idlePct}%, GC ${p.burst.gcPct}%)`,
+      title:
+        `Where ${SERVER_LABELS[p.server]} spends a burst at N = ${nLabel(p.subscribers)}, K = ${p.messages} ` +
+        `(CPU profile, self time; server idle ${p.burst.idlePct}%, GC ${p.burst.gcPct}%` +
+        `${p.loadgenBurst ? `; load generator idle ${p.loadgenBurst.idlePct}% of the same window` : ''})`,
       header: ['self %', 'function', 'by package', 'self %'],
       rows: Array.from({ length: Math.min(12, p.burst.topFunctions.length) }, (_, i) => {
         const f = p.burst.topFunctions[i];
