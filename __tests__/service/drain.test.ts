@@ -55,6 +55,9 @@ async function connectClients(a: ServiceProcess, b: TestApp) {
     10_000,
     100,
   );
+  // Every socket is on A (a message from A would also reach B's sockets through Redis).
+  const onA = (await (await fetch(`${a.url}/ready`)).json()) as { connections: { webSocket: number } };
+  expect(onA.connections.webSocket).toBe(CLIENTS);
   return { clients, subscriptions, closes };
 }
 
@@ -63,6 +66,8 @@ async function expectDrainedToB(a: ServiceProcess, b: TestApp, setup: Awaited<Re
   const { clients, subscriptions, closes } = setup;
   const exit = await a.exited;
   expect(exit).toEqual({ code: 0, signal: null });
+  // A's exit and the clients' close events race in this process; give the last ones a moment.
+  await waitFor('every client saw its socket close', () => closes.length >= CLIENTS, 2_000).catch(() => undefined);
 
   // Every client was closed by A exactly once, with 1012; none saw 1006.
   expect(closes.map((c) => c.code)).toEqual(Array(CLIENTS).fill(CLOSE_CODES.serviceRestart));
@@ -116,12 +121,14 @@ describe('draining', () => {
     await redis?.stop();
   });
 
-  const startA = (env: Record<string, string> = {}) =>
-    spawnService({ env: { REDIS_URL: redis.url, DRAIN_WINDOW_MS: String(DRAIN_WINDOW_MS), LOG_LEVEL: 'info', ...env } });
+  const startA = async (env: Record<string, string> = {}) => {
+    const service = await spawnService({ env: { REDIS_URL: redis.url, DRAIN_WINDOW_MS: String(DRAIN_WINDOW_MS), LOG_LEVEL: 'info', ...env } });
+    await waitFor('A ready', () => isReady(service.url));
+    return service;
+  };
 
   test('on SIGTERM: readiness 503 and upgrades refused at once, sockets closed with 1012 over the window, exit 0, clients continue on B', async () => {
     a = await startA();
-    await waitFor('A ready', () => isReady(a!.url));
     const setup = await connectClients(a, b);
     // An SSE stream on A is ended by the drain too.
     const sse = await fetch(a.graphqlUrl, {

@@ -26,8 +26,6 @@ async function main(): Promise<void> {
   });
 
   const app = buildApp(config, { logger });
-  await app.start();
-
   let stopWatching: (() => void) | undefined;
   let draining = false;
   const drainAndExit = (reason: string) => {
@@ -48,15 +46,7 @@ async function main(): Promise<void> {
       },
     );
   };
-
-  if (config.ecsMetadataUri !== undefined) {
-    stopWatching = watchTaskMetadata({
-      uri: config.ecsMetadataUri,
-      intervalMs: config.drainPollIntervalMs,
-      logger,
-      onStopping: () => drainAndExit('ecs_desired_status_stopped'),
-    });
-  }
+  // Before listening: without a handler, a SIGTERM during startup would kill the process outright.
   process.on('SIGTERM', () => drainAndExit('SIGTERM'));
   process.on('SIGINT', () => {
     if (!draining) return drainAndExit('SIGINT');
@@ -64,6 +54,16 @@ async function main(): Promise<void> {
     logger.info('stop.forced', { signal: 'SIGINT' });
     app.stop().finally(() => process.exit(0));
   });
+
+  await app.start();
+  if (config.ecsMetadataUri !== undefined && !draining) {
+    stopWatching = watchTaskMetadata({
+      uri: config.ecsMetadataUri,
+      intervalMs: config.drainPollIntervalMs,
+      logger,
+      onStopping: () => drainAndExit('ecs_desired_status_stopped'),
+    });
+  }
 }
 
 main().catch((err: unknown) => {
