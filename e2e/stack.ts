@@ -86,6 +86,8 @@ export interface E2eInstance {
 export interface E2eClientOptions extends Partial<Omit<RecommendedClientOptions, 'webSocketImpl'>> {
   /** Local address to connect from (any of 127/8): plays a client with its own IP. */
   readonly localAddress?: string;
+  /** Extra headers on the upgrade request (e.g. a forged X-Forwarded-For). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Stack {
@@ -219,7 +221,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       graphqlUrl,
       wsUrl,
       pageUrl: staticRoot !== undefined ? `${proxy.httpsOrigin}/e2e/index.html` : undefined,
-      client: ({ localAddress, ...rest } = {}) => {
+      client: ({ localAddress, headers, ...rest } = {}) => {
         const client = createRecommendedClient({
           url: wsUrl,
           // Scaled like the server's keepalive: pings well inside the 5 s idle timeout.
@@ -227,7 +229,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           pongTimeoutMs: timing.keepaliveIntervalSeconds * 2000,
           backoff: { baseMs: 300, capMs: 3000 },
           ...rest,
-          webSocketImpl: trustingWebSocket(ca, localAddress !== undefined ? { localAddress } : {}),
+          webSocketImpl: trustingWebSocket(ca, {
+            ...(localAddress !== undefined ? { localAddress } : {}),
+            ...(headers !== undefined ? { headers: { ...headers } } : {}),
+          }),
         });
         clients.push(client);
         return client;

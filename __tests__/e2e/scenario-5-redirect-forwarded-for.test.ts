@@ -51,4 +51,16 @@ describe('scenario 5: redirect and client address', () => {
     // No connection of this run was logged under the proxy's own address.
     expect(stack.logs().filter((l) => l.event === 'ws.open' && l.address === PROXY_BIND_ADDRESS)).toEqual([]);
   });
+
+  it('a client cannot forge its logged address with its own X-Forwarded-For', async () => {
+    const forged = '203.0.113.9';
+    const fromClient = () => stack.logs().filter((l) => l.event === 'ws.open' && l.address === CLIENT_ADDRESS).length;
+    const before = fromClient();
+
+    // nginx appends the peer it saw ("203.0.113.9, 127.0.0.3"), as the ALB does; the service takes that one.
+    const client = stack.client({ localAddress: CLIENT_ADDRESS, headers: { 'X-Forwarded-For': forged } });
+    await socketInstanceId(client);
+    await waitFor('the new socket logged under the real client address', () => (fromClient() > before ? true : undefined));
+    expect(stack.logs().filter((l) => l.event === 'ws.open' && l.address === forged)).toEqual([]);
+  });
 });

@@ -61,10 +61,12 @@ describe('WebSocket (graphql-transport-ws)', () => {
     expect(t.logs.some((l) => l.event === 'ws.open' && l.address === '127.0.0.1')).toBe(true);
   });
 
-  test('the client address comes from the first X-Forwarded-For hop when present', async () => {
+  test('the client address is the last X-Forwarded-For hop (the one the load balancer appended)', async () => {
+    // 203.0.113.7 was sent by the client itself (forgeable); 10.0.0.2 was appended by the proxy.
     const socket = rawSocket(t.wsUrl, { headers: { 'x-forwarded-for': '203.0.113.7, 10.0.0.2' } });
     await socket.opened;
-    await waitFor('ws.open log', () => t.logs.find((l) => l.event === 'ws.open' && l.address === '203.0.113.7'));
+    await waitFor('ws.open log', () => t.logs.find((l) => l.event === 'ws.open' && l.address === '10.0.0.2'));
+    expect(t.logs.some((l) => l.event === 'ws.open' && l.address === '203.0.113.7')).toBe(false);
     socket.close();
     await socket.closed;
   });

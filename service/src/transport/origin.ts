@@ -25,9 +25,14 @@ function isSameOrigin(origin: string, host: string | null | undefined): boolean 
   }
 }
 
-/** Client address for logs: the first X-Forwarded-For hop (set by the ALB), else the peer address. */
+/**
+ * Client address for logs: the LAST X-Forwarded-For entry, which the load balancer appended from the peer it
+ * saw (the ALB appends by default). Earlier entries come from the client and can say anything, so the first
+ * hop would let any client forge its logged address. Without the header (no proxy), the peer address.
+ */
 export function clientAddress(forwardedFor: string | string[] | null | undefined, remoteAddress: string | undefined): string {
-  const header = Array.isArray(forwardedFor) ? forwardedFor[0] : forwardedFor;
-  const first = header?.split(',')[0]?.trim();
-  return first !== undefined && first !== '' ? first : (remoteAddress ?? 'unknown');
+  // Repeated headers arrive as an array (node) or joined with ", " (fetch Headers): both end with the proxy's.
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  const last = header?.split(',').pop()?.trim();
+  return last !== undefined && last !== '' ? last : (remoteAddress ?? 'unknown');
 }
