@@ -8,7 +8,7 @@
  *
  * Pure TypeScript with no cdktf imports: the service tests and e2e harness can load it cheaply.
  */
-import { ENV } from '../service/src/env-names';
+import { ENV, SHUTDOWN_GRACE } from '../service/src/env-names';
 import { ConfigError } from './config-error';
 
 export interface WebSocketTimingProps {
@@ -40,7 +40,8 @@ export interface WebSocketTimingProps {
    */
   readonly deregistrationDelaySeconds?: number;
   /**
-   * Container stop timeout in seconds: time between SIGTERM and SIGKILL (Fargate allows 2..120).
+   * Container stop timeout in seconds: time between SIGTERM and SIGKILL (Fargate allows 2..120). Must leave
+   * room for a SIGTERM-triggered drain: >= drainWindowSeconds + SHUTDOWN_GRACE_SECONDS (9 s).
    * @default 60
    */
   readonly stopTimeoutSeconds?: number;
@@ -56,6 +57,12 @@ export const DEFAULT_TIMING = {
   drainPollIntervalSeconds: 1,
   stopTimeoutSeconds: 60,
 } as const;
+
+/**
+ * What the service needs after the drain window before it exits (close handshakes, in-flight HTTP; see
+ * SHUTDOWN_GRACE in the service's contract) plus 1 s for process exit, in seconds.
+ */
+export const SHUTDOWN_GRACE_SECONDS = (SHUTDOWN_GRACE.closeHandshakeMs + SHUTDOWN_GRACE.inFlightHttpMs) / 1000 + 1;
 
 /** Margin added on top of the drain window (plus one poll) when deriving the deregistration delay. */
 export const DEREGISTRATION_MARGIN_SECONDS = 10;
@@ -107,11 +114,14 @@ export function resolveTiming(props: WebSocketTimingProps = {}, owner = 'WebSock
         'draining before the ALB cuts what is left',
     );
   }
-  if (drainWindowSeconds >= stopTimeoutSeconds) {
+  // A SIGTERM-triggered drain takes the window, then the close handshakes and in-flight HTTP grace.
+  const minStopTimeout = Math.ceil(drainWindowSeconds + SHUTDOWN_GRACE_SECONDS);
+  if (stopTimeoutSeconds < minStopTimeout) {
     fail(
-      'drainWindowSeconds',
-      drainWindowSeconds,
-      `must be < stopTimeoutSeconds (${stopTimeoutSeconds}) so a SIGTERM-triggered drain ends before SIGKILL`,
+      'stopTimeoutSeconds',
+      stopTimeoutSeconds,
+      `must be >= drainWindowSeconds (${drainWindowSeconds}) + ${SHUTDOWN_GRACE_SECONDS} s of shutdown grace, i.e. >= ${minStopTimeout}, ` +
+        'so a SIGTERM-triggered drain ends before SIGKILL; lower drainWindowSeconds or raise stopTimeoutSeconds',
     );
   }
 
@@ -131,5 +141,6 @@ export function timingEnvironment(timing: WebSocketTiming): Record<string, strin
     [ENV.keepaliveIntervalMs]: String(Math.round(timing.keepaliveIntervalSeconds * 1000)),
     [ENV.drainWindowMs]: String(Math.round(timing.drainWindowSeconds * 1000)),
     [ENV.drainPollIntervalMs]: String(Math.round(timing.drainPollIntervalSeconds * 1000)),
+    [ENV.lbIdleTimeoutMs]: String(timing.idleTimeoutSeconds * 1000),
   };
 }

@@ -11,7 +11,8 @@ export const E2E_TIMING_PROPS: WebSocketTimingProps = {
   idleTimeoutSeconds: 5,
   drainWindowSeconds: 2,
   drainPollIntervalSeconds: 0.5,
-  stopTimeoutSeconds: 10,
+  // >= drain window + the service's shutdown grace (resolveTiming's rule).
+  stopTimeoutSeconds: 12,
 };
 
 export function e2eTiming(overrides: WebSocketTimingProps = {}): WebSocketTiming {

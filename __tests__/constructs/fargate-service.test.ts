@@ -91,6 +91,7 @@ describe('WebSocketFargateService', () => {
         [ENV.keepaliveIntervalMs]: '15000',
         [ENV.drainWindowMs]: '30000',
         [ENV.drainPollIntervalMs]: '1000',
+        [ENV.lbIdleTimeoutMs]: '120000',
       });
       const names = c.environment.map((e: { name: string }) => e.name);
       expect(names).toEqual([...names].sort());

@@ -55,9 +55,9 @@ describe('resolveTiming', () => {
         /'deregistrationDelaySeconds' must be >= drainWindowSeconds \+ drainPollIntervalSeconds \(31\).*\(got 20\)/,
       );
     });
-    test('drain window must be shorter than the stop timeout', () => {
-      expect(() => resolveTiming({ drainWindowSeconds: 60, stopTimeoutSeconds: 60, deregistrationDelaySeconds: 70 })).toThrow(
-        /'drainWindowSeconds' must be < stopTimeoutSeconds \(60\).*\(got 60\)/,
+    test('the stop timeout must leave room for the drain window and the shutdown grace', () => {
+      expect(() => resolveTiming({ drainWindowSeconds: 52, stopTimeoutSeconds: 60, deregistrationDelaySeconds: 70 })).toThrow(
+        /'stopTimeoutSeconds' must be >= drainWindowSeconds \(52\) \+ 9 s of shutdown grace, i\.e\. >= 61.*\(got 60\)/,
       );
     });
   });
@@ -68,6 +68,7 @@ describe('resolveTiming', () => {
       [ENV.keepaliveIntervalMs]: '12500',
       [ENV.drainWindowMs]: '40000',
       [ENV.drainPollIntervalMs]: '500',
+      [ENV.lbIdleTimeoutMs]: String(DEFAULT_TIMING.idleTimeoutSeconds * 1000),
     });
   });
 });

@@ -150,7 +150,7 @@ describe('WebSocketGraphqlService', () => {
     test.each([
       [{}],
       [{ keepaliveIntervalSeconds: 25, idleTimeoutSeconds: 600, drainWindowSeconds: 40, stopTimeoutSeconds: 90 }],
-      [{ keepaliveIntervalSeconds: 5, idleTimeoutSeconds: 10, drainWindowSeconds: 3, drainPollIntervalSeconds: 0.5, stopTimeoutSeconds: 10 }],
+      [{ keepaliveIntervalSeconds: 5, idleTimeoutSeconds: 10, drainWindowSeconds: 3, drainPollIntervalSeconds: 0.5, stopTimeoutSeconds: 12 }],
     ])('the keepalive the container receives and the ALB idle timeout come from the same config %j', (timing) => {
       let service!: WebSocketGraphqlService;
       const { json } = synth((scope) => {
@@ -164,6 +164,8 @@ describe('WebSocketGraphqlService', () => {
       expect(serviceConfig.keepaliveIntervalMs).toBe(t.keepaliveIntervalSeconds * 1000);
       expect(idleTimeout).toBe(t.idleTimeoutSeconds);
       expect(idleTimeout * 1000).toBeGreaterThanOrEqual(2 * serviceConfig.keepaliveIntervalMs);
+      // The service keeps its HTTP keep-alive connections open past the ALB's idle timeout.
+      expect(serviceConfig.lbIdleTimeoutMs).toBe(idleTimeout * 1000);
       expect(serviceConfig.drainWindowMs).toBe(t.drainWindowSeconds * 1000);
       expect(serviceConfig.drainPollIntervalMs).toBe(t.drainPollIntervalSeconds * 1000);
       expect(Number(only(json, 'aws_lb_target_group').deregistration_delay)).toBe(t.deregistrationDelaySeconds);

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       keepaliveIntervalMs: DEFAULT_TIMING.keepaliveIntervalSeconds * 1000,
       drainWindowMs: DEFAULT_TIMING.drainWindowSeconds * 1000,
       drainPollIntervalMs: DEFAULT_TIMING.drainPollIntervalSeconds * 1000,
+      lbIdleTimeoutMs: DEFAULT_TIMING.idleTimeoutSeconds * 1000,
       allowedOrigins: [],
       limits: DEFAULT_LIMITS,
     });
@@ -38,11 +39,17 @@ describe('loadConfig', () => {
   });
 
   test('reads what the task definition passes for the timing (timingEnvironment)', () => {
-    const timing = resolveTiming({ keepaliveIntervalSeconds: 7.5, drainWindowSeconds: 20, drainPollIntervalSeconds: 0.5 });
+    const timing = resolveTiming({
+      keepaliveIntervalSeconds: 7.5,
+      idleTimeoutSeconds: 900,
+      drainWindowSeconds: 20,
+      drainPollIntervalSeconds: 0.5,
+    });
     const config = loadConfig(timingEnvironment(timing));
     expect(config.keepaliveIntervalMs).toBe(7_500);
     expect(config.drainWindowMs).toBe(20_000);
     expect(config.drainPollIntervalMs).toBe(500);
+    expect(config.lbIdleTimeoutMs).toBe(900_000);
   });
 
   test('NODE_ENV=production is production mode', () => {
@@ -59,6 +66,7 @@ describe('loadConfig', () => {
     [ENV.keepaliveIntervalMs, '1.5', /KEEPALIVE_INTERVAL_MS='1\.5' must be an integer/],
     [ENV.drainWindowMs, '-1', /DRAIN_WINDOW_MS='-1' must be an integer in 0\.\.3600000/],
     [ENV.drainPollIntervalMs, '0', /DRAIN_POLL_INTERVAL_MS='0' must be an integer in 100\.\.60000/],
+    [ENV.lbIdleTimeoutMs, '500', /LB_IDLE_TIMEOUT_MS='500' must be an integer in 1000\.\.4000000 \(ms\)/],
     [ENV.ecsMetadataUri, 'not a url', /ECS_CONTAINER_METADATA_URI_V4='not a url' is not a valid URL/],
     [ENV.redisUrl, 'http://cache:6379', /REDIS_URL='http:\/\/cache:6379' must use redis: or rediss: \(got http:\)/],
     [ENV.redisTls, 'yes', /REDIS_TLS='yes' must be 'true' or 'false'/],

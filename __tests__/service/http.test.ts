@@ -2,6 +2,7 @@
  * HTTP: health, readiness, the chat domain over GET/POST, CORS allowlist, production hardening, limits.
  * The app listens on 127.0.0.1 port 0 and is driven with fetch.
  */
+import { Agent, request } from 'node:http';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { startTestApp, type TestApp } from '../support/app';
@@ -221,3 +222,35 @@ describe('HTTP (development mode) shows what production hides', () => {
     }
   });
 });
+
+describe('HTTP keep-alive outlives the load balancer idle timeout', () => {
+  // The ALB reuses idle backend connections until its own idle timeout; if the service closed one first,
+  // a request racing the close would get a 502. LB_IDLE_TIMEOUT_MS is 1 s here, the server keeps 1 s + 5 s.
+  test('an idle keep-alive connection is still usable after the load balancer idle timeout', async () => {
+    const t = await startTestApp({ env: { LB_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'error' } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await get(`${t.url}/health`, agent);
+      expect(first.reused).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const second = await get(`${t.url}/health`, agent);
+      expect(second).toEqual({ status: 200, reused: true });
+      // Derived from the load balancer's idle timeout it was given, not a fixed value.
+      expect(t.app.httpServer.keepAliveTimeout).toBe(1_000 + 5_000);
+    } finally {
+      agent.destroy();
+      await t.stop();
+    }
+  });
+});
+
+function get(url: string, agent: Agent): Promise<{ status: number | undefined; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, reused: req.reusedSocket }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Plugin } from 'graphql-yoga';
 import { createJwtVerifier, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
-import { PATHS } from './env-names';
+import { PATHS, SHUTDOWN_GRACE } from './env-names';
 import { createLogger, errorFields, type Logger } from './logger';
 import { createTopicPubSub, type PubSub } from './pubsub';
 import type { ChatTopics, ServerInfoSource } from './schema';
@@ -57,14 +57,14 @@ export interface App {
 }
 
 /** Time for clients to answer the 1012 close handshake after the last drain batch. */
-export const DRAIN_CLOSE_GRACE_MS = 3_000;
+export const DRAIN_CLOSE_GRACE_MS = SHUTDOWN_GRACE.closeHandshakeMs;
 /** Time for in-flight HTTP requests to finish once the server stops accepting. */
-export const HTTP_FINISH_GRACE_MS = 5_000;
+export const HTTP_FINISH_GRACE_MS = SHUTDOWN_GRACE.inFlightHttpMs;
 /**
- * Keep idle HTTP keep-alive connections open longer than the ALB's idle timeout (120 s here), as AWS
- * advises: otherwise the ALB may reuse a connection the service just closed and answer 502.
+ * Idle HTTP keep-alive connections stay open this much longer than the load balancer's idle timeout, as
+ * AWS advises: otherwise the ALB may reuse a connection the service just closed and answer 502.
  */
-export const HTTP_KEEPALIVE_TIMEOUT_MS = 125_000;
+export const HTTP_KEEPALIVE_MARGIN_MS = 5_000;
 
 export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App {
   const logger = options.logger ?? createLogger(config.logLevel).child({ instance: config.instanceId });
@@ -116,8 +116,8 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
   };
 
   const httpServer = createServer(createRequestListener(yoga, readiness));
-  httpServer.keepAliveTimeout = HTTP_KEEPALIVE_TIMEOUT_MS;
-  httpServer.headersTimeout = HTTP_KEEPALIVE_TIMEOUT_MS + 5_000;
+  httpServer.keepAliveTimeout = config.lbIdleTimeoutMs + HTTP_KEEPALIVE_MARGIN_MS;
+  httpServer.headersTimeout = httpServer.keepAliveTimeout + 5_000;
   httpServer.on('upgrade', webSocket.handleUpgrade);
 
   let drainPromise: Promise<void> | undefined;

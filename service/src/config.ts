@@ -78,6 +78,8 @@ export interface AppConfig {
   readonly drainWindowMs: number;
   /** Poll interval of the ECS task metadata endpoint, in ms. */
   readonly drainPollIntervalMs: number;
+  /** The load balancer's idle timeout, in ms: idle HTTP keep-alive connections are kept open longer. */
+  readonly lbIdleTimeoutMs: number;
   /** ECS task metadata endpoint v4; unset outside ECS (no metadata watcher). */
   readonly ecsMetadataUri?: string;
   /** Unset: in-memory pub/sub (one instance only). */
@@ -105,11 +107,12 @@ export const DEFAULT_LIMITS: Limits = {
   maxQueuedEventsPerSubscription: 1_000,
 };
 
-/** Defaults mirror constructs/timing.ts (keepalive 15 s, drain window 30 s, poll 1 s). */
+/** Defaults mirror constructs/timing.ts (keepalive 15 s, drain window 30 s, poll 1 s, ALB idle timeout 120 s). */
 export const DEFAULT_TIMING_MS = {
   keepaliveIntervalMs: 15_000,
   drainWindowMs: 30_000,
   drainPollIntervalMs: 1_000,
+  lbIdleTimeoutMs: 120_000,
 } as const;
 
 export class ConfigError extends Error {
@@ -137,6 +140,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const keepaliveIntervalMs = r.int(ENV.keepaliveIntervalMs, DEFAULT_TIMING_MS.keepaliveIntervalMs, 100, 3_600_000, 'ms');
   const drainWindowMs = r.int(ENV.drainWindowMs, DEFAULT_TIMING_MS.drainWindowMs, 0, 3_600_000, 'ms');
   const drainPollIntervalMs = r.int(ENV.drainPollIntervalMs, DEFAULT_TIMING_MS.drainPollIntervalMs, 100, 60_000, 'ms');
+  // The ALB allows 1..4000 s.
+  const lbIdleTimeoutMs = r.int(ENV.lbIdleTimeoutMs, DEFAULT_TIMING_MS.lbIdleTimeoutMs, 1_000, 4_000_000, 'ms');
   const ecsMetadataUri = r.url(ENV.ecsMetadataUri, ['http:', 'https:']);
 
   const redisUrl = r.url(ENV.redisUrl, ['redis:', 'rediss:']);
@@ -176,6 +181,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     keepaliveIntervalMs,
     drainWindowMs,
     drainPollIntervalMs,
+    lbIdleTimeoutMs,
     ...(ecsMetadataUri !== undefined ? { ecsMetadataUri } : {}),
     ...(redis !== undefined ? { redis } : {}),
     allowedOrigins,

@@ -22,6 +22,12 @@ export const ENV = {
   keepaliveIntervalMs: 'KEEPALIVE_INTERVAL_MS',
   /** Window over which open sockets are closed with 1012 when draining, in milliseconds. */
   drainWindowMs: 'DRAIN_WINDOW_MS',
+  /**
+   * The load balancer's idle timeout, in milliseconds. The service keeps idle HTTP keep-alive connections
+   * open longer than this (AWS advises it: otherwise the ALB may reuse a connection the service just
+   * closed and answer 502).
+   */
+  lbIdleTimeoutMs: 'LB_IDLE_TIMEOUT_MS',
   /** How often the ECS task metadata endpoint is polled for desiredStatus, in milliseconds. */
   drainPollIntervalMs: 'DRAIN_POLL_INTERVAL_MS',
   /** Set by ECS on Fargate (platform 1.4+); polled to learn that the task is being stopped. */
@@ -63,6 +69,17 @@ export const PATHS = {
   graphql: '/graphql',
   health: '/health',
   ready: '/ready',
+} as const;
+
+/**
+ * What a drain takes on top of the drain window, in milliseconds: the infrastructure's stop timeout must
+ * leave room for it (constructs/timing.ts checks stopTimeout >= drain window + these + 1 s).
+ */
+export const SHUTDOWN_GRACE = {
+  /** Time for clients to answer the 1012 close handshake after the last drain batch. */
+  closeHandshakeMs: 3_000,
+  /** Time for in-flight HTTP requests to finish once the server stops accepting. */
+  inFlightHttpMs: 5_000,
 } as const;
 
 /** Container facts the Dockerfile and the ECS task definition must agree on. */
