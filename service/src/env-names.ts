@@ -51,6 +51,11 @@ export const ENV = {
   maxSubscriptionsPerSocket: 'MAX_SUBSCRIPTIONS_PER_SOCKET',
   /** Most concurrent WebSocket + SSE connections on one task. */
   maxConnections: 'MAX_CONNECTIONS',
+  /**
+   * `false` turns off subscription de-duplication on WebSockets (every subscription executes per
+   * connection); default `true`.
+   */
+  sharedSubscriptions: 'SHARED_SUBSCRIPTIONS',
 
   /** HS256 shared secret for the JWT verifier (ECS secret). */
   jwtSecret: 'JWT_SECRET',
