@@ -15,6 +15,11 @@ import { ConnectionRegistry } from './transport/connections';
 import { createRequestListener, type Readiness } from './transport/http';
 import { createWebSocketAdapter } from './transport/ws/adapter';
 import { createProtocolServer, type GetEnveloped } from './transport/ws/protocol';
+import {
+  SharedSubscriptions,
+  type SharedSubscriptionsOptions,
+  type SharedSubscriptionStats,
+} from './transport/ws/shared-subscriptions';
 import { createGraphQLServer, type GraphQLServer } from './yoga';
 
 export interface BuildAppOptions {
@@ -24,6 +29,12 @@ export interface BuildAppOptions {
   readonly verifier?: TokenVerifier;
   /** Extra Yoga/envelop plugins, applied to HTTP, SSE and WebSocket operations alike. */
   readonly plugins?: readonly Plugin[];
+  /**
+   * Subscription de-duplication on WebSockets (on unless config.sharedSubscriptions is false): which
+   * fields depend on the connection, and the auth scope within which results are shared.
+   * @default no per-connection fields; scope = the verified subject, or 'anonymous' without a verifier
+   */
+  readonly sharedSubscriptions?: SharedSubscriptionsOptions;
 }
 
 export interface StartedApp {
@@ -46,6 +57,8 @@ export interface App {
   start(): Promise<StartedApp>;
   readiness(): Readiness;
   connections(): { webSocket: number; sse: number; total: number };
+  /** Shared WebSocket subscriptions: groups (one execution each) and the subscriptions they serve. */
+  sharedSubscriptions(): SharedSubscriptionStats;
   /**
    * Graceful shutdown (idempotent; the same promise for every caller): readiness 503 and new connections
    * refused at once, open sockets closed with 1012 in jittered batches over config.drainWindowMs, SSE
@@ -90,11 +103,16 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
     logger,
     ...(options.plugins !== undefined ? { plugins: options.plugins } : {}),
   });
+  const getEnveloped = yoga.getEnveloped as unknown as GetEnveloped;
+  const shared = config.sharedSubscriptions
+    ? new SharedSubscriptions(getEnveloped({}).schema, options.sharedSubscriptions ?? {}, logger)
+    : undefined;
   const protocol = createProtocolServer({
-    getEnveloped: yoga.getEnveloped as unknown as GetEnveloped,
+    getEnveloped,
     verifier,
     limits: config.limits,
     logger,
+    ...(shared !== undefined ? { shared } : {}),
   });
   const webSocket = createWebSocketAdapter({
     registry,
@@ -160,6 +178,7 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
             auth: verifier !== undefined ? 'jwt' : 'anonymous',
             keepaliveIntervalMs: config.keepaliveIntervalMs,
             drainWindowMs: config.drainWindowMs,
+            sharedSubscriptions: config.sharedSubscriptions,
           });
           resolve({ port, url, graphqlUrl: url + PATHS.graphql, wsUrl: url.replace(/^http/, 'ws') + PATHS.graphql });
         });
@@ -168,6 +187,7 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
 
     readiness,
     connections: () => registry.counts(),
+    sharedSubscriptions: () => shared?.stats() ?? { groups: 0, members: 0 },
 
     drain(reason) {
       drainPromise ??= (async () => {

@@ -87,6 +87,11 @@ export interface AppConfig {
   /** Exact origins (scheme://host[:port]) allowed to open WebSockets and make CORS requests. */
   readonly allowedOrigins: readonly string[];
   readonly limits: Limits;
+  /**
+   * Subscription de-duplication on WebSockets: sockets with the same subscription (query, variables, auth
+   * scope) share one execution and one serialized frame per event. Off: every subscription runs per socket.
+   */
+  readonly sharedSubscriptions: boolean;
   /** Unset: anonymous access. */
   readonly jwt?: JwtConfig;
 }
@@ -168,6 +173,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     maxConnections: r.int(ENV.maxConnections, DEFAULT_LIMITS.maxConnections, 1, 1_000_000),
   };
 
+  const sharedSubscriptions = r.bool(ENV.sharedSubscriptions, true);
   const jwt = readJwt(r, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -186,6 +192,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(redis !== undefined ? { redis } : {}),
     allowedOrigins,
     limits,
+    sharedSubscriptions,
     ...(jwt !== undefined ? { jwt } : {}),
   };
 }

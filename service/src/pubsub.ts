@@ -34,6 +34,8 @@ export interface PubSub<T extends TopicMap> {
   /** Events for one id, in order. Ends with SubscriptionOverflowError when the consumer falls behind. */
   subscribe<K extends keyof T & string>(routingKey: K, id: T[K][0]): AsyncIterableIterator<T[K][1]>;
   status(): PubSubStatus;
+  /** Live local subscriptions (pub/sub listeners) of one topic on this instance. */
+  subscriberCount<K extends keyof T & string>(routingKey: K, id: T[K][0]): number;
   /** Disconnects from Redis (no-op in memory). */
   close(): Promise<void>;
 }
@@ -74,6 +76,8 @@ interface EventSource {
 export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): PubSub<T> {
   const { maxQueuedEvents } = options;
   const topicOf = (routingKey: string, id: string) => `${routingKey}:${id}`;
+  const counts = new Map<string, number>();
+  const subscriberCount = (routingKey: string, id: string) => counts.get(topicOf(routingKey, id)) ?? 0;
 
   if (options.redis === undefined) {
     const target = new EventTarget();
@@ -83,8 +87,9 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       async publish(routingKey, id, payload) {
         target.dispatchEvent(new CustomEvent(topicOf(routingKey, id), { detail: payload }));
       },
-      subscribe: (routingKey, id) => new TopicSubscription(target, topicOf(routingKey, id), maxQueuedEvents),
+      subscribe: (routingKey, id) => new TopicSubscription(target, topicOf(routingKey, id), maxQueuedEvents, counts),
       status: () => ({ backend: 'memory', ready: true }),
+      subscriberCount,
       close: async () => undefined,
     };
   }
@@ -102,7 +107,8 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       }
     },
     subscribe: (routingKey, id) =>
-      new TopicSubscription(target as EventSource, topicOf(routingKey, id), maxQueuedEvents),
+      new TopicSubscription(target as EventSource, topicOf(routingKey, id), maxQueuedEvents, counts),
+    subscriberCount,
     status: () => ({
       backend: 'redis',
       ready: redis.publisher.status === 'ready' && redis.subscriber.status === 'ready',
@@ -128,8 +134,10 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     private readonly source: EventSource,
     private readonly topic: string,
     private readonly limit: number,
+    private readonly counts: Map<string, number>,
   ) {
     source.addEventListener(topic, this.listener);
+    counts.set(topic, (counts.get(topic) ?? 0) + 1);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<V> {
@@ -188,6 +196,9 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     if (this.finished) return;
     this.finished = true;
     this.source.removeEventListener(this.topic, this.listener);
+    const left = (this.counts.get(this.topic) ?? 1) - 1;
+    if (left > 0) this.counts.set(this.topic, left);
+    else this.counts.delete(this.topic);
   }
 }
 

@@ -12,6 +12,8 @@ import type { Limits } from '../../config';
 import { errorFields, type Logger } from '../../logger';
 import type { ConnectionRegistry, TrackedConnection } from '../connections';
 
+const TEXT_FRAME = { binary: false } as const;
+
 /** The `ws` socket class the server creates (WebSocketServer's `WebSocket` option), with a back-pointer. */
 export class TrackedWebSocket extends WebSocket {
   connection: WsConnection | undefined;
@@ -55,13 +57,22 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
    * over the high-water mark), close it as a slow consumer instead of buffering without bound.
    */
   send(data: string): void {
+    if (this.writable()) this.ws.send(data);
+  }
+
+  /** The same path for a pre-built text frame (shared subscriptions): no string -> Buffer per socket. */
+  sendFrame(frame: Buffer): void {
+    if (this.writable()) this.ws.send(frame, TEXT_FRAME);
+  }
+
+  private writable(): boolean {
     const ws = this.ws;
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== WebSocket.OPEN) return false;
     if (ws.bufferedAmount > this.shared.limits.maxBufferedBytes) {
       this.closeSlowConsumer(`send buffer over ${this.shared.limits.maxBufferedBytes} bytes`);
-      return;
+      return false;
     }
-    ws.send(data);
+    return true;
   }
 
   close(code: number, reason: string): void {

@@ -10,6 +10,7 @@ import type { Limits } from '../../config';
 import { errorFields, type Logger } from '../../logger';
 import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
 import type { WsConnection } from './connection';
+import { SharedMember, type SharedSubscriptions, type SubscribeResult } from './shared-subscriptions';
 
 type Operation = (args: ExecutionArgs) => unknown;
 
@@ -28,6 +29,8 @@ export interface ProtocolOptions {
   readonly verifier: TokenVerifier | undefined;
   readonly limits: Limits;
   readonly logger: Logger;
+  /** Subscription de-duplication; unset: every operation runs per connection. */
+  readonly shared?: SharedSubscriptions;
 }
 
 type ConnectionParams = Record<string, unknown>;
@@ -36,7 +39,7 @@ type ProtocolContext = Context<ConnectionParams, WsConnection>;
 export const TOO_MANY_OPERATIONS = 'TOO_MANY_OPERATIONS';
 
 export function createProtocolServer(options: ProtocolOptions): Server<WsConnection> {
-  const { getEnveloped, verifier, limits, logger } = options;
+  const { getEnveloped, verifier, limits, logger, shared } = options;
   // The enveloped execute/subscribe of each operation, found again from its context value.
   const operations = new WeakMap<object, { execute: Operation; subscribe: Operation }>();
   const operationOf = (args: ExecutionArgs) => {
@@ -60,7 +63,7 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
       }
     },
 
-    async onSubscribe(ctx: ProtocolContext, _id, payload) {
+    async onSubscribe(ctx: ProtocolContext, id, payload) {
       // Includes this operation (reserved by the core before this hook runs).
       const active = Object.keys(ctx.subscriptions).length;
       if (active > limits.maxSubscriptionsPerSocket) {
@@ -77,14 +80,33 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
         const document = enveloped.parse(payload.query);
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
+        const operationName = payload.operationName ?? null;
+        const variableValues = payload.variables ?? null;
+        const key = shared?.keyOf(enveloped.schema, document, payload, connection.identity);
+        if (shared !== undefined && key !== undefined) {
+          // Runs only if this socket creates the group: one context and one execution for all members.
+          const member = shared.join(key, connection, id, {
+            context: async () => enveloped.contextFactory(),
+            subscribe: (contextValue) =>
+              enveloped.subscribe({ schema: enveloped.schema, document, contextValue, operationName, variableValues }) as
+                Promise<SubscribeResult>,
+          });
+          try {
+            await member.context();
+          } catch (err) {
+            void member.return();
+            throw err;
+          }
+          return { schema: enveloped.schema, document, contextValue: member, operationName, variableValues };
+        }
         const contextValue = (await enveloped.contextFactory()) as object;
         operations.set(contextValue, { execute: enveloped.execute, subscribe: enveloped.subscribe });
         return {
           schema: enveloped.schema,
           document,
           contextValue,
-          operationName: payload.operationName ?? null,
-          variableValues: payload.variables ?? null,
+          operationName,
+          variableValues,
         };
       } catch (err) {
         // Syntax errors and graphql-armor limits are thrown from parse/validate: answer this operation
@@ -96,7 +118,7 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
 
     execute: (args) => operationOf(args).execute(args) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['execute']>>,
     subscribe: (args) =>
-      operationOf(args).subscribe(args) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['subscribe']>>,
+      (args.contextValue instanceof SharedMember ? args.contextValue.ready() : operationOf(args).subscribe(args)) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['subscribe']>>,
 
     onError(ctx: ProtocolContext, _id, _payload, errors) {
       if (errors.some((error) => error.extensions?.code === SUBSCRIPTION_OVERFLOW)) {
