@@ -4,6 +4,7 @@
  * protocol core keep; the `ws` event handlers are shared functions (no closures per socket) that find their
  * connection through the socket's `connection` field.
  */
+import type { Socket } from 'node:net';
 import type { WebSocket as ProtocolSocket } from 'graphql-ws';
 import WebSocket, { type RawData } from 'ws';
 import type { Identity } from '../../auth';
@@ -13,6 +14,8 @@ import { errorFields, type Logger } from '../../logger';
 import type { ConnectionRegistry, TrackedConnection } from '../connections';
 
 const TEXT_FRAME = { binary: false } as const;
+/** Most bytes held corked on one socket before they are written anyway. */
+const CORK_FLUSH_BYTES = 16 * 1024;
 
 /** The `ws` socket class the server creates (WebSocketServer's `WebSocket` option), with a back-pointer. */
 export class TrackedWebSocket extends WebSocket {
@@ -37,6 +40,8 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
   /** graphql-ws's cleanup for this socket (returned by `opened`). */
   closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
   private closeCode: number | undefined;
+  /** Held by sendFrame until the next check phase (or CORK_FLUSH_BYTES). */
+  corked = false;
 
   constructor(
     readonly ws: TrackedWebSocket,
@@ -60,9 +65,25 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
     if (this.writable()) this.ws.send(data);
   }
 
-  /** The same path for a pre-built text frame (shared subscriptions): no string -> Buffer per socket. */
+  /**
+   * The same path for a pre-built text frame (shared subscriptions): no string -> Buffer per socket. The
+   * socket stays corked until the event loop's next check phase, so the frames of every event broadcast in
+   * this turn (a burst of posts) leave in one write per socket instead of one per frame.
+   */
   sendFrame(frame: Buffer): void {
-    if (this.writable()) this.ws.send(frame, TEXT_FRAME);
+    if (!this.writable()) return;
+    if (!this.corked) corkUntilNextTurn(this);
+    this.ws.send(frame, TEXT_FRAME);
+    // Held frames count in bufferedAmount: flush early so that only a peer that does not read (its kernel
+    // buffer full, our queue not draining) ever reaches the slow-consumer mark.
+    if (this.ws.bufferedAmount >= Math.min(CORK_FLUSH_BYTES, this.shared.limits.maxBufferedBytes / 4)) this.uncork();
+  }
+
+  /** @internal see sendFrame */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    socketOf(this.ws)?.uncork();
   }
 
   private writable(): boolean {
@@ -145,6 +166,25 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
     );
     this.ws.connection = undefined;
   }
+}
+
+/** ws keeps its net.Socket private; null once the connection is gone. */
+const socketOf = (ws: WebSocket) => (ws as unknown as { _socket: Socket | null })._socket;
+
+let corked: WsConnection[] = [];
+
+function corkUntilNextTurn(connection: WsConnection): void {
+  const socket = socketOf(connection.ws);
+  if (socket === null) return;
+  socket.cork();
+  connection.corked = true;
+  if (corked.push(connection) === 1) setImmediate(uncorkAll);
+}
+
+function uncorkAll(): void {
+  const list = corked;
+  corked = [];
+  for (const connection of list) connection.uncork();
 }
 
 // Shared `ws` event handlers: `this` is the socket (created as a TrackedWebSocket by the server).
