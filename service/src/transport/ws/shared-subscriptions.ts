@@ -174,6 +174,7 @@ export class SharedSubscriptions {
 
 /** Members with one operation id get the same frame: the prefix `{"id":…,"type":"next","payload":` is built once. */
 interface Bucket {
+  readonly operationId: string;
   readonly prefix: Buffer;
   readonly members: Set<SharedMember>;
 }
@@ -205,7 +206,7 @@ class SharedGroup {
   add(subscriber: SharedSubscriber, operationId: string): SharedMember {
     let bucket = this.buckets.get(operationId);
     if (bucket === undefined) {
-      bucket = { prefix: Buffer.from(`{"id":${JSON.stringify(operationId)},"type":"next","payload":`), members: new Set() };
+      bucket = { operationId, prefix: Buffer.from(`{"id":${JSON.stringify(operationId)},"type":"next","payload":`), members: new Set() };
       this.buckets.set(operationId, bucket);
     }
     const member = new SharedMember(this, subscriber, bucket);
@@ -218,14 +219,7 @@ class SharedGroup {
   leave(member: SharedMember): void {
     const bucket = member.bucket;
     if (!bucket.members.delete(member)) return;
-    if (bucket.members.size === 0) {
-      for (const [id, b] of this.buckets) {
-        if (b === bucket) {
-          this.buckets.delete(id);
-          break;
-        }
-      }
-    }
+    if (bucket.members.size === 0) this.buckets.delete(bucket.operationId);
     this.size--;
     this.registry.counted(-1);
     if (this.size === 0) this.dispose();
