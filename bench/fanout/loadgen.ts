@@ -272,9 +272,10 @@ process.on('message', (message: ToLoadgen) => {
       send({ type: 'ready', connectMs, readyMs, probes });
     } else if (message.type === 'go') {
       if (!run) throw new Error('go before start');
-      const result = await run.burst();
-      run.close();
-      send(result);
+      // Sockets stay open: the orchestrator reads the server's CPU first, then sends `close`.
+      send(await run.burst());
+    } else if (message.type === 'close') {
+      run?.close();
       setTimeout(() => process.exit(0), 100);
     }
   })().catch((error: unknown) => {

@@ -34,15 +34,31 @@ export interface MemorySnapshot {
   readonly external: number;
 }
 
-/** The servers under test (see bench/fanout/servers/). */
-export const SERVER_KINDS = ['raw', 'peer', 'ours', 'ours-redis'] as const;
+/**
+ * The servers under test (see bench/fanout/servers/), in table order. The issue's four are (a), (b), (c)
+ * and (d); (a2) and (c0) split our lead over (a) into its parts: (a2) is the floor with the same write
+ * batching as our service, (c0) our service with subscription de-duplication turned off.
+ */
+export const SERVER_KINDS = ['raw', 'raw-batched', 'peer', 'ours-per-connection', 'ours', 'ours-redis'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 export const SERVER_LABELS: Record<ServerKind, string> = {
   raw: '(a) raw ws',
+  'raw-batched': '(a2) raw ws, batched writes',
   peer: '(b) graphql-ws + graphql-js',
+  'ours-per-connection': '(c0) our service, per-connection execution',
   ours: '(c) our service, in-memory',
   'ours-redis': '(d) our service, Redis',
+};
+
+/** Short labels for the plot's legend and the comparison table. */
+export const SERVER_SHORT: Record<ServerKind, string> = {
+  raw: '(a)',
+  'raw-batched': '(a2)',
+  peer: '(b)',
+  'ours-per-connection': '(c0)',
+  ours: '(c)',
+  'ours-redis': '(d)',
 };
 
 // ---- IPC: orchestrator <-> server process ----
@@ -56,7 +72,7 @@ export type ToServer =
 
 export type FromServer =
   | { readonly type: 'listening'; readonly url: string; readonly baseline: MemorySnapshot }
-  | { readonly type: 'memory'; readonly snapshot: MemorySnapshot }
+  | { readonly type: 'memory'; readonly snapshot: MemorySnapshot; readonly info: Readonly<Record<string, number>> }
   /** process.cpuUsage() user + system and the monotonic clock, both in microseconds. */
   | { readonly type: 'cpu'; readonly cpuMicros: number; readonly wallMicros: number }
   /** process.hrtime in microseconds: the clock of V8's CPU profile timestamps. */
@@ -108,6 +124,14 @@ export interface LoadgenResult {
   readonly errors: readonly string[];
 }
 
-export type ToLoadgen = { readonly type: 'start'; readonly config: LoadgenConfig } | { readonly type: 'go' };
+/**
+ * `go` runs the burst and answers with the result; the sockets stay open until `close`, so that the
+ * orchestrator reads the server's CPU and clock before the teardown (closing 10k sockets is work the
+ * server would otherwise do inside the measured window).
+ */
+export type ToLoadgen =
+  | { readonly type: 'start'; readonly config: LoadgenConfig }
+  | { readonly type: 'go' }
+  | { readonly type: 'close' };
 
 export type FromLoadgen = LoadgenReady | LoadgenResult | { readonly type: 'failed'; readonly error: string };

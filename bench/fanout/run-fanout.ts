@@ -42,6 +42,8 @@ export interface FanoutResult {
   readonly readyMs: number;
   readonly probes: number;
   readonly burst: Omit<LoadgenResult, 'type'>;
+  /** The server's own counters once all N sockets were subscribed (see BenchServer.info). */
+  readonly serverInfo: Readonly<Record<string, number>>;
   /** Server CPU time over the burst, as a share of one core (above 1: GC threads, kernel work for loopback). */
   readonly serverCpuCores: number;
   readonly memory: MemoryResult;
@@ -76,6 +78,21 @@ function expectMessage<T>(child: ChildProcess, label: string, timeoutMs: number,
   });
 }
 
+/**
+ * Fails the run when our service is not in the mode its label says: (c)/(d) with all N subscribers in one
+ * shared group, (c0) with none shared.
+ */
+function checkMode(kind: ServerKind, n: number, info: Readonly<Record<string, number>>): void {
+  const members = info.sharedMembers;
+  if (kind === 'ours' || kind === 'ours-redis') {
+    if (members !== n || info.sharedGroups !== 1) {
+      throw new Error(`${kind}: expected ${n} sockets in 1 shared subscription group, server reports ${JSON.stringify(info)}`);
+    }
+  } else if (kind === 'ours-per-connection' && members !== 0) {
+    throw new Error(`${kind}: expected no shared subscriptions (SHARED_SUBSCRIPTIONS=false), server reports ${JSON.stringify(info)}`);
+  }
+}
+
 export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'url' | 'connectConcurrency'>, options: FanoutOptions): Promise<FanoutResult> {
   const { subscribers: n } = config;
   const serverLabel = `server ${kind} (N=${n})`;
@@ -90,6 +107,13 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
     maxMs: budgetMs,
   });
   let loadgen: ChildProcess | undefined;
+  let loadgenClosed = false;
+  const closeLoadgen = () => {
+    if (loadgenClosed || !loadgen?.connected) return;
+    loadgenClosed = true;
+    // The callback swallows a channel that closes meanwhile (the process exiting on its own).
+    loadgen.send({ type: 'close' } satisfies ToLoadgen, () => undefined);
+  };
   try {
     const clock = async () => ask(server, serverLabel, { type: 'clock' }, 10_000, (m) => (m.type === 'clock' ? m.micros : undefined));
     const listening = await expectMessage(server, serverLabel, SERVER_START_MS, (m) => (m.type === 'listening' ? m : undefined));
@@ -106,12 +130,16 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
     const ready = await readyAnswer;
     const readyAt = await clock();
 
-    const loaded = await ask(server, serverLabel, { type: 'memory' }, 60_000, (m) => (m.type === 'memory' ? m.snapshot : undefined));
+    const { snapshot: loaded, info } = await ask(server, serverLabel, { type: 'memory' }, 60_000, (m) => (m.type === 'memory' ? m : undefined));
+    checkMode(kind, n, info);
     const cpuBefore = await ask(server, serverLabel, { type: 'cpu' }, 10_000, (m) => (m.type === 'cpu' ? m : undefined));
     const resultAnswer = expectMessage<LoadgenResult>(loadgen, loadgenLabel, config.burstTimeoutMs + 15_000, (m) => (m.type === 'result' ? m : undefined));
     loadgen.send({ type: 'go' } satisfies ToLoadgen);
     const result = await resultAnswer;
+    // Read before the load generator closes its sockets, so the window (and the profile cut from it)
+    // holds the burst and not the teardown.
     const cpuAfter = await ask(server, serverLabel, { type: 'cpu' }, 10_000, (m) => (m.type === 'cpu' ? m : undefined));
+    closeLoadgen();
 
     const { type: _type, ...burst } = result;
     return {
@@ -122,6 +150,7 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
       readyMs: ready.readyMs,
       probes: ready.probes,
       burst,
+      serverInfo: info,
       serverCpuCores: (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, cpuAfter.wallMicros - cpuBefore.wallMicros),
       memory: {
         baseline: listening.baseline,
@@ -132,9 +161,10 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
       clock: { start, ready: readyAt, burstStart: cpuBefore.wallMicros, burstEnd: cpuAfter.wallMicros },
     };
   } finally {
-    // The load generator exits by itself after its result (writing its profile); stop it if it has not.
+    // The load generator exits by itself on `close` (writing its profile); stop it if it has not.
     if (loadgen) {
       const lg = loadgen;
+      closeLoadgen();
       await Promise.race([exited(lg), sleep(3_000)]);
       await stopChild(lg, 2_000);
     }

@@ -14,14 +14,17 @@ async function start(kind: ServerKind, options: BenchServerOptions): Promise<Ben
   // Required lazily so that each process loads only the server it runs (its baseline memory stays its own).
   switch (kind) {
     case 'raw':
-      return (require('./servers/raw-ws') as typeof import('./servers/raw-ws')).startRawWs();
+    case 'raw-batched':
+      return (require('./servers/raw-ws') as typeof import('./servers/raw-ws')).startRawWs({ batched: kind === 'raw-batched' });
     case 'peer':
       return (require('./servers/graphql-ws-peer') as typeof import('./servers/graphql-ws-peer')).startGraphqlWsPeer();
     case 'ours':
+    case 'ours-per-connection':
     case 'ours-redis':
-      return (require('./servers/our-service') as typeof import('./servers/our-service')).startOurService(
-        kind === 'ours-redis' ? options : {},
-      );
+      return (require('./servers/our-service') as typeof import('./servers/our-service')).startOurService({
+        ...(kind === 'ours-redis' ? { redisUrl: options.redisUrl } : {}),
+        sharedSubscriptions: kind !== 'ours-per-connection',
+      });
   }
 }
 
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     void (async () => {
       switch (message.type) {
         case 'memory':
-          send({ type: 'memory', snapshot: await measureMemory() });
+          send({ type: 'memory', snapshot: await measureMemory(), info: server.info?.() ?? {} });
           return;
         case 'cpu': {
           const { user, system } = process.cpuUsage();

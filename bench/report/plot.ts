@@ -6,7 +6,15 @@ import { SERVER_KINDS, SERVER_LABELS, ServerKind } from '../fanout/protocol';
 import { machineLine } from './table';
 import type { BenchResults } from './results';
 
-const COLORS: Record<ServerKind, string> = { raw: '#8c8c8c', peer: '#4c78a8', ours: '#e45756', 'ours-redis': '#f58518' };
+// Each "without" variant is a lighter shade of its counterpart: (a2) next to (a), (c0) next to (c).
+const COLORS: Record<ServerKind, string> = {
+  raw: '#8c8c8c',
+  'raw-batched': '#c9c9c9',
+  peer: '#4c78a8',
+  'ours-per-connection': '#f2a7a8',
+  ours: '#e45756',
+  'ours-redis': '#f58518',
+};
 const SYNTH_COLORS = { app: '#e45756', cli: '#f58518', peer: '#4c78a8' } as const;
 const FONT = 'font-family="system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif"';
 
@@ -76,7 +84,7 @@ function panel(p: Panel): string {
       const y = yOf(b.value);
       out.push(`<rect x="${x + 1}" y="${y}" width="${barWidth - 2}" height="${plotBottom - y}" fill="${b.color}"><title>${esc(b.text)}</title></rect>`);
       // Bare numbers above the bars (the axis carries the unit), so neighbours do not collide.
-      out.push(`<text x="${x + barWidth / 2}" y="${y - 3}" font-size="9" text-anchor="middle" ${FONT}>${esc(p.format(b.value).replace(/[xs]$/, ''))}</text>`);
+      out.push(`<text x="${x + barWidth / 2}" y="${y - 3}" font-size="${barWidth < 24 ? 8 : 9}" text-anchor="middle" ${FONT}>${esc(p.format(b.value).replace(/[xs]$/, ''))}</text>`);
     });
     out.push(`<text x="${gx + groupWidth / 2}" y="${plotBottom + 16}" font-size="11" text-anchor="middle" ${FONT}>${esc(g.label)}</text>`);
   });
@@ -101,7 +109,7 @@ function legend(x: number, y: number, items: readonly { label: string; color: st
 }
 
 export function renderPlot(results: BenchResults): string {
-  const width = 1180;
+  const width = 1300;
   const height = 400;
   const parts: string[] = [];
   const summary = results.fanout?.summary ?? [];
@@ -120,9 +128,9 @@ export function renderPlot(results: BenchResults): string {
   const k = results.fanout ? Object.values(results.fanout.messagesPerBurst).join('/') : '?';
   parts.push(
     panel({
-      x: 16, y: 40, width: 420, height: 320,
-      title: 'Fan-out throughput ÷ raw ws (higher = better)',
-      subtitle: `delivered msgs/s ÷ raw ws at the same N; K = ${k} posts per burst`,
+      x: 16, y: 40, width: 540, height: 320,
+      title: 'Fan-out throughput ÷ (a) raw ws (higher = better)',
+      subtitle: `delivered msgs/s ÷ (a) at the same N; K = ${k} posts per burst; (c) ÷ (a2) = red bar ÷ light grey bar`,
       groups: groupsOf((s) => s.rateRatio),
       refLines: [{ value: 0.8, label: 'target 0.8x' }],
       format: (v) => `${v.toFixed(2)}x`,
@@ -130,9 +138,9 @@ export function renderPlot(results: BenchResults): string {
   );
   parts.push(
     panel({
-      x: 466, y: 40, width: 380, height: 320,
-      title: 'p99 latency ÷ raw ws p99 (lower = better)',
-      subtitle: 'p99 publish-to-receive ÷ raw ws p99 at the same N',
+      x: 586, y: 40, width: 440, height: 320,
+      title: 'p99 latency ÷ (a) raw ws p99 (lower = better)',
+      subtitle: 'p99 publish-to-receive ÷ (a) p99 at the same N',
       groups: groupsOf((s) => s.p99Ratio),
       refLines: [{ value: 1.5, label: 'target 1.5x' }],
       format: (v) => `${v.toFixed(1)}x`,
@@ -141,7 +149,7 @@ export function renderPlot(results: BenchResults): string {
   const synth = results.synth?.results ?? [];
   parts.push(
     panel({
-      x: 876, y: 40, width: 290, height: 320,
+      x: 1050, y: 40, width: 240, height: 320,
       title: 'Synthesis wall time (lower = better)',
       subtitle: `median of ${results.synth?.runs ?? '?'} runs after a warm-up, seconds`,
       groups: synth.map((r) => ({

@@ -33,6 +33,10 @@ export interface FanoutSummary {
   readonly rateRatio: number;
   /** p99Ms / raw's p99Ms (lower is better; target <= 1.5 at 10k). */
   readonly p99Ratio: number;
+  /** deliveredPerSecond / (a2) raw ws with batched writes at the same N: the lead without batching's share. */
+  readonly batchedRateRatio: number;
+  /** p99Ms / (a2)'s p99Ms. */
+  readonly batchedP99Ratio: number;
   readonly serverCpuCores: number;
   readonly loadgenCpuCores: number;
   readonly heapPerConnection: number;
@@ -94,7 +98,7 @@ export function summarizeFanout(runs: readonly FanoutRecord[]): FanoutSummary[] 
     const key = `${run.subscribers}/${run.server}`;
     keys.set(key, [...(keys.get(key) ?? []), run]);
   }
-  const medians = new Map<string, Omit<FanoutSummary, 'rateRatio' | 'p99Ratio'>>();
+  const medians = new Map<string, Omit<FanoutSummary, 'rateRatio' | 'p99Ratio' | 'batchedRateRatio' | 'batchedP99Ratio'>>();
   for (const [key, group] of keys) {
     const ok = group.filter((r): r is FanoutResult => !isFailed(r));
     const first = group[0];
@@ -122,18 +126,24 @@ export function summarizeFanout(runs: readonly FanoutRecord[]): FanoutSummary[] 
   return [...medians.values()]
     .map((s) => {
       const raw = medians.get(`${s.subscribers}/raw`);
+      const batched = medians.get(`${s.subscribers}/raw-batched`);
       return {
         ...s,
         rateRatio: raw ? s.deliveredPerSecond / raw.deliveredPerSecond : Number.NaN,
         p99Ratio: raw ? s.p99Ms / raw.p99Ms : Number.NaN,
+        batchedRateRatio: batched ? s.deliveredPerSecond / batched.deliveredPerSecond : Number.NaN,
+        batchedP99Ratio: batched ? s.p99Ms / batched.p99Ms : Number.NaN,
       };
     })
     .sort((a, b) => order(a) - order(b));
 }
 
+/** Servers in the memory table: the issue's (a), (b), (c), and (c0) to show what sharing saves per socket. */
+const MEMORY_SERVERS: readonly ServerKind[] = ['raw', 'peer', 'ours-per-connection', 'ours'];
+
 export function memoryRows(summary: readonly FanoutSummary[]): MemoryRow[] {
   const largest = Math.max(...summary.map((s) => s.subscribers));
   return summary
-    .filter((s) => s.subscribers === largest && s.server !== 'ours-redis' && s.runs > 0)
+    .filter((s) => s.subscribers === largest && MEMORY_SERVERS.includes(s.server) && s.runs > 0)
     .map((s) => ({ server: s.server, subscribers: s.subscribers, heapPerConnection: s.heapPerConnection, rssPerConnection: s.rssPerConnection }));
 }

@@ -1,5 +1,5 @@
 /** Tables of a results file, as aligned text for the terminal and as Markdown for the README. */
-import { SERVER_LABELS } from '../fanout/protocol';
+import { SERVER_LABELS, SERVER_SHORT, ServerKind } from '../fanout/protocol';
 import type { MachineFacts } from '../lib/machine';
 import type { BenchResults, FanoutSummary } from './results';
 
@@ -17,21 +17,54 @@ export function machineLine(m: MachineFacts): string {
 
 function fanoutTable(summary: readonly FanoutSummary[]): Table {
   return {
-    title: 'Fan-out: one room, N subscribers, a burst of K posts (medians; ratios to raw ws at the same N, same run)',
-    header: ['N', 'K', 'server', 'delivered/s', 'vs raw', 'p50 ms', 'p99 ms', 'p99 vs raw', 'server CPU', 'loadgen CPU', 'exact'],
+    title:
+      'Fan-out: one room, N subscribers, a burst of K posts (medians; ratios to (a) raw ws and to (a2) raw ws with batched writes, same N, same run)',
+    header: ['N', 'K', 'server', 'delivered/s', 'vs (a)', 'vs (a2)', 'p50 ms', 'p99 ms', 'p99 vs (a)', 'p99 vs (a2)', 'server CPU', 'loadgen CPU', 'exact'],
     rows: summary.map((s) => [
       nLabel(s.subscribers),
       String(s.messages),
       SERVER_LABELS[s.server],
       s.runs > 0 ? num(s.deliveredPerSecond) : `failed: ${s.errors[0] ?? ''}`.slice(0, 80),
       ratio(s.rateRatio),
+      ratio(s.batchedRateRatio),
       num(s.p50Ms),
       num(s.p99Ms),
       ratio(s.p99Ratio),
+      ratio(s.batchedP99Ratio),
       num(s.serverCpuCores, 2),
       num(s.loadgenCpuCores, 2),
       s.exact ? 'yes' : 'NO',
     ]),
+  };
+}
+
+/** Pairs of servers whose ratio isolates one part of the lead over (a). */
+const COMPARISONS: readonly { readonly of: ServerKind; readonly to: ServerKind; readonly what: string }[] = [
+  { of: 'raw-batched', to: 'raw', what: 'batched writes alone, on the floor' },
+  { of: 'ours', to: 'raw-batched', what: 'our service vs the batched floor' },
+  { of: 'ours', to: 'ours-per-connection', what: 'de-duplication: shared vs per-connection execution' },
+  { of: 'ours-per-connection', to: 'raw', what: 'our service without de-duplication vs the floor' },
+  { of: 'ours-redis', to: 'ours', what: 'Redis vs in-memory pub/sub' },
+];
+
+/** Each comparison at each N, as throughput ratio / p99 ratio (medians of the same run). */
+function comparisonTable(summary: readonly FanoutSummary[]): Table | undefined {
+  const ns = [...new Set(summary.map((s) => s.subscribers))].sort((a, b) => a - b);
+  const find = (server: ServerKind, n: number) => summary.find((s) => s.server === server && s.subscribers === n && s.runs > 0);
+  const rows = COMPARISONS.filter((c) => ns.some((n) => find(c.of, n) && find(c.to, n))).map((c) => [
+    `${SERVER_SHORT[c.of]} / ${SERVER_SHORT[c.to]}`,
+    c.what,
+    ...ns.map((n) => {
+      const a = find(c.of, n);
+      const b = find(c.to, n);
+      return a && b ? `${ratio(a.deliveredPerSecond / b.deliveredPerSecond)} / ${ratio(a.p99Ms / b.p99Ms)}` : 'n/a';
+    }),
+  ]);
+  if (rows.length === 0) return undefined;
+  return {
+    title: 'What each part brings: delivered/s ratio / p99 ratio between two servers at the same N (medians, same run; higher / lower is better)',
+    header: ['ratio', 'what it isolates', ...ns.map((n) => `N = ${nLabel(n)}`)],
+    rows,
   };
 }
 
@@ -49,12 +82,12 @@ export function targets(results: BenchResults): Target[] {
   const ours = summary.find((s) => s.server === 'ours' && s.subscribers === largest);
   const at = largest === 10_000 ? 'at 10k' : `at ${nLabel(largest)} (10k not measured)`;
   out.push({
-    target: `Fan-out (c) >= 0.8x raw ws ${at}`,
+    target: `Fan-out (c) >= 0.8x (a) raw ws ${at}`,
     value: ratio(ours?.rateRatio),
     met: ours && Number.isFinite(ours.rateRatio) ? ours.rateRatio >= 0.8 : null,
   });
   out.push({
-    target: `p99 (c) <= 1.5x raw ws p99 ${at}`,
+    target: `p99 (c) <= 1.5x (a) raw ws p99 ${at}`,
     value: ours ? `${ratio(ours.p99Ratio)} (${num(ours.p99Ms)} ms)` : 'n/a',
     met: ours && Number.isFinite(ours.p99Ratio) ? ours.p99Ratio <= 1.5 : null,
   });
@@ -81,7 +114,11 @@ export function targets(results: BenchResults): Target[] {
 
 export function tables(results: BenchResults): Table[] {
   const list: Table[] = [];
-  if (results.fanout) list.push(fanoutTable(results.fanout.summary));
+  if (results.fanout) {
+    list.push(fanoutTable(results.fanout.summary));
+    const comparison = comparisonTable(results.fanout.summary);
+    if (comparison) list.push(comparison);
+  }
   if (results.memory) {
     list.push({
       title: 'Memory per subscribed idle connection (server process, after two GCs; (loaded - baseline) / N)',

@@ -1,13 +1,19 @@
 /**
- * (c) and (d): our service, built with the same factory as service/src/main.ts, configured through the
- * same environment contract (loadConfig), in production mode with in-memory or Redis pub/sub.
+ * (c), (c0) and (d): our service, built with the same factory as service/src/main.ts, configured through
+ * the same environment contract (loadConfig), in production mode with in-memory or Redis pub/sub; (c0)
+ * with SHARED_SUBSCRIPTIONS=false (one execution per socket per event, frames written one by one).
  */
 import { buildApp } from '../../../service/src/app';
 import { loadConfig } from '../../../service/src/config';
 import { ENV } from '../../../service/src/env-names';
 import type { BenchServer, BenchServerOptions } from './types';
 
-export async function startOurService(options: BenchServerOptions): Promise<BenchServer> {
+export interface OurServiceOptions extends BenchServerOptions {
+  /** SHARED_SUBSCRIPTIONS: subscription de-duplication (the service's default, true). */
+  readonly sharedSubscriptions: boolean;
+}
+
+export async function startOurService(options: OurServiceOptions): Promise<BenchServer> {
   const config = loadConfig({
     [ENV.port]: '0',
     [ENV.host]: '127.0.0.1',
@@ -19,12 +25,20 @@ export async function startOurService(options: BenchServerOptions): Promise<Benc
     // The bench's one publisher socket posts K mutations back to back; the default (50 operations in
     // flight per socket) would refuse part of a burst. Subscribers hold one operation each either way.
     [ENV.maxSubscriptionsPerSocket]: '1000',
+    [ENV.sharedSubscriptions]: String(options.sharedSubscriptions),
     ...(options.redisUrl !== undefined ? { [ENV.redisUrl]: options.redisUrl } : {}),
   });
   const app = buildApp(config);
   const started = await app.start();
   if (options.redisUrl !== undefined) await waitReady(() => app.readiness().ready, 10_000);
-  return { url: started.wsUrl, stop: () => app.stop() };
+  return {
+    url: started.wsUrl,
+    info: () => {
+      const { groups, members } = app.sharedSubscriptions();
+      return { sharedGroups: groups, sharedMembers: members };
+    },
+    stop: () => app.stop(),
+  };
 }
 
 /** With Redis, publishing before both connections are up would fail the first posts. */

@@ -2,6 +2,8 @@
 export interface BenchServer {
   /** ws:// URL of the GraphQL endpoint on 127.0.0.1. */
   readonly url: string;
+  /** Counters that show the server is in the mode it is labelled with (e.g. shared subscription groups). */
+  info?(): Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
