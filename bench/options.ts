@@ -1,7 +1,7 @@
 /**
  * Options of `npm run bench`, from arguments first and the environment second:
  *
- *   npm run bench -- [fanout] [synth] [profile] [--quick] [--n 1000,5000] [--k 10] [--servers raw,peer]
+ *   npm run bench -- [fanout] [synth] [profile] [--quick] [--n 1000,5000] [--k 10] [--servers raw,raw-batched,ours]
  *                    [--repeat 3] [--synth-runs 5] [--out DIR]
  *
  * Environment: BENCH_QUICK=1, BENCH_N, BENCH_K, BENCH_SERVERS, BENCH_REPEAT, BENCH_SYNTH_RUNS, BENCH_OUT.
@@ -88,7 +88,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     // At most 1000: our service is given 1000 operations in flight per socket, the publisher's burst included.
     messages: kRaw ? positiveInt('--k / BENCH_K', kRaw, 1000) : undefined,
     servers: servers as ServerKind[],
-    repeat: repeatRaw ? positiveInt('--repeat / BENCH_REPEAT', repeatRaw, 20) : quick ? 1 : 3,
+    // 5: (c) and (a2) are within noise of each other, so medians need more than 3 runs; a full run stays ~6 min.
+    repeat: repeatRaw ? positiveInt('--repeat / BENCH_REPEAT', repeatRaw, 20) : quick ? 1 : 5,
     synthRuns: synthRaw ? positiveInt('--synth-runs / BENCH_SYNTH_RUNS', synthRaw, 50) : quick ? 2 : 5,
     profileSubscribers: Math.max(...subscribers),
     connectConcurrency: 200,

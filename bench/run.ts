@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import { exited, spawnTracked } from './lib/children';
 import { machineFacts } from './lib/machine';
 import { startRedis, RedisHandle } from './lib/redis';
-import { SERVER_LABELS } from './fanout/protocol';
+import { SERVER_LABELS, ServerKind } from './fanout/protocol';
 import { runFanout } from './fanout/run-fanout';
 import { BenchOptions, messagesFor, OptionError, parseOptions } from './options';
-import { summarizeProfile } from './report/profile';
+import { ProfileSummary, summarizeProfile } from './report/profile';
 import { renderPlot } from './report/plot';
 import { BenchResults, FanoutRecord, memoryRows, summarizeFanout } from './report/results';
 import { machineLine, renderMarkdown, renderText, tables } from './report/table';
@@ -191,16 +191,35 @@ async function main(): Promise<void> {
     const k = messagesFor(options, n);
     const dir = path.join(TMP, 'profiles');
     fs.rmSync(dir, { recursive: true, force: true });
-    log(`profile: ${SERVER_LABELS.ours} at N=${n}, K=${k}, node --cpu-prof -> ${path.relative(ROOT, dir)}`);
     const machine = machineFacts();
-    try {
+    /** One more run of `kind` under node --cpu-prof; the server's and load generator's profiles over the burst. */
+    const profiled = async (kind: ServerKind) => {
+      log(`profile: ${SERVER_LABELS[kind]} at N=${n}, K=${k}, node --cpu-prof -> ${path.relative(ROOT, dir)}`);
       const r = await runFanout(
-        'ours',
+        kind,
         { subscribers: n, messages: k, connectTimeoutMs: 90_000, readyTimeoutMs: 60_000, burstTimeoutMs: 120_000, stallMs: 10_000 },
         { benchDist: BENCH_DIST, connectConcurrency: options.connectConcurrency, cpuProfileDir: dir },
       );
-      const file = path.join(dir, `ours-${n}.cpuprofile`);
-      const loadgenFile = path.join(dir, `loadgen-ours-${n}.cpuprofile`);
+      const file = path.join(dir, `${kind}-${n}.cpuprofile`);
+      const loadgenFile = path.join(dir, `loadgen-${kind}-${n}.cpuprofile`);
+      const burst = summarizeProfile(file, r.clock.burstStart, r.clock.burstEnd);
+      const loadgenBurst = fs.existsSync(loadgenFile) ? summarizeProfile(loadgenFile, r.clock.burstStart, r.clock.burstEnd) : null;
+      log(`  burst window ${burst.windowMs} ms, idle ${burst.idlePct}%, GC ${burst.gcPct}%${loadgenBurst ? `; load generator JS idle ${loadgenBurst.idlePct}%` : ''}; top self time:`);
+      for (const f of burst.topFunctions.slice(0, 15)) log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`);
+      log('  by package:');
+      for (const f of burst.byPackage.slice(0, 10)) log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.name}`);
+      return { r, file, burst, loadgenBurst };
+    };
+    try {
+      const ours = await profiled('ours');
+      let floorBurst: ProfileSummary | null = null;
+      if (options.servers.includes('raw-batched')) {
+        try {
+          floorBurst = (await profiled('raw-batched')).burst;
+        } catch (error) {
+          log(`  profile of (a2) FAILED: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
       results = {
         ...results,
         profile: {
@@ -208,19 +227,12 @@ async function main(): Promise<void> {
           server: 'ours',
           subscribers: n,
           messages: k,
-          burst: summarizeProfile(file, r.clock.burstStart, r.clock.burstEnd),
-          setup: summarizeProfile(file, r.clock.start, r.clock.ready),
-          loadgenBurst: fs.existsSync(loadgenFile) ? summarizeProfile(loadgenFile, r.clock.burstStart, r.clock.burstEnd) : null,
+          burst: ours.burst,
+          setup: summarizeProfile(ours.file, ours.r.clock.start, ours.r.clock.ready),
+          loadgenBurst: ours.loadgenBurst,
+          floor: floorBurst ? { server: 'raw-batched', burst: floorBurst } : null,
         },
       };
-      const burst = results.profile?.burst;
-      if (burst) {
-        const lg = results.profile?.loadgenBurst;
-        log(`  burst window ${burst.windowMs} ms, idle ${burst.idlePct}%, GC ${burst.gcPct}%${lg ? `; load generator JS idle ${lg.idlePct}%` : ''}; top self time:`);
-        for (const f of burst.topFunctions.slice(0, 15)) log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`);
-        log('  by package:');
-        for (const f of burst.byPackage.slice(0, 10)) log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.name}`);
-      }
     } catch (error) {
       log(`  profile FAILED: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -51,7 +51,8 @@ function packageOf(frame: CallFrame): string {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (match) return match[1];
   const ours = /bench\/tmp\/dist\/([^/]+(?:\/src)?)/.exec(url);
-  return ours ? `${ours[1]}/ (ours)` : url;
+  if (!ours) return url;
+  return ours[1] === 'bench' ? 'bench/' : `${ours[1]}/ (ours)`;
 }
 
 function top(map: Map<string, number>, totalMs: number, count: number): SelfTime[] {

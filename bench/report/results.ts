@@ -82,6 +82,8 @@ export interface ProfileSection {
   readonly setup: ProfileSummary;
   /** The load generator's own profile over the same burst: mostly idle means it was not the bottleneck. */
   readonly loadgenBurst: ProfileSummary | null;
+  /** (a2), the batched floor, profiled the same way at the same N and K: what the GraphQL layer adds on top. */
+  readonly floor?: { readonly server: ServerKind; readonly burst: ProfileSummary } | null;
 }
 
 export interface BenchResults {

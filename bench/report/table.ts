@@ -158,6 +158,31 @@ export function tables(results: BenchResults): Table[] {
       }),
     });
   }
+  const floor = results.profile?.floor;
+  if (results.profile && floor) {
+    const ours = results.profile.burst;
+    const share = (summary: typeof ours, name: string) => summary.byPackage.find((p) => p.name === name)?.selfPct;
+    // byPackage lists the top 15: a package missing from a shorter list had no samples at all.
+    const missing = (summary: typeof ours) =>
+      summary.byPackage.length < 15 ? '0%' : `< ${summary.byPackage[summary.byPackage.length - 1].selfPct.toFixed(1)}%`;
+    const names = [...new Set([...ours.byPackage.slice(0, 8), ...floor.burst.byPackage.slice(0, 8)].map((p) => p.name))];
+    const pct = (summary: typeof ours, name: string) => {
+      const v = share(summary, name);
+      return v === undefined ? missing(summary) : `${v.toFixed(1)}%`;
+    };
+    list.push({
+      title:
+        `The same burst profiled on ${SERVER_LABELS[floor.server]} (same N, K): self time by package, ` +
+        `${SERVER_SHORT[results.profile.server]} vs ${SERVER_SHORT[floor.server]}`,
+      header: ['package', SERVER_SHORT[results.profile.server], SERVER_SHORT[floor.server]],
+      rows: [
+        ['burst window', `${num(ours.windowMs)} ms`, `${num(floor.burst.windowMs)} ms`],
+        ...names
+          .sort((a, b) => (share(ours, b) ?? 0) - (share(ours, a) ?? 0))
+          .map((name) => [name, pct(ours, name), pct(floor.burst, name)]),
+      ],
+    });
+  }
   list.push({
     title: 'Targets (issue 5)',
     header: ['target', 'now', 'met'],
