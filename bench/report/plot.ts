@@ -84,7 +84,7 @@ function panel(p: Panel): string {
       const y = yOf(b.value);
       out.push(`<rect x="${x + 1}" y="${y}" width="${barWidth - 2}" height="${plotBottom - y}" fill="${b.color}"><title>${esc(b.text)}</title></rect>`);
       // Bare numbers above the bars (the axis carries the unit), so neighbours do not collide.
-      out.push(`<text x="${x + barWidth / 2}" y="${y - 3}" font-size="${barWidth < 24 ? 8 : 9}" text-anchor="middle" ${FONT}>${esc(p.format(b.value).replace(/[xs]$/, ''))}</text>`);
+      out.push(`<text x="${x + barWidth / 2}" y="${y - 3}" font-size="${barWidth < 18 ? 7 : barWidth < 24 ? 8 : 9}" text-anchor="middle" ${FONT}>${esc(p.format(b.value).replace(/[xs]$/, ''))}</text>`);
     });
     out.push(`<text x="${gx + groupWidth / 2}" y="${plotBottom + 16}" font-size="11" text-anchor="middle" ${FONT}>${esc(g.label)}</text>`);
   });
@@ -128,9 +128,9 @@ export function renderPlot(results: BenchResults): string {
   const k = results.fanout ? Object.values(results.fanout.messagesPerBurst).join('/') : '?';
   parts.push(
     panel({
-      x: 16, y: 40, width: 540, height: 320,
+      x: 16, y: 40, width: 520, height: 320,
       title: 'Fan-out throughput ÷ (a) raw ws (higher = better)',
-      subtitle: `delivered msgs/s ÷ (a) at the same N; K = ${k} posts per burst; (c) ÷ (a2) = red bar ÷ light grey bar`,
+      subtitle: `delivered msgs/s ÷ (a) at the same N; K = ${k} posts per burst`,
       groups: groupsOf((s) => s.rateRatio),
       refLines: [{ value: 0.8, label: 'target 0.8x' }],
       format: (v) => `${v.toFixed(2)}x`,
@@ -138,19 +138,20 @@ export function renderPlot(results: BenchResults): string {
   );
   parts.push(
     panel({
-      x: 586, y: 40, width: 440, height: 320,
+      x: 566, y: 40, width: 420, height: 320,
       title: 'p99 latency ÷ (a) raw ws p99 (lower = better)',
       subtitle: 'p99 publish-to-receive ÷ (a) p99 at the same N',
       groups: groupsOf((s) => s.p99Ratio),
       refLines: [{ value: 1.5, label: 'target 1.5x' }],
-      format: (v) => `${v.toFixed(1)}x`,
+      // Two decimals: (a2) and (c) differ in the second one.
+      format: (v) => `${v.toFixed(2)}x`,
     }),
   );
   const synth = results.synth?.results ?? [];
   parts.push(
     panel({
-      x: 1050, y: 40, width: 240, height: 320,
-      title: 'Synthesis wall time (lower = better)',
+      x: 1016, y: 40, width: 276, height: 320,
+      title: 'Synthesis time (lower = better)',
       subtitle: `median of ${results.synth?.runs ?? '?'} runs after a warm-up, seconds`,
       groups: synth.map((r) => ({
         label: r.id === 'app' ? '(a) app' : r.id === 'cli' ? '(b) CLI' : '(c) AWS CDK',
