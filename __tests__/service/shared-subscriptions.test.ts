@@ -405,18 +405,21 @@ describe('shared subscriptions: scope, per-connection fields, slow consumers, ov
     });
   });
 
-  test('frames held for one write per turn do not make a reading peer look slow: a burst larger than the mark is delivered', async () => {
-    await withApp({ limits: { maxBufferedBytes: 64 * 1024 } }, async (t, client) => {
-      const room = 'burst-shared';
-      const recorders = [1, 2, 3].map(() => record(client(), { query: MESSAGE_POSTED, variables: { room } }));
-      await waitFor('3 members', () => t.app.sharedSubscriptions().members === 3);
-      await waitFor('1 listener', () => t.app.pubsub.subscriberCount('messagePosted', room) === 1);
-      // ~600 events x ~200 bytes in one turn: more than the 64 KB mark if they were all held back.
-      for (let i = 0; i < 600; i++) void t.app.pubsub.publish('messagePosted', room, message(room, i, `burst ${i} ${'y'.repeat(60)}`));
-      for (const r of recorders) expect(await r.waitFor(600)).toHaveLength(600);
-      expect(t.logs.some((l) => l.event === 'ws.slow_consumer')).toBe(false);
-    });
-  });
+  test.each([true, false])(
+    'frames held for one write per turn do not make a reading peer look slow: a burst larger than the mark is delivered (shared: %s)',
+    async (shared) => {
+      await withApp({ env: { SHARED_SUBSCRIPTIONS: String(shared) }, limits: { maxBufferedBytes: 64 * 1024 } }, async (t, client) => {
+        const room = 'burst-shared';
+        const recorders = [1, 2, 3].map(() => record(client(), { query: MESSAGE_POSTED, variables: { room } }));
+        await waitFor('3 members', () => t.app.sharedSubscriptions().members === (shared ? 3 : 0));
+        await waitFor('listeners', () => t.app.pubsub.subscriberCount('messagePosted', room) === (shared ? 1 : 3));
+        // ~600 events x ~200 bytes in one turn: more than the 64 KB mark if they were all held back.
+        for (let i = 0; i < 600; i++) void t.app.pubsub.publish('messagePosted', room, message(room, i, `burst ${i} ${'y'.repeat(60)}`));
+        for (const r of recorders) expect(await r.waitFor(600)).toHaveLength(600);
+        expect(t.logs.some((l) => l.event === 'ws.slow_consumer')).toBe(false);
+      });
+    },
+  );
 
   test('a shared stream that overflows fails every member like per-connection subscriptions: the same error, then 1013', async () => {
     const overflow = async (shared: boolean) => {

@@ -40,7 +40,7 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
   /** graphql-ws's cleanup for this socket (returned by `opened`). */
   closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
   private closeCode: number | undefined;
-  /** Held by sendFrame until the next check phase (or CORK_FLUSH_BYTES). */
+  /** Held by write() until the next check phase (or CORK_FLUSH_BYTES). */
   corked = false;
 
   constructor(
@@ -62,24 +62,28 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
    * over the high-water mark), close it as a slow consumer instead of buffering without bound.
    */
   send(data: string): void {
-    if (this.writable()) this.ws.send(data);
+    this.write(data);
+  }
+
+  /** The same path for a pre-built text frame (shared subscriptions): no string -> Buffer per socket. */
+  sendFrame(frame: Buffer): void {
+    this.write(frame);
   }
 
   /**
-   * The same path for a pre-built text frame (shared subscriptions): no string -> Buffer per socket. The
-   * socket stays corked until the event loop's next check phase, so the frames of every event broadcast in
-   * this turn (a burst of posts) leave in one write per socket instead of one per frame.
+   * The socket stays corked until the event loop's next check phase, so the frames written in this turn
+   * (a burst of events, shared or per-connection) leave in one write per socket instead of one per frame.
    */
-  sendFrame(frame: Buffer): void {
+  private write(data: string | Buffer): void {
     if (!this.writable()) return;
     if (!this.corked) corkUntilNextTurn(this);
-    this.ws.send(frame, TEXT_FRAME);
+    this.ws.send(data, TEXT_FRAME);
     // Held frames count in bufferedAmount: flush early so that only a peer that does not read (its kernel
     // buffer full, our queue not draining) ever reaches the slow-consumer mark.
     if (this.ws.bufferedAmount >= Math.min(CORK_FLUSH_BYTES, this.shared.limits.maxBufferedBytes / 4)) this.uncork();
   }
 
-  /** @internal see sendFrame */
+  /** @internal see write */
   uncork(): void {
     if (!this.corked) return;
     this.corked = false;
