@@ -9,7 +9,7 @@ import { HostedZone } from './hosted-zone';
 import { LoadBalancerAccessLogs, TlsPolicy, WebSocketLoadBalancer } from './load-balancer';
 import { existingNetwork, ExistingNetworkProps, INetwork, Network, NetworkProps } from './network';
 import { ContainerRegistry, RegistryEncryption } from './registry';
-import { ServiceAutoscaling } from './service-autoscaling';
+import { ServiceAutoscaling, type ServiceAutoscalingProps } from './service-autoscaling';
 import { ServiceTargetGroup, TargetGroupHealthCheck } from './target-group';
 import { resolveTiming, WebSocketTiming, WebSocketTimingProps } from './timing';
 import { checkArn, checkCounts, checkDomainName, checkInZone, checkResourceName, fail } from './validation';
@@ -85,21 +85,11 @@ export interface ServiceSettings {
 }
 
 /** Task counts and autoscaling targets. */
-export interface ScalingSettings {
+/** The autoscaling settings (see ServiceAutoscalingProps) plus the count at creation. */
+export interface ScalingSettings
+  extends Omit<ServiceAutoscalingProps, 'clusterName' | 'serviceName' | 'loadBalancerArnSuffix' | 'targetGroupArnSuffix'> {
   /** Tasks at creation (autoscaling owns the count afterwards). @default 2 */
   readonly desiredCount?: number;
-  /** @default 2 */
-  readonly minCount?: number;
-  /** @default 4 */
-  readonly maxCount?: number;
-  /** @default 60 */
-  readonly cpuTargetPercent?: number;
-  /** @default 1000 */
-  readonly requestsPerTarget?: number;
-  /** @default 300 */
-  readonly scaleInCooldownSeconds?: number;
-  /** @default 60 */
-  readonly scaleOutCooldownSeconds?: number;
 }
 
 /** Redis fan-out settings. */
