@@ -81,6 +81,20 @@ describe('shared subscriptions deliver exactly what per-connection execution del
     waitFor(`${listeners} listener(s) on room ${room}`, () => t.app.pubsub.subscriberCount('messagePosted', room) === listeners);
 
   /**
+   * Every one of `subscriptions` subscriptions to `room` is live. Shared, the group's one listener exists as
+   * soon as its first member joined, so the members are counted too (the app-wide count: earlier tests'
+   * sockets are disposed after each test, and the wait lasts until they are gone).
+   */
+  const ready = async (t: TestApp, room: string, subscriptions: number) => {
+    if (!t.config.sharedSubscriptions) {
+      await live(t, room, subscriptions);
+      return;
+    }
+    await live(t, room, 1);
+    await waitFor(`${subscriptions} members`, () => t.app.sharedSubscriptions().members === subscriptions);
+  };
+
+  /**
    * Subscribes `subscribers` clients with `operation` on both apps, publishes `events` to `room` on both,
    * waits for `expected` events per subscription, and returns the recordings of both apps.
    */
@@ -91,15 +105,14 @@ describe('shared subscriptions deliver exactly what per-connection execution del
     expected: number,
     subscribers = 2,
   ): Promise<{ shared: Event[][]; perConnection: Event[][] }> {
-    const run = async (t: TestApp, listeners: number) => {
+    const run = async (t: TestApp) => {
       const recorders = Array.from({ length: subscribers }, () => record(client(t), operation));
-      if (listeners > 0) await live(t, room, listeners);
+      if (events.length > 0) await ready(t, room, subscribers);
       for (const event of events) await t.app.pubsub.publish('messagePosted', room, event);
       return Promise.all(recorders.map((r) => r.waitFor(expected)));
     };
-    const streams = events.length > 0;
-    const shared = await run(on, streams ? 1 : 0);
-    const perConnection = await run(off, streams ? subscribers : 0);
+    const shared = await run(on);
+    const perConnection = await run(off);
     await sleep(50); // nothing more arrives
     return { shared, perConnection };
   }
@@ -195,10 +208,10 @@ describe('shared subscriptions deliver exactly what per-connection execution del
 
   test('unsubscribing mid-stream: the leaver gets exactly the events before, the others all of them', async () => {
     const room = `leave-${++roomSeq}`;
-    const run = async (t: TestApp, listeners: number) => {
+    const run = async (t: TestApp) => {
       const leaver = record(client(t), { query: MESSAGE_POSTED, variables: { room } });
       const stayer = record(client(t), { query: MESSAGE_POSTED, variables: { room } });
-      await live(t, room, listeners);
+      await ready(t, room, 2);
       for (let i = 0; i < 5; i++) await t.app.pubsub.publish('messagePosted', room, message(room, i));
       await leaver.waitFor(5);
       leaver.unsubscribe();
@@ -208,9 +221,9 @@ describe('shared subscriptions deliver exactly what per-connection execution del
       await sleep(50);
       return [leaver.events, stayer.events];
     };
-    const shared = await run(on, 1);
+    const shared = await run(on);
     expect(on.app.sharedSubscriptions().members).toBe(1);
-    const perConnection = await run(off, 2);
+    const perConnection = await run(off);
     // graphql-ws's client completes the sink itself on unsubscribe.
     expect(shared[0]).toHaveLength(6);
     expect(shared[0]?.at(-1)).toEqual(['complete']);
@@ -220,11 +233,11 @@ describe('shared subscriptions deliver exactly what per-connection execution del
 
   test('a socket closed mid-stream leaves its group; the other members keep receiving', async () => {
     const room = `close-${++roomSeq}`;
-    const run = async (t: TestApp, listeners: number) => {
+    const run = async (t: TestApp) => {
       const closing = client(t);
       const gone = record(closing, { query: MESSAGE_POSTED, variables: { room } });
       const stayer = record(client(t), { query: MESSAGE_POSTED, variables: { room } });
-      await live(t, room, listeners);
+      await ready(t, room, 2);
       for (let i = 0; i < 3; i++) await t.app.pubsub.publish('messagePosted', room, message(room, i));
       await gone.waitFor(3);
       await closing.dispose();
@@ -233,9 +246,9 @@ describe('shared subscriptions deliver exactly what per-connection execution del
       await stayer.waitFor(6);
       return [gone.events.slice(0, 3), stayer.events];
     };
-    const shared = await run(on, 1);
+    const shared = await run(on);
     await waitFor('one member left', () => on.app.sharedSubscriptions().members === 1);
-    const perConnection = await run(off, 2);
+    const perConnection = await run(off);
     expect(shared).toEqual(perConnection);
   });
 
