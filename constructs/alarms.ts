@@ -61,6 +61,14 @@ export interface ServiceAlarmsProps {
    */
   readonly createTopic?: boolean;
   /**
+   * Customer-managed KMS key to encrypt the created topic with (only with `createTopic`). Its key policy
+   * must allow the `cloudwatch.amazonaws.com` service principal `kms:Decrypt` and `kms:GenerateDataKey*`,
+   * or CloudWatch cannot publish the alarms. The AWS-managed key `alias/aws/sns` cannot be used: its policy
+   * cannot grant CloudWatch those actions.
+   * @default - the topic is not encrypted with KMS
+   */
+  readonly topicKmsKeyArn?: string;
+  /**
    * Thresholds.
    * @default - see AlarmThresholds
    */
@@ -111,13 +119,18 @@ export class ServiceAlarms extends Construct {
     if (props.snsTopicArn !== undefined && props.createTopic) {
       fail(owner, 'snsTopicArn', props.snsTopicArn, 'cannot be combined with createTopic: true; pick one');
     }
+    if (props.topicKmsKeyArn !== undefined && !props.createTopic) {
+      fail(owner, 'topicKmsKeyArn', props.topicKmsKeyArn, 'only applies with createTopic: true; set createTopic or drop it');
+    }
+    if (props.topicKmsKeyArn !== undefined) checkArn(owner, 'topicKmsKeyArn', props.topicKmsKeyArn, 'kms');
     if (props.snsTopicArn !== undefined) {
       checkArn(owner, 'snsTopicArn', props.snsTopicArn, 'sns');
       this.topicArn = props.snsTopicArn;
     } else if (props.createTopic) {
       this.topic = new SnsTopic(this, 'Topic', {
         name: `${props.name}-alarms`,
-        kmsMasterKeyId: 'alias/aws/sns',
+        // Not alias/aws/sns: CloudWatch cannot publish to a topic under the AWS-managed key.
+        ...(props.topicKmsKeyArn !== undefined ? { kmsMasterKeyId: props.topicKmsKeyArn } : {}),
       });
       this.topicArn = this.topic.arn;
     }

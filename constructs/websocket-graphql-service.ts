@@ -112,6 +112,12 @@ export interface AlarmSettings {
   readonly snsTopicArn?: string;
   /** @default false */
   readonly createTopic?: boolean;
+  /**
+   * Customer-managed KMS key for the created topic; its policy must allow `cloudwatch.amazonaws.com`
+   * `kms:Decrypt` and `kms:GenerateDataKey*`.
+   * @default - the topic is not encrypted with KMS
+   */
+  readonly topicKmsKeyArn?: string;
   /** @default - see AlarmThresholds */
   readonly thresholds?: AlarmThresholds;
 }

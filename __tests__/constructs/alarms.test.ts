@@ -11,6 +11,7 @@ const base: ServiceAlarmsProps = {
   serviceName: 'service',
 };
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops';
+const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const build = (props: Partial<ServiceAlarmsProps> = {}) => synth((scope) => new ServiceAlarms(scope, 'Alarms', { ...base, ...props }));
 const alarm = (json: ReturnType<typeof build>['json'], metric: string) =>
   Object.values(all(json, 'aws_cloudwatch_metric_alarm')).find((a) => a.metric_name === metric);
@@ -63,11 +64,22 @@ describe('ServiceAlarms', () => {
       const alarms = Object.values(all(build({ snsTopicArn: TOPIC }).json, 'aws_cloudwatch_metric_alarm'));
       expect(alarms.every((a) => a.alarm_actions[0] === TOPIC && a.ok_actions[0] === TOPIC)).toBe(true);
     });
-    test('createTopic: an encrypted topic <name>-alarms that every alarm notifies', () => {
-      const { raw, json } = build({ createTopic: true });
-      expect(raw).toHaveResourceWithProperties(SnsTopic, { name: 'svc-alarms', kms_master_key_id: 'alias/aws/sns' });
+    test('createTopic: a topic <name>-alarms, not under the AWS-managed key, that every alarm notifies', () => {
+      const { json } = build({ createTopic: true });
+      const topics = Object.values(all(json, 'aws_sns_topic'));
+      expect(topics).toHaveLength(1);
+      expect(topics[0].name).toBe('svc-alarms');
+      // CloudWatch cannot publish to a topic encrypted with alias/aws/sns.
+      expect(topics[0]).not.toHaveProperty('kms_master_key_id');
       const topic = ref(json, 'aws_sns_topic', 'arn');
-      expect(Object.values(all(json, 'aws_cloudwatch_metric_alarm')).every((a) => a.alarm_actions[0] === topic)).toBe(true);
+      const alarms = Object.values(all(json, 'aws_cloudwatch_metric_alarm'));
+      expect(alarms.map((a) => a.alarm_actions)).toEqual(Array(7).fill([topic]));
+    });
+    test('topicKmsKeyArn: the created topic is encrypted with that customer-managed key', () => {
+      expect(build({ createTopic: true, topicKmsKeyArn: KEY }).raw).toHaveResourceWithProperties(SnsTopic, {
+        name: 'svc-alarms',
+        kms_master_key_id: KEY,
+      });
     });
     test.each([
       ['elb5xxCount', 'HTTPCode_ELB_5XX_Count'],
@@ -88,6 +100,14 @@ describe('ServiceAlarms', () => {
     });
     test('topic ARN or createTopic, not both', () => {
       expect(() => build({ snsTopicArn: TOPIC, createTopic: true })).toThrow(/cannot be combined with createTopic/);
+    });
+    test('topicKmsKeyArn only with createTopic', () => {
+      expect(() => build({ topicKmsKeyArn: KEY })).toThrow(/'topicKmsKeyArn' only applies with createTopic: true/);
+    });
+    test('topicKmsKeyArn syntax', () => {
+      expect(() => build({ createTopic: true, topicKmsKeyArn: 'alias/aws/sns' })).toThrow(
+        "Alarms: 'topicKmsKeyArn' must be an ARN of the form arn:aws:kms:",
+      );
     });
     test('threshold ranges', () => {
       expect(() => build({ thresholds: { cpuPercent: 101 } })).toThrow(/'thresholds\.cpuPercent' must be an integer in 1\.\.100 \(got 101\)/);
