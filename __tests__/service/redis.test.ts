@@ -5,6 +5,7 @@
  * subscriptions that were already open. Also ElastiCache-style TLS + AUTH token.
  */
 import { execFileSync } from 'node:child_process';
+import Redis from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,26 @@ describe('Redis fan-out between two instances', () => {
     } finally {
       sse.dispose();
     }
+  });
+
+  test('a message on the channel that is not JSON is logged and dropped; the process and its subscribers carry on', async () => {
+    const onA = wsClient(a.wsUrl);
+    clients.push(onA);
+    const subscription = await subscribeRoomReady(onA.client, 'garbage', (text) => postMessage(b.graphqlUrl, 'garbage', text));
+    // Anyone who can PUBLISH to the channel can send this; it used to throw inside ioredis's handler.
+    const raw = new Redis(redis.url, { lazyConnect: true });
+    try {
+      await raw.connect();
+      await raw.publish('messagePosted:garbage', 'not-json{');
+    } finally {
+      raw.disconnect();
+    }
+    await waitFor('redis.bad_message logged by A', () => a.logs.some((l) => l.event === 'redis.bad_message'));
+    const before = subscription.received.length;
+    const posted = await postMessage(b.graphqlUrl, 'garbage', 'after the garbage');
+    expect((await subscription.waitForCount(before + 1)).at(-1)).toEqual(posted.body.data?.postMessage);
+    expect(a.child.exitCode).toBeNull();
+    expect(a.logs.some((l) => l.event === 'process.uncaught_exception')).toBe(false);
   });
 
   test('Redis stops: readiness 503, mutations fail fast with PUBSUB_UNAVAILABLE; it returns: delivery resumes on the open subscriptions', async () => {

@@ -41,6 +41,9 @@ export interface PubSub<T extends TopicMap> {
 }
 
 export const SUBSCRIPTION_OVERFLOW = 'SUBSCRIPTION_OVERFLOW';
+
+/** What the Redis serializer returns for a message that is not JSON: subscribers never see it. */
+const UNPARSEABLE: unique symbol = Symbol('unparseable Redis message');
 export const PUBSUB_UNAVAILABLE = 'PUBSUB_UNAVAILABLE';
 
 /** A GraphQLError so error masking keeps its message and code in production. */
@@ -94,8 +97,25 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     };
   }
 
-  const redis = connectRedis(options.redis, options.logger.child({ component: 'redis' }));
-  const target = createRedisEventTarget({ publishClient: redis.publisher, subscribeClient: redis.subscriber });
+  const redisLogger = options.logger.child({ component: 'redis' });
+  const redis = connectRedis(options.redis, redisLogger);
+  const target = createRedisEventTarget({
+    publishClient: redis.publisher,
+    subscribeClient: redis.subscriber,
+    // The event target parses inside ioredis's message handler: a throw there (anyone who can PUBLISH to
+    // the channel sends garbage) would be an uncaught exception. Unparseable messages are logged and dropped.
+    serializer: {
+      stringify: JSON.stringify,
+      parse(message: string): unknown {
+        try {
+          return JSON.parse(message);
+        } catch (err) {
+          redisLogger.warn('redis.bad_message', { bytes: message.length, ...errorFields(err) });
+          return UNPARSEABLE;
+        }
+      },
+    },
+  });
   return {
     async publish(routingKey, id, payload) {
       if (redis.publisher.status !== 'ready') throw new PubSubUnavailableError(`connection ${redis.publisher.status}`);
@@ -128,7 +148,10 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
   private failure: Error | undefined;
   private finished = false;
   // Bound once per subscription: the Redis event target calls listeners unbound.
-  private readonly listener = (event: Event) => this.push((event as CustomEvent<V>).detail);
+  private readonly listener = (event: Event) => {
+    const detail = (event as CustomEvent<V | typeof UNPARSEABLE>).detail;
+    if (detail !== UNPARSEABLE) this.push(detail);
+  };
 
   constructor(
     private readonly source: EventSource,
