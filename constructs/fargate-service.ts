@@ -234,7 +234,7 @@ export class WebSocketFargateService extends Construct {
       role: this.executionRole.name,
       policyArn: `arn:${partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
     });
-    const secretArns = [...new Set(Object.values(secrets))];
+    const secretArns = [...new Set(Object.values(secrets).map(secretPolicyResource))];
     let secretsPolicy: IamRolePolicy | undefined;
     if (secretArns.length > 0) {
       secretsPolicy = new IamRolePolicy(this, 'ExecutionRoleSecrets', {
@@ -440,6 +440,19 @@ export class WebSocketFargateService extends Construct {
       secrets: sortByKey({ ...managedSecrets, ...extraSecrets }),
     };
   }
+}
+
+/**
+ * The IAM resource that matches an ECS secret's `valueFrom`. ECS accepts Secrets Manager ARNs with a JSON key,
+ * version stage and version id after the secret (`...:secret:name-AbCdEf:key:stage:id`) and partial ARNs without
+ * the random 6-character suffix; IAM only matches the secret's own full ARN. So: the first 7 `:` parts, plus
+ * `-??????` when the name has no `-XXXXXX` suffix. (Like AWS, a name that itself ends in `-` and 6 characters is
+ * taken for a full ARN.) SSM parameter ARNs and unresolved tokens are used as they are.
+ */
+function secretPolicyResource(valueFrom: string): string {
+  if (isUnresolved(valueFrom) || !/^arn:aws[a-z-]*:secretsmanager:/.test(valueFrom)) return valueFrom;
+  const secretArn = valueFrom.split(':').slice(0, 7).join(':');
+  return /-[A-Za-z0-9]{6}$/.test(secretArn) ? secretArn : `${secretArn}-??????`;
 }
 
 /** Sorted by name: ECS returns them sorted, and a stable order keeps plans and snapshots quiet. */

@@ -224,6 +224,29 @@ describe('WebSocketFargateService', () => {
       const arn = 'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key';
       expect(containerSecrets(build({ secrets: { API_KEY: arn } }).json)).toEqual({ API_KEY: arn });
     });
+    describe('secrets: the execution role may read the secret each valueFrom names', () => {
+      const SM = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret';
+      const resources = (valueFrom: string) => {
+        const { json } = build({ secrets: { API_KEY: valueFrom } });
+        expect(containerSecrets(json)).toEqual({ API_KEY: valueFrom });
+        return JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement[0].Resource;
+      };
+      test.each([
+        ['full ARN', `${SM}:api-AbCdEf`, `${SM}:api-AbCdEf`],
+        ['full ARN with JSON key', `${SM}:api-AbCdEf:key::`, `${SM}:api-AbCdEf`],
+        ['full ARN with JSON key, version stage', `${SM}:api-AbCdEf:key:AWSPREVIOUS:`, `${SM}:api-AbCdEf`],
+        ['full ARN with version id, no key', `${SM}:api-AbCdEf::AWSCURRENT:0123abcd-01ab-23cd-45ef-0123456789ab`, `${SM}:api-AbCdEf`],
+        ['partial ARN', `${SM}:prod/api`, `${SM}:prod/api-??????`],
+        ['partial ARN with JSON key', `${SM}:prod/api:key::`, `${SM}:prod/api-??????`],
+        ['SSM parameter ARN, as it is', 'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key', 'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key'],
+      ])('%s', (_, valueFrom, resource) => {
+        expect(resources(valueFrom)).toEqual([resource]);
+      });
+      test('two keys of one secret: one resource', () => {
+        const { json } = build({ secrets: { A: `${SM}:api-AbCdEf:a::`, B: `${SM}:api-AbCdEf:b::` } });
+        expect(JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement[0].Resource).toEqual([`${SM}:api-AbCdEf`]);
+      });
+    });
     test('dependsOn: the service is created after the listeners', () => {
       const { json } = synth((scope) => {
         const listener = new LbListener(scope, 'Https', { loadBalancerArn: 'arn', defaultAction: [] });
