@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { CLOSE_CODES } from '../../service/src/close-codes';
+import { AUTH_UNAVAILABLE } from '../../service/src/yoga';
 import { startTestApp, type TestApp } from '../support/app';
 import { graphqlPost, postMessage, rawSocket, subscribeRoomReady, wsClient } from '../support/clients';
 
@@ -14,14 +15,15 @@ const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
 const ISSUER = 'https://issuer.example.com/';
 const AUDIENCE = 'chat-api';
 
-function hs256(claims: JWTPayload, options: { secret?: string; expiresIn?: string; issuer?: string; audience?: string } = {}) {
-  return new SignJWT(claims)
+/** `expiresIn: null` mints a token without `exp`. */
+function hs256(claims: JWTPayload, options: { secret?: string; expiresIn?: string | null; issuer?: string; audience?: string } = {}) {
+  const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuedAt()
     .setIssuer(options.issuer ?? ISSUER)
-    .setAudience(options.audience ?? AUDIENCE)
-    .setExpirationTime(options.expiresIn ?? '5m')
-    .sign(new TextEncoder().encode(options.secret ?? SECRET));
+    .setAudience(options.audience ?? AUDIENCE);
+  if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? '5m');
+  return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
 
 const viewer = (t: TestApp, headers: Record<string, string> = {}) => graphqlPost<{ viewer: string | null }>(t.graphqlUrl, '{ viewer }', undefined, headers);
@@ -43,6 +45,7 @@ describe('JWT (HS256 secret)', () => {
     ['no token', async () => undefined, /Missing bearer token/],
     ['a wrong signature', () => hs256({ sub: 'alice' }, { secret: 'another-secret-that-is-also-32-bytes-long!' }), /signature/],
     ['an expired token', () => hs256({ sub: 'alice' }, { expiresIn: '-1m' }), /exp/],
+    ['no expiry (never expires)', () => hs256({ sub: 'alice' }, { expiresIn: null }), /missing required "exp" claim/],
     ['another issuer', () => hs256({ sub: 'alice' }, { issuer: 'https://other.example.com/' }), /iss/],
     ['another audience', () => hs256({ sub: 'alice' }, { audience: 'other-api' }), /aud/],
     ['no subject', () => hs256({}), /sub/],
@@ -87,12 +90,15 @@ describe('JWT (HS256 secret)', () => {
     ['no token', async () => undefined],
     ['a bad token', async () => ({ authorization: 'Bearer nope' })],
     ['an expired token', async () => ({ token: await hs256({ sub: 'bob' }, { expiresIn: '-1m' }) })],
+    ['a token without exp', async () => ({ token: await hs256({ sub: 'bob' }, { expiresIn: null }) })],
   ])('WebSocket: %s -> 4403, and an authenticated bystander keeps receiving', async (_name, params) => {
     const good = wsClient(t.wsUrl, { connectionParams: { token: await hs256({ sub: 'bystander' }) } });
     try {
       const subscription = await subscribeRoomReady(good.client, 'auth', async (text) =>
         postMessage(t.graphqlUrl, 'auth', text, { authorization: `Bearer ${await hs256({ sub: 'poster' })}` }),
       );
+      const authFailures = () => t.logs.filter((l) => l.event === 'ws.auth_failed').length;
+      const failuresBefore = authFailures();
       const socket = rawSocket(t.wsUrl);
       await socket.opened;
       const payload = await params();
@@ -101,7 +107,7 @@ describe('JWT (HS256 secret)', () => {
       const before = subscription.received.length;
       await postMessage(t.graphqlUrl, 'auth', 'after', { authorization: `Bearer ${await hs256({ sub: 'poster' })}` });
       await subscription.waitForCount(before + 1);
-      expect(t.logs.some((l) => l.event === 'ws.auth_failed')).toBe(true);
+      expect(authFailures()).toBe(failuresBefore + 1);
     } finally {
       await good.dispose();
     }
@@ -151,6 +157,63 @@ describe('JWT (JWKS URL)', () => {
     const { status } = await viewer(t, { authorization: `Bearer ${await hs256({ sub: 'mallory' })}` });
     expect(status).toBe(401);
   });
+});
+
+describe('JWT (JWKS URL): the identity provider fails', () => {
+  // The token is well formed and unexpired; only the key set cannot be had. That is not the caller's fault:
+  // 503 + retry, not 401 + re-login.
+  const token = async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    return new SignJWT({ sub: 'dave' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('5m').sign(privateKey);
+  };
+
+  async function expectUnavailable(jwksUrl: string) {
+    const t = await startTestApp({ env: { JWT_JWKS_URL: jwksUrl, LOG_LEVEL: 'info' } });
+    try {
+      const { status, body, headers } = await viewer(t, { authorization: `Bearer ${await token()}` });
+      expect(status).toBe(503);
+      expect(headers.get('retry-after')).toBe('5');
+      expect(headers.get('www-authenticate')).toBeNull();
+      expect(body.errors?.[0]?.extensions).toMatchObject({ code: AUTH_UNAVAILABLE });
+      expect(body.errors?.[0]?.message).toMatch(/temporarily unavailable.*retry/);
+      expect(body.data ?? null).toBeNull();
+      expect(t.logs.filter((l) => l.event === 'auth.verifier_failed')).toHaveLength(1);
+    } finally {
+      await t.stop();
+    }
+  }
+
+  const listen = async (server: Server) => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  };
+  const close = (server: Server) => new Promise((resolve) => server.close(resolve));
+
+  test('JWKS server down (connection refused) -> 503 AUTH_UNAVAILABLE, logged as auth.verifier_failed', async () => {
+    const server = createServer();
+    const url = await listen(server);
+    await close(server); // nothing listens on that port now
+    await expectUnavailable(url);
+  });
+
+  test('JWKS server answers 500 -> 503', async () => {
+    const server = createServer((_req, res) => res.writeHead(500).end());
+    try {
+      await expectUnavailable(await listen(server));
+    } finally {
+      await close(server);
+    }
+  });
+
+  test('JWKS server hangs -> 503 after the fetch timeout (5 s)', async () => {
+    const server = createServer(() => undefined); // accepts, never answers
+    try {
+      await expectUnavailable(await listen(server));
+    } finally {
+      server.closeAllConnections();
+      await close(server);
+    }
+  }, 20_000);
 });
 
 describe('anonymous', () => {

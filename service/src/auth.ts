@@ -3,7 +3,7 @@
  * (HTTP `Authorization: Bearer`, or `connectionParams.authorization` / `connectionParams.token` on the
  * WebSocket `connection_init`). Anonymous access exists only when no verifier is configured.
  */
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import type { JwtConfig } from './config';
 
 /** Who is calling; lands in the GraphQL context as `identity`. */
@@ -14,7 +14,10 @@ export interface Identity {
   readonly claims: Readonly<Record<string, unknown>>;
 }
 
-/** Implement this to plug in another scheme (opaque tokens, sessions, ...). Reject with AuthenticationError. */
+/**
+ * Implement this to plug in another scheme (opaque tokens, sessions, ...). Reject with AuthenticationError
+ * when the token is bad; any other rejection means the verifier itself failed (HTTP answers 503, not 401).
+ */
 export interface TokenVerifier {
   verify(token: string): Promise<Identity>;
 }
@@ -25,6 +28,22 @@ export class AuthenticationError extends Error {
     this.name = 'AuthenticationError';
   }
 }
+
+/**
+ * jose errors that are about the token itself. Anything else (JWKSTimeout, a non-200 or malformed key set,
+ * a refused connection) is the identity provider failing, not the caller.
+ */
+const TOKEN_ERRORS = [
+  errors.JWTClaimValidationFailed,
+  errors.JWTExpired, // not a JWTClaimValidationFailed subclass in jose 5
+  errors.JWTInvalid,
+  errors.JWSInvalid,
+  errors.JWSSignatureVerificationFailed,
+  errors.JWKSNoMatchingKey,
+  errors.JWKSMultipleMatchingKeys,
+  errors.JOSEAlgNotAllowed,
+  errors.JOSENotSupported,
+];
 
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
 
@@ -43,6 +62,8 @@ export function createJwtVerifier(config: JwtConfig): TokenVerifier {
   }
   const options: JWTVerifyOptions = {
     algorithms,
+    // Without `exp` a token would never expire; without `sub` there is no identity.
+    requiredClaims: ['exp', 'sub'],
     clockTolerance: 5,
     ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
     ...(config.audience !== undefined ? { audience: [...config.audience] } : {}),
@@ -56,7 +77,8 @@ export function createJwtVerifier(config: JwtConfig): TokenVerifier {
           key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
         payload = result.payload;
       } catch (err) {
-        throw new AuthenticationError(`Invalid token: ${err instanceof Error ? err.message : String(err)}`);
+        if (TOKEN_ERRORS.some((type) => err instanceof type)) throw new AuthenticationError(`Invalid token: ${(err as Error).message}`);
+        throw err;
       }
       if (typeof payload.sub !== 'string' || payload.sub === '') {
         throw new AuthenticationError('Invalid token: no sub claim');

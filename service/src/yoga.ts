@@ -86,6 +86,9 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
 
+/** HTTP error code when the token verifier (identity provider) fails: retryable, unlike UNAUTHENTICATED. */
+export const AUTH_UNAVAILABLE = 'AUTH_UNAVAILABLE';
+
 async function authenticateHttp(
   verifier: TokenVerifier | undefined,
   header: string | null,
@@ -94,11 +97,16 @@ async function authenticateHttp(
   try {
     return await authenticate(verifier, bearerToken(header));
   } catch (err) {
-    // A verifier's own failure (JWKS unreachable, a bug) is logged, not shown to the caller.
-    if (!(err instanceof AuthenticationError)) logger.error('auth.verifier_failed', errorFields(err));
-    const detail = err instanceof AuthenticationError ? err.message : 'token could not be verified';
-    throw new GraphQLError(`Unauthorized: ${detail}`, {
-      extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
+    if (err instanceof AuthenticationError) {
+      throw new GraphQLError(`Unauthorized: ${err.message}`, {
+        extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
+      });
+    }
+    // The verifier itself failed (JWKS unreachable or timing out, a bug): the token may be fine, so the
+    // caller should retry rather than re-login. The cause is logged, not shown.
+    logger.error('auth.verifier_failed', errorFields(err));
+    throw new GraphQLError('Authentication is temporarily unavailable (the token could not be verified); retry later', {
+      extensions: { code: AUTH_UNAVAILABLE, http: { status: 503, headers: { 'Retry-After': '5' } } },
     });
   }
 }
