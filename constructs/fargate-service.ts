@@ -113,7 +113,9 @@ export interface WebSocketFargateServiceProps {
   readonly containerInsights?: ContainerInsights;
   /**
    * Allow `aws ecs execute-command` into the tasks (adds the SSM channel permissions to the task role).
-   * @default false
+   * This also makes the container's root filesystem writable: the SSM agent behind ECS Exec must write to it
+   * and does not run with `readonlyRootFilesystem` (aws/containers-roadmap#1359). Turn it on to debug, then off.
+   * @default false - the root filesystem is read-only
    */
   readonly enableExecuteCommand?: boolean;
   /**
@@ -289,7 +291,8 @@ export class WebSocketFargateService extends Construct {
       environment: Object.entries(environment).map(([n, value]) => ({ name: n, value })),
       secrets: Object.entries(secrets).map(([n, valueFrom]) => ({ name: n, valueFrom })),
       user: CONTAINER.user,
-      readonlyRootFilesystem: true,
+      // ECS Exec's SSM agent cannot run on a read-only root filesystem (aws/containers-roadmap#1359).
+      readonlyRootFilesystem: !enableExecuteCommand,
       mountPoints: [{ sourceVolume: TMP_VOLUME, containerPath: CONTAINER.tmpDir, readOnly: false }],
       // SIGTERM -> drain -> exit must fit in here; Fargate allows at most 120 s.
       stopTimeout: timing.stopTimeoutSeconds,

@@ -68,7 +68,10 @@ export interface ServiceSettings {
   readonly logRetentionDays?: number;
   /** @default 'enabled' */
   readonly containerInsights?: ContainerInsights;
-  /** @default false */
+  /**
+   * ECS Exec into the tasks; also makes the root filesystem writable, which the SSM agent needs.
+   * @default false
+   */
   readonly enableExecuteCommand?: boolean;
   /** @default 'production' */
   readonly nodeEnv?: NodeEnv;

@@ -184,6 +184,10 @@ describe('WebSocketFargateService', () => {
       expect(policy.role).toBe(ref(json, 'aws_iam_role', 'id', 'TaskRole'));
       expect(JSON.parse(policy.policy).Statement[0].Action).toContain('ssmmessages:OpenDataChannel');
     });
+    test('enableExecuteCommand makes the root filesystem writable (the SSM agent must write to it)', () => {
+      const [c] = containerDefinitions(build({ enableExecuteCommand: true }).json);
+      expect(c.readonlyRootFilesystem).toBe(false);
+    });
     test('region', () => {
       const { json } = build({ region: 'us-east-2' });
       expect(containerDefinitions(json)[0].logConfiguration.options['awslogs-region']).toBe('us-east-2');
