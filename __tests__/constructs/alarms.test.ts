@@ -54,15 +54,15 @@ describe('ServiceAlarms', () => {
     });
     test('no topic: alarms without actions', () => {
       expect(raw).not.toHaveResource(SnsTopic);
-      expect(Object.values(all(json, 'aws_cloudwatch_metric_alarm')).every((a) => a.alarm_actions.length === 0 && a.ok_actions.length === 0)).toBe(true);
-      expect(Object.keys(all(json, 'aws_cloudwatch_metric_alarm'))).toHaveLength(7);
+      const alarms = Object.values(all(json, 'aws_cloudwatch_metric_alarm'));
+      expect(alarms.map((a) => [a.alarm_actions, a.ok_actions])).toEqual(Array(7).fill([[], []]));
     });
   });
 
   describe('props', () => {
     test('snsTopicArn: every alarm notifies it on alarm and OK', () => {
       const alarms = Object.values(all(build({ snsTopicArn: TOPIC }).json, 'aws_cloudwatch_metric_alarm'));
-      expect(alarms.every((a) => a.alarm_actions[0] === TOPIC && a.ok_actions[0] === TOPIC)).toBe(true);
+      expect(alarms.map((a) => [a.alarm_actions, a.ok_actions])).toEqual(Array(7).fill([[TOPIC], [TOPIC]]));
     });
     test('createTopic: a topic <name>-alarms, not under the AWS-managed key, that every alarm notifies', () => {
       const { json } = build({ createTopic: true });

@@ -29,7 +29,10 @@ describe('AliasRecords', () => {
     });
     test('evaluateTargetHealth false', () => {
       const records = Object.values(all(build({ evaluateTargetHealth: false }).json, 'aws_route53_record'));
-      expect(records.every((r) => r.alias.evaluate_target_health === false)).toBe(true);
+      expect(records.map((r) => [r.type, r.alias.evaluate_target_health])).toEqual([
+        ['AAAA', false],
+        ['A', false],
+      ]);
     });
   });
   describe('validation', () => {
