@@ -155,17 +155,19 @@ describe('createRecommendedClient', () => {
       url: server.url,
       webSocketImpl: WebSocket,
       keepAliveMs: 100,
-      pongTimeoutMs: 300,
+      // Server and client share this process: the timeout leaves room for event-loop lag on a busy machine,
+      // or an answered ping could time out.
+      pongTimeoutMs: 1000,
       backoff: { baseMs: 50, capMs: 100 },
     });
     clients.push(client);
     await waitFor(() => client.stats.connects === 1, 5000, 'connect');
-    // Answered pings: nothing happens over several intervals.
-    await new Promise((r) => setTimeout(r, 600));
+    // Answered pings: nothing happens over many intervals, longer than one pong timeout.
+    await new Promise((r) => setTimeout(r, 1500));
     expect(client.stats.pongTimeouts).toBe(0);
 
     server.mute = true;
-    await waitFor(() => client.stats.pongTimeouts >= 1, 3000, 'pong timeout');
+    await waitFor(() => client.stats.pongTimeouts >= 1, 5000, 'pong timeout');
     expect(client.stats.closeCodes).toContain(4499);
     server.mute = false;
     await waitFor(() => client.stats.reconnects >= 1, 5000, 'reconnect after pong timeout');

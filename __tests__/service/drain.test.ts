@@ -6,6 +6,7 @@
  */
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { HTTP_FINISH_GRACE_MS } from '../../service/src/app';
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { startTestApp, type TestApp } from '../support/app';
 import { graphqlPost, MESSAGE_POSTED, postMessage, rawSocket, subscribeRoom, wsClient, type RecordedWsClient, type Subscription } from '../support/clients';
@@ -196,15 +197,19 @@ describe('drain (in-process)', () => {
   test('in-flight HTTP requests finish, then the server closes; drain() is idempotent', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
+    let executing: () => void = () => undefined;
+    const reachedServer = new Promise<void>((resolve) => (executing = resolve));
     const slow: Plugin = {
       async onExecute({ args }) {
-        if (getOperationAST(args.document, args.operationName)?.name?.value === 'Slow') await gate;
+        if (getOperationAST(args.document, args.operationName)?.name?.value !== 'Slow') return;
+        executing();
+        await gate;
       },
     };
     const t = await startTestApp({ env: { DRAIN_WINDOW_MS: '0', LOG_LEVEL: 'info' }, plugins: [slow] });
     try {
       const inFlight = graphqlPost(t.graphqlUrl, 'query Slow { viewer }');
-      await sleep(100);
+      await reachedServer;
       const first = t.app.drain('test');
       expect(t.app.drain('again')).toBe(first);
       expect(t.app.readiness()).toMatchObject({ ready: false, draining: true });
@@ -215,8 +220,8 @@ describe('drain (in-process)', () => {
       expect(response.body.data).toEqual({ viewer: null });
       const drainedAt = Date.now();
       await first;
-      // Closed as soon as the keep-alive connection went idle, not after the whole grace.
-      expect(Date.now() - drainedAt).toBeLessThan(1_000);
+      // Closed as soon as the keep-alive connection went idle (swept every 100 ms), not after the whole grace.
+      expect(Date.now() - drainedAt).toBeLessThan(HTTP_FINISH_GRACE_MS / 2);
       await expect(fetch(`${t.url}/health`)).rejects.toThrow();
       expect(t.logs.filter((l) => l.event === 'drain.start')).toHaveLength(1);
     } finally {

@@ -65,15 +65,19 @@ describe('SSE', () => {
   });
 
   test('keepalive comments arrive at the configured interval, between events', async () => {
+    const started = Date.now();
     const stream = await openStream(t.graphqlUrl, 'sse-keepalive');
     expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     await sleep(intervalMs * 6);
     await postMessage(t.graphqlUrl, 'sse-keepalive', 'between pings');
     await sleep(intervalMs * 2);
     const text = stream.text();
+    const elapsed = Date.now() - started;
     const keepalives = text.split(': keepalive\n\n').length - 1;
-    expect(keepalives).toBeGreaterThanOrEqual(5);
-    expect(keepalives).toBeLessThanOrEqual(10);
+    // ~8 on an idle machine; a busy event loop delays timers, so only a floor well below that, and never
+    // more than one per interval elapsed (plus one for the timer's phase).
+    expect(keepalives).toBeGreaterThanOrEqual(3);
+    expect(keepalives).toBeLessThanOrEqual(Math.floor(elapsed / intervalMs) + 1);
     // Every event is intact: a comment never lands between an event's lines.
     expect(text).toMatch(/event: next\ndata: \{"data":\{"messagePosted":\{[^\n]*"text":"between pings"/);
     await stream.abort();

@@ -81,14 +81,18 @@ describe('WebSocket keepalive', () => {
   afterAll(() => t.stop());
 
   test('the server pings at the configured interval and a live client stays connected', async () => {
+    const started = Date.now();
     const socket = rawSocket(t.wsUrl);
     let pings = 0;
     socket.ws.on('ping', () => pings++);
     await socket.opened;
     socket.send({ type: 'connection_init' });
     await sleep(intervalMs * 6);
-    expect(pings).toBeGreaterThanOrEqual(4);
-    expect(pings).toBeLessThanOrEqual(8);
+    const elapsed = Date.now() - started;
+    // The sweep timer is app-wide (random phase) and a busy event loop delays it, so fewer than 6 pings is
+    // normal; more than one per interval elapsed (plus the first, at any phase) would be a wrong interval.
+    expect(pings).toBeGreaterThanOrEqual(3);
+    expect(pings).toBeLessThanOrEqual(Math.floor(elapsed / intervalMs) + 1);
     expect(socket.ws.readyState).toBe(socket.ws.OPEN);
     socket.close();
     await socket.closed;
@@ -105,7 +109,8 @@ describe('WebSocket keepalive', () => {
     const elapsed = Date.now() - started;
     // Terminated (no close frame): the client sees 1006.
     expect(code).toBe(1006);
-    expect(elapsed).toBeLessThanOrEqual(intervalMs * 3 + 200);
+    // Two sweeps (ping, then no pong -> terminate) plus the sweep's phase: 3 intervals; the rest is event-loop slack.
+    expect(elapsed).toBeLessThanOrEqual(intervalMs * 3 + 1_000);
     expect(t.logs.some((l) => l.event === 'keepalive.terminated')).toBe(true);
     const before = subscription.received.length;
     await postMessage(t.graphqlUrl, 'keepalive', 'still here');
