@@ -12,6 +12,7 @@ import { CLOSE_CODES, limitCloseReason } from '../../close-codes';
 import type { Limits } from '../../config';
 import { errorFields, type Logger } from '../../logger';
 import type { ConnectionRegistry, TrackedConnection } from '../connections';
+import { returnAll, type TrackedOperation } from './operations';
 
 const TEXT_FRAME = { binary: false } as const;
 /** Most bytes held corked on one socket before they are written anyway. */
@@ -40,6 +41,8 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
   /** graphql-ws's cleanup for this socket (returned by `opened`). */
   closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
   private closeCode: number | undefined;
+  /** Streams this socket runs (created on its first operation); ended when it closes. See operations.ts. */
+  operations: Set<TrackedOperation> | undefined;
   /** Held by write() until the next check phase (or CORK_FLUSH_BYTES). */
   corked = false;
 
@@ -168,6 +171,8 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
     this.closed?.(code, reason).catch((err: unknown) =>
       this.shared.logger.error('ws.cleanup_failed', { connection: this.id, ...errorFields(err) }),
     );
+    // Whatever the protocol core lost track of ends here too.
+    returnAll(this.operations);
     this.ws.connection = undefined;
   }
 }

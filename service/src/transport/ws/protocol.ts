@@ -3,13 +3,14 @@
  * operations get the same plugins as HTTP ones (graphql-armor limits, error masking, introspection off in
  * production, the same context). Authentication happens once per socket, on `connection_init`.
  */
-import { GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { makeServer, type Context, type Server } from 'graphql-ws';
 import { authenticate, tokenFromConnectionParams, type TokenVerifier } from '../../auth';
 import type { Limits } from '../../config';
 import { errorFields, type Logger } from '../../logger';
 import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
 import type { WsConnection } from './connection';
+import { TrackedOperation } from './operations';
 import { SharedMember, type SharedSubscriptions, type SubscribeResult } from './shared-subscriptions';
 
 type Operation = (args: ExecutionArgs) => unknown;
@@ -66,14 +67,7 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
     async onSubscribe(ctx: ProtocolContext, id, payload) {
       // Includes this operation (reserved by the core before this hook runs).
       const active = Object.keys(ctx.subscriptions).length;
-      if (active > limits.maxSubscriptionsPerSocket) {
-        return [
-          new GraphQLError(
-            `Too many operations on this socket: at most ${limits.maxSubscriptionsPerSocket} may run at once`,
-            { extensions: { code: TOO_MANY_OPERATIONS } },
-          ),
-        ];
-      }
+      if (active > limits.maxSubscriptionsPerSocket) return [tooManyOperations(limits.maxSubscriptionsPerSocket)];
       const connection = ctx.extra;
       try {
         const enveloped = getEnveloped({ transport: 'ws', identity: connection.identity, params: payload });
@@ -120,6 +114,19 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
     subscribe: (args) =>
       (args.contextValue instanceof SharedMember ? args.contextValue.ready() : operationOf(args).subscribe(args)) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['subscribe']>>,
 
+    // Every stream handed to the core is tracked per socket (see operations.ts): the cap counts them all,
+    // including any the core lost track of, and the socket's close ends them all.
+    onOperation(ctx: ProtocolContext, _id, _payload, _args, result) {
+      if (!isAsyncIterable(result)) return undefined;
+      const connection = ctx.extra;
+      const live = (connection.operations ??= new Set());
+      if (live.size >= limits.maxSubscriptionsPerSocket) {
+        void (result as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.();
+        return { errors: [tooManyOperations(limits.maxSubscriptionsPerSocket)] };
+      }
+      return new TrackedOperation(result as AsyncIterable<ExecutionResult>, live);
+    },
+
     onError(ctx: ProtocolContext, _id, _payload, errors) {
       if (errors.some((error) => error.extensions?.code === SUBSCRIPTION_OVERFLOW)) {
         // After the core has sent this error message to the client.
@@ -128,4 +135,14 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
       }
     },
   });
+}
+
+function tooManyOperations(max: number): GraphQLError {
+  return new GraphQLError(`Too many operations on this socket: at most ${max} may run at once`, {
+    extensions: { code: TOO_MANY_OPERATIONS },
+  });
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof Object(value)[Symbol.asyncIterator] === 'function';
 }
