@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { CONTAINER, PATHS } from '../service/src/env-names';
-import { DEFAULT_TIMING, DEREGISTRATION_MARGIN_SECONDS } from './timing';
+import { resolveTiming } from './timing';
 import { checkElbName, checkInteger, checkPattern, fail } from './validation';
 
 export interface TargetGroupHealthCheck {
@@ -52,7 +52,7 @@ export interface ServiceTargetGroupProps {
   readonly port?: number;
   /**
    * Seconds the ALB keeps a deregistered target's connections (0..3600); comes from the WebSocket timing.
-   * @default - drainWindowSeconds + drainPollIntervalSeconds + 10 of the default timing (41)
+   * @default - the default timing's (resolveTiming): drainWindowSeconds + drainPollIntervalSeconds + 10, rounded up (41)
    */
   readonly deregistrationDelaySeconds?: number;
   /**
@@ -80,9 +80,7 @@ export class ServiceTargetGroup extends Construct {
     const owner = this.node.path;
     const name = props.name ?? 'ws-graphql';
     const port = props.port ?? CONTAINER.port;
-    const deregistrationDelaySeconds =
-      props.deregistrationDelaySeconds ??
-      DEFAULT_TIMING.drainWindowSeconds + DEFAULT_TIMING.drainPollIntervalSeconds + DEREGISTRATION_MARGIN_SECONDS;
+    const deregistrationDelaySeconds = props.deregistrationDelaySeconds ?? resolveTiming({}, owner).deregistrationDelaySeconds;
     const hc = props.healthCheck ?? {};
     const healthCheck = {
       path: hc.path ?? PATHS.health,

@@ -87,7 +87,6 @@ export interface ServiceSettings {
   readonly secrets?: Record<string, string>;
 }
 
-/** Task counts and autoscaling targets. */
 /** The autoscaling settings (see ServiceAutoscalingProps) plus the count at creation. */
 export interface ScalingSettings
   extends Omit<ServiceAutoscalingProps, 'clusterName' | 'serviceName' | 'loadBalancerArnSuffix' | 'targetGroupArnSuffix'> {
@@ -336,17 +335,15 @@ export class WebSocketGraphqlService extends Construct {
     this.loadBalancer.allowTrafficTo('EgressToTasks', this.service.securityGroup.id, this.service.containerPort);
     this.redis?.allowClient('IngressFromTasks', this.service.securityGroup.id);
 
+    const { desiredCount, ...autoscaling } = scaling;
     this.autoscaling = new ServiceAutoscaling(this, 'Autoscaling', {
+      ...autoscaling,
       clusterName: this.service.cluster.name,
       serviceName: this.service.service.name,
       loadBalancerArnSuffix: this.loadBalancer.arnSuffix,
       targetGroupArnSuffix: this.targetGroup.arnSuffix,
       minCount: counts.minCount,
       maxCount: counts.maxCount,
-      ...(scaling.cpuTargetPercent !== undefined ? { cpuTargetPercent: scaling.cpuTargetPercent } : {}),
-      ...(scaling.requestsPerTarget !== undefined ? { requestsPerTarget: scaling.requestsPerTarget } : {}),
-      ...(scaling.scaleInCooldownSeconds !== undefined ? { scaleInCooldownSeconds: scaling.scaleInCooldownSeconds } : {}),
-      ...(scaling.scaleOutCooldownSeconds !== undefined ? { scaleOutCooldownSeconds: scaling.scaleOutCooldownSeconds } : {}),
     });
 
     this.dns = new AliasRecords(this, 'Dns', {

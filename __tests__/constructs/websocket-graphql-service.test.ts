@@ -253,6 +253,19 @@ describe('WebSocketGraphqlService', () => {
       expect(only(json, 'aws_ecs_service').desired_count).toBe(3);
       expect(only(json, 'aws_appautoscaling_target')).toMatchObject({ min_capacity: 3, max_capacity: 9 });
     });
+    test('scaling: the autoscaling settings reach both target-tracking policies', () => {
+      const scaling = { cpuTargetPercent: 50, requestsPerTarget: 500, scaleInCooldownSeconds: 600, scaleOutCooldownSeconds: 30 };
+      const policies = Object.values(all(build({ scaling }).json, 'aws_appautoscaling_policy'));
+      expect(
+        policies.map((p) => {
+          const c = p.target_tracking_scaling_policy_configuration;
+          return [c.predefined_metric_specification.predefined_metric_type, c.target_value, c.scale_in_cooldown, c.scale_out_cooldown];
+        }),
+      ).toEqual([
+        ['ECSServiceAverageCPUUtilization', 50, 600, 30],
+        ['ALBRequestCountPerTarget', 500, 600, 30],
+      ]);
+    });
     test('scaling.maxCount 1: Redis off by default, in-memory fan-out', () => {
       const { raw, json } = build({ scaling: { desiredCount: 1, minCount: 1, maxCount: 1 } });
       expect(raw).not.toHaveResource(ElasticacheReplicationGroup);
