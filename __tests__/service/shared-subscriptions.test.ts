@@ -314,8 +314,8 @@ describe('shared subscriptions deliver exactly what per-connection execution del
 
 describe('shared subscriptions: scope, per-connection fields, slow consumers, overflow', () => {
   const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
-  const token = (sub: string) =>
-    new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+  const token = (sub: string, claims: Record<string, unknown> = {}) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
 
   async function withApp(options: StartTestAppOptions, body: (t: TestApp, client: () => RecordedWsClient) => Promise<void>): Promise<void> {
     const t = await startTestApp({ ...options, env: { LOG_LEVEL: 'warn', ...options.env } });
@@ -354,6 +354,24 @@ describe('shared subscriptions: scope, per-connection fields, slow consumers, ov
     });
   });
 
+  test('one subject with other claims (a role) is another scope; the same claims in a fresh token share', async () => {
+    await withApp({ env: { JWT_SECRET: SECRET } }, async (t) => {
+      const as = async (claims: Record<string, unknown>) =>
+        wsClient(t.wsUrl, { connectionParams: { authorization: `Bearer ${await token('carol', claims)}` } });
+      const admin = await as({ role: 'admin' });
+      await new Promise((resolve) => setTimeout(resolve, 1_100)); // another iat and exp
+      const [adminAgain, reader] = await Promise.all([as({ role: 'admin' }), as({ role: 'reader' })]);
+      try {
+        const room = 'roles';
+        for (const c of [admin, adminAgain, reader]) record(c, { query: MESSAGE_POSTED, variables: { room } });
+        await waitFor('3 members', () => t.app.sharedSubscriptions().members === 3);
+        expect(t.app.sharedSubscriptions().groups).toBe(2);
+      } finally {
+        await Promise.all([admin, adminAgain, reader].map((c) => c.dispose()));
+      }
+    });
+  });
+
   test('an operation selecting a per-connection field runs per connection; others are still shared', async () => {
     await withApp({ sharedSubscriptions: { perConnectionFields: ['Message.sentAt'] } }, async (t, client) => {
       const room = 'per-connection';
@@ -366,6 +384,8 @@ describe('shared subscriptions: scope, per-connection fields, slow consumers, ov
       const sharedB = record(client(), { query: 'subscription ($room: String!) { messagePosted(room: $room) { id text } }', variables: { room } });
       // 3 per-connection listeners + 1 shared.
       await waitFor('4 listeners', () => t.app.pubsub.subscriberCount('messagePosted', room) === 4);
+      // The group's listener exists once its first member joined: wait for the second too.
+      await waitFor('2 members', () => t.app.sharedSubscriptions().members === 2);
       expect(t.app.sharedSubscriptions()).toEqual({ groups: 1, members: 2 });
       await t.app.pubsub.publish('messagePosted', room, message(room, 1));
       for (const r of [...direct, viaFragment, sharedA, sharedB]) await r.waitFor(1);

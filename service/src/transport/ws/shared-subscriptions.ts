@@ -14,9 +14,10 @@
  *
  * Not shared (the per-connection path): queries and mutations, operations selecting a field listed in
  * `perConnectionFields` (its result depends on the connection), operations with `extensions`, and
- * sockets whose scope is `undefined`. Results are shared only within one scope (by default the verified
- * subject, or 'anonymous' without a verifier), so a resolver that reads the identity stays correct; the
- * group's context carries the identity of the socket that created the group.
+ * sockets whose scope is `undefined`. Results are shared only within one scope (by default all verified
+ * claims but the token's own timestamps and id — iss, sub, scopes, roles, tenant... — or 'anonymous' without
+ * a verifier), so a resolver that reads the identity stays correct; the group's context carries the identity
+ * of the socket that created the group.
  */
 import {
   BREAK,
@@ -51,7 +52,8 @@ export interface SharedSubscriptionsOptions {
   /**
    * The auth scope of a socket: results are shared only among sockets with the same scope. Return
    * `undefined` to never share this socket's subscriptions.
-   * @default the verified identity's subject, or 'anonymous' without a verifier
+   * @default the verified claims without `iat`, `exp`, `nbf`, `jti` (so a refreshed token keeps its scope, and
+   * sockets share only with sockets whose claims are identical), or 'anonymous' without a verifier
    */
   readonly scope?: (identity: Identity | null) => string | undefined;
 }
@@ -78,7 +80,14 @@ export interface SharedSubscriptionStats {
   readonly members: number;
 }
 
-export const DEFAULT_SCOPE = (identity: Identity | null): string => identity?.subject ?? 'anonymous';
+/** Claims that differ between two tokens of the same principal: not part of the scope. */
+const TOKEN_INSTANCE_CLAIMS = new Set(['iat', 'exp', 'nbf', 'jti']);
+
+export const DEFAULT_SCOPE = (identity: Identity | null): string => {
+  if (identity === null) return 'anonymous';
+  const claims = Object.entries(identity.claims).filter(([name]) => !TOKEN_INSTANCE_CLAIMS.has(name));
+  return canonicalJson({ sub: identity.subject, ...Object.fromEntries(claims) });
+};
 
 const CLOSE_BRACE = Buffer.from('}');
 
