@@ -196,6 +196,24 @@ describe('JWT (JWKS URL): the identity provider fails', () => {
     await expectUnavailable(url);
   });
 
+  test('over WebSocket, a JWKS outage closes with 1013 (try again later), not 4403 (which clients never retry)', async () => {
+    const server = createServer();
+    const url = await listen(server);
+    await close(server);
+    const t = await startTestApp({ env: { JWT_JWKS_URL: url, LOG_LEVEL: 'info' } });
+    try {
+      const socket = rawSocket(t.wsUrl);
+      await socket.opened;
+      socket.send({ type: 'connection_init', payload: { authorization: `Bearer ${await token()}` } });
+      const closed = await socket.closed;
+      expect(closed.code).toBe(CLOSE_CODES.authUnavailable);
+      expect(t.logs.filter((l) => l.event === 'auth.verifier_failed')).toHaveLength(1);
+      expect(t.logs.some((l) => l.event === 'ws.auth_failed')).toBe(false);
+    } finally {
+      await t.stop();
+    }
+  });
+
   test('JWKS server answers 500 -> 503', async () => {
     const server = createServer((_req, res) => res.writeHead(500).end());
     try {

@@ -12,6 +12,11 @@ export const CLOSE_CODES = {
    * registry): graphql-ws clients retry it; state must be re-fetched after reconnecting.
    */
   slowConsumer: 1013,
+  /**
+   * The token could not be verified because the verifier failed (JWKS unreachable, timeout), not because
+   * the token is bad: "Try Again Later", retried by graphql-ws clients (4403 would make them give up).
+   */
+  authUnavailable: 1013,
   /** A frame larger than `limits.maxPayloadBytes` (sent by `ws` itself). */
   messageTooBig: 1009,
   /** Invalid message (not JSON, unknown type, bad shape). */

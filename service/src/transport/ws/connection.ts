@@ -134,7 +134,8 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
 
   private failed(err: unknown): void {
     this.shared.logger.error('ws.internal_error', { connection: this.id, ...errorFields(err) });
-    this.close(CLOSE_CODES.internalServerError, err instanceof Error ? err.message : 'Internal server error');
+    // The error itself is logged above; its message may hold internals, so the client gets a fixed reason.
+    this.close(CLOSE_CODES.internalServerError, 'Internal server error');
   }
 
   // TrackedConnection

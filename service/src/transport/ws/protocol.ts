@@ -5,7 +5,8 @@
  */
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { makeServer, type Context, type Server } from 'graphql-ws';
-import { authenticate, tokenFromConnectionParams, type TokenVerifier } from '../../auth';
+import { authenticate, AuthenticationError, tokenFromConnectionParams, type TokenVerifier } from '../../auth';
+import { CLOSE_CODES } from '../../close-codes';
 import type { Limits } from '../../config';
 import { errorFields, type Logger } from '../../logger';
 import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
@@ -59,6 +60,12 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
         connection.identity = await authenticate(verifier, token);
         return true;
       } catch (err) {
+        if (!(err instanceof AuthenticationError)) {
+          // The verifier failed, not the token: a retryable close; the core's 4403 that follows is ignored.
+          logger.error('auth.verifier_failed', { connection: connection.id, address: connection.address, ...errorFields(err) });
+          connection.close(CLOSE_CODES.authUnavailable, 'Authentication temporarily unavailable: retry later');
+          return false;
+        }
         logger.warn('ws.auth_failed', { connection: connection.id, address: connection.address, ...errorFields(err) });
         return false; // -> 4403 Forbidden
       }
