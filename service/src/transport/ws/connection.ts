@@ -128,7 +128,12 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
   receive(data: RawData): void {
     const handler = this.handler;
     if (handler === undefined) return;
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as Buffer).toString('utf8');
+    // ws hands a Buffer (binaryType 'nodebuffer', fragments already joined); decode it without copying.
+    const text = Buffer.isBuffer(data)
+      ? data.toString('utf8')
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.from(data).toString('utf8');
     handler(text).catch((err: unknown) => this.failed(err));
   }
 
