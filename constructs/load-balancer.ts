@@ -92,7 +92,22 @@ export interface WebSocketLoadBalancerProps {
    * @default - no access logs
    */
   readonly accessLogs?: LoadBalancerAccessLogs;
+  /**
+   * The stack's region. With access logs to a bucket created here, it decides who may write the logs:
+   * regions opened before August 2022 deliver from a regional ELB account (looked up with
+   * `data.aws_elb_service_account`, which knows only those regions), newer ones from a service principal.
+   * @default - unknown: the bucket policy admits both, which fails at plan in a region opened since
+   */
+  readonly region?: string;
 }
+
+/** Regions whose ALBs deliver access logs from a regional ELB account (opened before August 2022). */
+const ELB_ACCOUNT_REGIONS = new Set([
+  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1',
+  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3',
+  'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-north-1',
+  'me-south-1', 'sa-east-1', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1',
+]);
 
 /**
  * Internet-facing ALB for WebSockets: raised idle timeout, invalid headers dropped, :80 redirecting to
@@ -166,7 +181,7 @@ export class WebSocketLoadBalancer extends Construct {
       checkPattern(owner, 'accessLogs.prefix', prefix, /^(?!\/)(?!.*\/$)(?!.*AWSLogs)[\x21-\x7e]{1,100}$/, 'must be 1..100 printable characters, not starting or ending with "/" and without "AWSLogs"');
       let bucket = props.accessLogs.bucketName;
       if (bucket === undefined) {
-        const created = this.createAccessLogsBucket(name, props.accessLogs.retentionDays ?? 90);
+        const created = this.createAccessLogsBucket(name, props.accessLogs.retentionDays ?? 90, props.region);
         this.accessLogsBucket = created.bucket;
         accessLogsPolicy = created.policy;
         bucket = created.bucket.bucket;
@@ -232,7 +247,11 @@ export class WebSocketLoadBalancer extends Construct {
     });
   }
 
-  private createAccessLogsBucket(name: string, retentionDays: number): { bucket: S3Bucket; policy: S3BucketPolicy } {
+  private createAccessLogsBucket(
+    name: string,
+    retentionDays: number,
+    region: string | undefined,
+  ): { bucket: S3Bucket; policy: S3BucketPolicy } {
     checkInteger(this.node.path, 'accessLogs.retentionDays', retentionDays, 1, 3650);
     // S3 allows a 37-character prefix and lower case only; ALB names allow 32 characters of either case.
     const bucket = new S3Bucket(this, 'AccessLogsBucket', { bucketPrefix: `${name.toLowerCase().slice(0, 27)}-logs-` });
@@ -256,20 +275,26 @@ export class WebSocketLoadBalancer extends Construct {
       bucket: bucket.id,
       rule: [{ id: 'expire-logs', status: 'Enabled', filter: [{ prefix: '' }], expiration: [{ days: retentionDays }] }],
     });
-    // Regions older than August 2022 deliver from a regional ELB account, newer ones from a service principal.
-    const elbAccount = new DataAwsElbServiceAccount(this, 'ElbServiceAccount');
+    // Regions older than August 2022 deliver from a regional ELB account, newer ones from a service principal;
+    // the ELB account data source fails in the newer regions, so it is only looked up where it exists.
+    const accountDelivery =
+      region === undefined || ELB_ACCOUNT_REGIONS.has(region)
+        ? [
+            {
+              Sid: 'ElbAccountDelivery',
+              Effect: 'Allow',
+              Principal: { AWS: new DataAwsElbServiceAccount(this, 'ElbServiceAccount').arn },
+              Action: 's3:PutObject',
+              Resource: `${bucket.arn}/*`,
+            },
+          ]
+        : [];
     const policy = new S3BucketPolicy(this, 'AccessLogsBucketPolicy', {
       bucket: bucket.id,
       policy: JSON.stringify({
         Version: '2012-10-17',
         Statement: [
-          {
-            Sid: 'ElbAccountDelivery',
-            Effect: 'Allow',
-            Principal: { AWS: elbAccount.arn },
-            Action: 's3:PutObject',
-            Resource: `${bucket.arn}/*`,
-          },
+          ...accountDelivery,
           {
             Sid: 'ElbServiceDelivery',
             Effect: 'Allow',

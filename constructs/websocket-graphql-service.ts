@@ -145,7 +145,7 @@ export interface WebSocketGraphqlServiceProps {
    */
   readonly name?: string;
   /**
-   * Region for the awslogs driver.
+   * Region of the stack: for the awslogs driver and the ALB access-log bucket policy.
    * @default - the provider's region
    */
   readonly region?: string;
@@ -297,6 +297,7 @@ export class WebSocketGraphqlService extends Construct {
       targetGroupArn: this.targetGroup.arn,
       idleTimeoutSeconds: this.timing.idleTimeoutSeconds,
       dualStack: this.network.dualStack,
+      ...(props.region !== undefined ? { region: props.region } : {}),
       ...props.loadBalancer,
     });
 

@@ -119,6 +119,17 @@ describe('WebSocketLoadBalancer', () => {
       expect(policy.Statement[0].Principal.AWS).toBe(ref(json, 'aws_elb_service_account', 'arn', '', 'data'));
       expect(only(json, 'aws_lb').depends_on).toEqual([ref(json, 'aws_s3_bucket_policy', 'id').slice(2, -4)]);
     });
+    test.each([
+      ['ap-southeast-4', false],
+      ['me-central-1', false],
+      ['eu-west-1', true],
+    ])('accessLogs in %s: the regional ELB account is looked up only where it exists (%s)', (region, elbAccount) => {
+      const { json } = build({ accessLogs: {}, region });
+      const policy = JSON.parse(only(json, 'aws_s3_bucket_policy').policy);
+      const sids = policy.Statement.map((s: { Sid: string }) => s.Sid);
+      expect(sids).toEqual(elbAccount ? ['ElbAccountDelivery', 'ElbServiceDelivery', 'TlsOnly'] : ['ElbServiceDelivery', 'TlsOnly']);
+      expect(Object.keys(json.data?.aws_elb_service_account ?? {})).toHaveLength(elbAccount ? 1 : 0);
+    });
     test('accessLogs.retentionDays', () => {
       const { json } = build({ accessLogs: { retentionDays: 7 } });
       expect(only(json, 'aws_s3_bucket_lifecycle_configuration').rule[0].expiration).toEqual([{ days: 7 }]);

@@ -180,6 +180,11 @@ describe('WebSocketGraphqlService', () => {
   });
 
   describe('props', () => {
+    test('region reaches the load balancer: no ELB account lookup for access logs in a region opened since 2022', () => {
+      const { json } = build({ region: 'ap-southeast-4', loadBalancer: { accessLogs: {} } });
+      expect(json.data?.aws_elb_service_account).toBeUndefined();
+      expect(Object.keys(all(json, 'aws_s3_bucket_policy'))).toHaveLength(1);
+    });
     test('name', () => {
       const { raw } = build({ name: 'chat' });
       expect(raw).toHaveResourceWithProperties(Lb, { name: 'chat' });
