@@ -3,7 +3,6 @@
  * the same schema shape as our service, with a minimal in-process pub/sub. Every event is executed
  * and serialized once per subscriber, which is what most hand-rolled servers do.
  */
-import type { AddressInfo } from 'node:net';
 import {
   GraphQLID,
   GraphQLNonNull,
@@ -14,6 +13,7 @@ import {
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { RoomPubSub } from './room-pubsub';
+import { listeningUrl } from './listen';
 import type { BenchServer } from './types';
 
 interface Message {
@@ -69,13 +69,9 @@ function buildSchema(pubsub: RoomPubSub<Message>): GraphQLSchema {
 export async function startGraphqlWsPeer(): Promise<BenchServer> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, path: '/graphql', perMessageDeflate: false });
   const disposable = useServer({ schema: buildSchema(new RoomPubSub<Message>()) }, wss);
-  await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
-  });
-  const { port } = wss.address() as AddressInfo;
+  const url = await listeningUrl(wss);
   return {
-    url: `ws://127.0.0.1:${port}/graphql`,
+    url,
     stop: async () => {
       await disposable.dispose();
       for (const client of wss.clients) client.terminate();

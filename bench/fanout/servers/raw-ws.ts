@@ -7,8 +7,9 @@
  * a socket is corked before the first frame of an event-loop turn and uncorked in the next check phase
  * (setImmediate), or at once past 16 KB held, so a burst of posts leaves in one write per socket.
  */
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
+import { listeningUrl } from './listen';
 import type { BenchServer } from './types';
 
 /** The service's CORK_FLUSH_BYTES (its other bound, a quarter of the slow-consumer mark, is larger here). */
@@ -146,13 +147,9 @@ export async function startRawWs(options: RawWsOptions = { batched: false }): Pr
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    wss.once('listening', resolve);
-    wss.once('error', reject);
-  });
-  const { port } = wss.address() as AddressInfo;
+  const url = await listeningUrl(wss);
   return {
-    url: `ws://127.0.0.1:${port}/graphql`,
+    url,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const client of wss.clients) client.terminate();
