@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { ENVIRONMENTS, EnvironmentConfig } from './config/environments';
+import { ENVIRONMENTS, type EnvironmentConfig } from './config/environments';
 import { ConfigError, fail } from './constructs/validation';
 import { WebSocketGraphqlStack } from './constructs/websocket-graphql-stack';
 
@@ -19,7 +19,12 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
   if (names.length === 0) fail('app', 'environments', '{}', 'must define at least one environment');
   for (const name of names) {
     if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) {
-      fail('app', 'environments', name, 'keys must be 1..32 lower-case letters, digits or hyphens, starting with a letter (they name the stacks)');
+      fail(
+        'app',
+        'environments',
+        name,
+        'keys must be 1..32 lower-case letters, digits or hyphens, starting with a letter (they name the stacks)',
+      );
     }
   }
 
@@ -49,7 +54,12 @@ function main(): void {
     }
   } catch (error) {
     // A config mistake is the user's to fix: print the message, not a stack trace.
-    const message = error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+    const message =
+      error instanceof ConfigError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
     process.stderr.write(`synth failed, nothing written: ${message}\n`);
     process.exitCode = 1;
   }

@@ -8,7 +8,7 @@
  * No section named means all of them.
  */
 import * as path from 'node:path';
-import { SERVER_KINDS, ServerKind } from './fanout/protocol';
+import { SERVER_KINDS, type ServerKind } from './fanout/protocol';
 
 export const SECTIONS = ['fanout', 'synth', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
@@ -35,7 +35,11 @@ export interface BenchOptions {
 export class OptionError extends Error {}
 
 function positiveInts(name: string, raw: string, max: number): number[] {
-  const values = raw.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const values = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const bad = values.find((v) => !Number.isInteger(v) || v < 1 || v > max);
   if (values.length === 0 || bad !== undefined) {
     throw new OptionError(`${name} must be a comma-separated list of integers in 1..${max} (got '${raw}')`);
@@ -65,19 +69,29 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
       if (value === undefined) throw new OptionError(`${arg} needs a value`);
       flags.set(arg, value);
     } else {
-      throw new OptionError(`unknown argument '${arg}' (sections: ${SECTIONS.join(', ')}; flags: --quick --n --k --servers --repeat --synth-runs --out)`);
+      throw new OptionError(
+        `unknown argument '${arg}' (sections: ${SECTIONS.join(', ')}; flags: --quick --n --k --servers --repeat --synth-runs --out)`,
+      );
     }
   }
   const pick = (flag: string, envName: string) => flags.get(flag) ?? (env[envName] || undefined);
 
   const nRaw = pick('--n', 'BENCH_N');
-  const subscribers = nRaw ? positiveInts('--n / BENCH_N', nRaw, MAX_SUBSCRIBERS) : quick ? [500, 2000] : [1000, 5000, 10000];
+  const subscribers = nRaw
+    ? positiveInts('--n / BENCH_N', nRaw, MAX_SUBSCRIBERS)
+    : quick
+      ? [500, 2000]
+      : [1000, 5000, 10000];
   const kRaw = pick('--k', 'BENCH_K');
   const serversRaw = pick('--servers', 'BENCH_SERVERS');
   const servers = serversRaw ? serversRaw.split(',').map((s) => s.trim()) : [...SERVER_KINDS];
   const unknown = servers.find((s) => !(SERVER_KINDS as readonly string[]).includes(s));
-  if (unknown !== undefined) throw new OptionError(`--servers / BENCH_SERVERS: unknown server '${unknown}' (allowed: ${SERVER_KINDS.join(', ')})`);
-  if (servers.length > 0 && !servers.includes('raw')) throw new OptionError(`--servers / BENCH_SERVERS must include 'raw': every result is a ratio to it`);
+  if (unknown !== undefined)
+    throw new OptionError(
+      `--servers / BENCH_SERVERS: unknown server '${unknown}' (allowed: ${SERVER_KINDS.join(', ')})`,
+    );
+  if (servers.length > 0 && !servers.includes('raw'))
+    throw new OptionError(`--servers / BENCH_SERVERS must include 'raw': every result is a ratio to it`);
   const repeatRaw = pick('--repeat', 'BENCH_REPEAT');
   const synthRaw = pick('--synth-runs', 'BENCH_SYNTH_RUNS');
   const outRaw = pick('--out', 'BENCH_OUT');

@@ -7,15 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exited, spawnTracked } from './lib/children';
 import { machineFacts } from './lib/machine';
-import { startRedis, RedisHandle } from './lib/redis';
-import { SERVER_LABELS, ServerKind } from './fanout/protocol';
+import { startRedis, type RedisHandle } from './lib/redis';
+import { SERVER_LABELS, type ServerKind } from './fanout/protocol';
 import { runFanout } from './fanout/run-fanout';
-import { BenchOptions, messagesFor, OptionError, parseOptions } from './options';
-import { ProfileSummary, summarizeProfile } from './report/profile';
+import { type BenchOptions, messagesFor, OptionError, parseOptions } from './options';
+import { type ProfileSummary, summarizeProfile } from './report/profile';
 import { renderPlot } from './report/plot';
-import { BenchResults, FanoutRecord, memoryRows, summarizeFanout } from './report/results';
+import { type BenchResults, type FanoutRecord, memoryRows, summarizeFanout } from './report/results';
 import { machineLine, renderMarkdown, renderText, tables } from './report/table';
-import { runSynth, SynthCase } from './synth/run-synth';
+import { runSynth, type SynthCase } from './synth/run-synth';
 
 const ROOT = path.resolve(__dirname, '..');
 const TMP = path.join(ROOT, 'bench/tmp');
@@ -28,18 +28,27 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 async function compile(): Promise<void> {
   log('compiling with tsc -> bench/tmp/dist ...');
   fs.rmSync(DIST, { recursive: true, force: true });
-  const child = spawnTracked('tsc', process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    maxMs: 180_000,
-  });
+  const child = spawnTracked(
+    'tsc',
+    process.execPath,
+    [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'bench/tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxMs: 180_000,
+    },
+  );
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
   const code = await exited(child);
   // tsc emits despite type errors; `npm run typecheck` is where those are enforced. Say so, go on.
-  if (code !== 0) log(`warning: tsc reported errors (code ${code}); measuring the emitted JavaScript anyway:\n${output.split('\n').slice(0, 10).join('\n')}`);
-  if (!fs.existsSync(path.join(BENCH_DIST, 'fanout/loadgen.js'))) throw new Error(`tsc emitted no bench/tmp/dist/bench:\n${output}`);
+  if (code !== 0)
+    log(
+      `warning: tsc reported errors (code ${code}); measuring the emitted JavaScript anyway:\n${output.split('\n').slice(0, 10).join('\n')}`,
+    );
+  if (!fs.existsSync(path.join(BENCH_DIST, 'fanout/loadgen.js')))
+    throw new Error(`tsc emitted no bench/tmp/dist/bench:\n${output}`);
 }
 
 async function fanoutSection(options: BenchOptions): Promise<FanoutRecord[]> {
@@ -56,7 +65,14 @@ async function fanoutSection(options: BenchOptions): Promise<FanoutRecord[]> {
           try {
             const r = await runFanout(
               server,
-              { subscribers: n, messages: k, connectTimeoutMs: 90_000, readyTimeoutMs: 60_000, burstTimeoutMs: 120_000, stallMs: 10_000 },
+              {
+                subscribers: n,
+                messages: k,
+                connectTimeoutMs: 90_000,
+                readyTimeoutMs: 60_000,
+                burstTimeoutMs: 120_000,
+                stallMs: 10_000,
+              },
               { benchDist: BENCH_DIST, redisUrl: redis?.url, connectConcurrency: options.connectConcurrency },
             );
             records.push(r);
@@ -154,11 +170,15 @@ async function main(): Promise<void> {
   const started = Date.now();
   const resultsFile = path.join(options.outDir, 'results.json');
   let results: BenchResults = readPrevious(resultsFile);
-  log(`bench: sections ${[...options.sections].join(', ')}${options.quick ? ' (quick)' : ''}; results -> ${path.relative(ROOT, options.outDir)}`);
+  log(
+    `bench: sections ${[...options.sections].join(', ')}${options.quick ? ' (quick)' : ''}; results -> ${path.relative(ROOT, options.outDir)}`,
+  );
   await compile();
 
   if (options.sections.has('fanout')) {
-    log(`fan-out: N = ${options.subscribers.join(', ')}; servers ${options.servers.join(', ')}; ${options.repeat} run(s) each`);
+    log(
+      `fan-out: N = ${options.subscribers.join(', ')}; servers ${options.servers.join(', ')}; ${options.repeat} run(s) each`,
+    );
     const machine = machineFacts();
     const runs = await fanoutSection(options);
     const summary = summarizeFanout(runs);
@@ -177,13 +197,25 @@ async function main(): Promise<void> {
 
   if (options.sections.has('synth')) {
     const { cases, skipped } = synthCases();
-    log(`synthesis: ${cases.map((c) => c.label).join(', ')}; 1 warm-up + ${options.synthRuns} runs${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`);
+    log(
+      `synthesis: ${cases.map((c) => c.label).join(', ')}; 1 warm-up + ${options.synthRuns} runs${skipped.length ? `; skipped ${skipped.join('; ')}` : ''}`,
+    );
     const machine = machineFacts();
     const synth = await runSynth(cases, options.synthRuns, log);
     const byId = (id: string) => synth.find((r) => r.id === id)?.medianMs;
     const peer = byId('peer');
     const over = (id: string) => (peer && byId(id) !== undefined ? (byId(id) as number) / peer : null);
-    results = { ...results, synth: { machine, runs: options.synthRuns, results: synth, appOverPeer: over('app'), cliOverPeer: over('cli'), skipped } };
+    results = {
+      ...results,
+      synth: {
+        machine,
+        runs: options.synthRuns,
+        results: synth,
+        appOverPeer: over('app'),
+        cliOverPeer: over('cli'),
+        skipped,
+      },
+    };
   }
 
   if (options.sections.has('profile') && options.servers.includes('ours')) {
@@ -197,15 +229,27 @@ async function main(): Promise<void> {
       log(`profile: ${SERVER_LABELS[kind]} at N=${n}, K=${k}, node --cpu-prof -> ${path.relative(ROOT, dir)}`);
       const r = await runFanout(
         kind,
-        { subscribers: n, messages: k, connectTimeoutMs: 90_000, readyTimeoutMs: 60_000, burstTimeoutMs: 120_000, stallMs: 10_000 },
+        {
+          subscribers: n,
+          messages: k,
+          connectTimeoutMs: 90_000,
+          readyTimeoutMs: 60_000,
+          burstTimeoutMs: 120_000,
+          stallMs: 10_000,
+        },
         { benchDist: BENCH_DIST, connectConcurrency: options.connectConcurrency, cpuProfileDir: dir },
       );
       const file = path.join(dir, `${kind}-${n}.cpuprofile`);
       const loadgenFile = path.join(dir, `loadgen-${kind}-${n}.cpuprofile`);
       const burst = summarizeProfile(file, r.clock.burstStart, r.clock.burstEnd);
-      const loadgenBurst = fs.existsSync(loadgenFile) ? summarizeProfile(loadgenFile, r.clock.burstStart, r.clock.burstEnd) : null;
-      log(`  burst window ${burst.windowMs} ms, idle ${burst.idlePct}%, GC ${burst.gcPct}%${loadgenBurst ? `; load generator JS idle ${loadgenBurst.idlePct}%` : ''}; top self time:`);
-      for (const f of burst.topFunctions.slice(0, 15)) log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`);
+      const loadgenBurst = fs.existsSync(loadgenFile)
+        ? summarizeProfile(loadgenFile, r.clock.burstStart, r.clock.burstEnd)
+        : null;
+      log(
+        `  burst window ${burst.windowMs} ms, idle ${burst.idlePct}%, GC ${burst.gcPct}%${loadgenBurst ? `; load generator JS idle ${loadgenBurst.idlePct}%` : ''}; top self time:`,
+      );
+      for (const f of burst.topFunctions.slice(0, 15))
+        log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.selfMs.toFixed(0).padStart(6)} ms  ${f.name}`);
       log('  by package:');
       for (const f of burst.byPackage.slice(0, 10)) log(`    ${f.selfPct.toFixed(1).padStart(5)}%  ${f.name}`);
       return { r, file, burst, loadgenBurst };
@@ -243,15 +287,22 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(options.outDir, 'bench.svg'), renderPlot(results));
   const list = tables(results);
   const measured = [
-    results.fanout ? `Fan-out, memory and profile measured ${results.fanout.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.fanout.machine)}.` : '',
-    results.synth ? `Synthesis measured ${results.synth.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.synth.machine)}.` : '',
+    results.fanout
+      ? `Fan-out, memory and profile measured ${results.fanout.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.fanout.machine)}.`
+      : '',
+    results.synth
+      ? `Synthesis measured ${results.synth.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.synth.machine)}.`
+      : '',
   ].filter(Boolean);
   const markdown = `${measured.join('\n')}\n\n${renderMarkdown(list)}`;
   fs.writeFileSync(path.join(options.outDir, 'results.md'), `${markdown}\n`);
   log(`\n${renderText(list)}\n`);
   // Only a run that writes the committed results may touch the README.
-  if (options.outDir === path.join(ROOT, 'bench/results') && updateReadme(markdown)) log('README.md bench tables updated');
-  log(`wrote ${path.relative(ROOT, resultsFile)}, bench.svg, results.md in ${Math.round((Date.now() - started) / 1000)} s`);
+  if (options.outDir === path.join(ROOT, 'bench/results') && updateReadme(markdown))
+    log('README.md bench tables updated');
+  log(
+    `wrote ${path.relative(ROOT, resultsFile)}, bench.svg, results.md in ${Math.round((Date.now() - started) / 1000)} s`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -126,7 +126,11 @@ function checkMs(prop: string, value: number, min: number): void {
  * Full-jitter exponential backoff delay for the given retry (0 for the first retry after a loss):
  * uniform in [0, min(capMs, baseMs * 2^retries)).
  */
-export function fullJitterDelayMs(retries: number, backoff: BackoffOptions = {}, random: () => number = Math.random): number {
+export function fullJitterDelayMs(
+  retries: number,
+  backoff: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const baseMs = backoff.baseMs ?? RECOMMENDED_DEFAULTS.backoffBaseMs;
   const capMs = backoff.capMs ?? RECOMMENDED_DEFAULTS.backoffCapMs;
   // 2^retries overflows to Infinity after ~1000 retries; min() keeps the cap.

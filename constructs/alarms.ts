@@ -120,7 +120,12 @@ export class ServiceAlarms extends Construct {
       fail(owner, 'snsTopicArn', props.snsTopicArn, 'cannot be combined with createTopic: true; pick one');
     }
     if (props.topicKmsKeyArn !== undefined && !props.createTopic) {
-      fail(owner, 'topicKmsKeyArn', props.topicKmsKeyArn, 'only applies with createTopic: true; set createTopic or drop it');
+      fail(
+        owner,
+        'topicKmsKeyArn',
+        props.topicKmsKeyArn,
+        'only applies with createTopic: true; set createTopic or drop it',
+      );
     }
     if (props.topicKmsKeyArn !== undefined) checkArn(owner, 'topicKmsKeyArn', props.topicKmsKeyArn, 'kms');
     if (props.snsTopicArn !== undefined) {

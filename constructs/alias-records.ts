@@ -38,7 +38,12 @@ export class AliasRecords extends Construct {
     };
     this.a = new Route53Record(this, 'A', { zoneId: props.zoneId, name: props.domainName, type: 'A', alias });
     if (props.ipv6 ?? true) {
-      this.aaaa = new Route53Record(this, 'AAAA', { zoneId: props.zoneId, name: props.domainName, type: 'AAAA', alias });
+      this.aaaa = new Route53Record(this, 'AAAA', {
+        zoneId: props.zoneId,
+        name: props.domainName,
+        type: 'AAAA',
+        alias,
+      });
     }
   }
 }

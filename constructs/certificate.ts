@@ -57,7 +57,12 @@ export class DnsValidatedCertificate extends Construct {
       fail(owner, 'subjectAlternativeNames', sans.join(','), 'must not repeat domainName or one another');
     }
     if (sans.length > 9) {
-      fail(owner, 'subjectAlternativeNames', sans.length, 'must have at most 9 names (ACM quota of 10 names per certificate)');
+      fail(
+        owner,
+        'subjectAlternativeNames',
+        sans.length,
+        'must have at most 9 names (ACM quota of 10 names per certificate)',
+      );
     }
 
     this.certificate = new AcmCertificate(this, 'Certificate', {
@@ -85,7 +90,9 @@ export class DnsValidatedCertificate extends Construct {
 
     this.validation = new AcmCertificateValidation(this, 'Validation', {
       certificateArn: this.certificate.arn,
-      validationRecordFqdns: Token.asList(TerraformIterator.fromResources(this.validationRecords).pluckProperty('fqdn')),
+      validationRecordFqdns: Token.asList(
+        TerraformIterator.fromResources(this.validationRecords).pluckProperty('fqdn'),
+      ),
     });
     this.certificateArn = this.validation.certificateArn;
   }

@@ -67,12 +67,29 @@ export class FanoutRedis extends Construct {
     const snapshotRetentionDays = props.snapshotRetentionDays ?? 0;
 
     checkResourceName(owner, 'name', name, 40);
-    checkPattern(owner, 'nodeType', nodeType, /^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a cache node type such as "cache.t4g.micro"');
+    checkPattern(
+      owner,
+      'nodeType',
+      nodeType,
+      /^cache\.[a-z0-9]+\.[a-z0-9]+$/,
+      'must be a cache node type such as "cache.t4g.micro"',
+    );
     checkInteger(owner, 'nodeCount', nodeCount, 1, 6);
-    checkPattern(owner, 'engineVersion', engineVersion, /^(?:[6-9]|\d{2,})\.\d+$/, 'must be a Redis version 6.x or later, such as "7.1" (TLS + AUTH need 6+)');
+    checkPattern(
+      owner,
+      'engineVersion',
+      engineVersion,
+      /^(?:[6-9]|\d{2,})\.\d+$/,
+      'must be a Redis version 6.x or later, such as "7.1" (TLS + AUTH need 6+)',
+    );
     checkInteger(owner, 'snapshotRetentionDays', snapshotRetentionDays, 0, 35);
     if (nodeCount >= 2 && props.subnetIds.length < 2) {
-      fail(owner, 'subnetIds', props.subnetIds.join(','), `must span at least two AZs for Multi-AZ with nodeCount ${nodeCount}`);
+      fail(
+        owner,
+        'subnetIds',
+        props.subnetIds.join(','),
+        `must span at least two AZs for Multi-AZ with nodeCount ${nodeCount}`,
+      );
     }
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {

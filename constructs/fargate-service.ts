@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { ITerraformDependable } from 'cdktf';
+import { type ITerraformDependable } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
@@ -12,7 +12,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
 import { CONTAINER, ENV } from '../service/src/env-names';
-import { resolveTiming, timingEnvironment, WebSocketTiming } from './timing';
+import { resolveTiming, timingEnvironment, type WebSocketTiming } from './timing';
 import {
   checkArn,
   checkFargateCpuMemory,
@@ -363,7 +363,9 @@ export class WebSocketFargateService extends Construct {
         securityGroups: [this.securityGroup.id],
         assignPublicIp: props.assignPublicIp ?? false,
       },
-      loadBalancer: [{ targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: CONTAINER.port }],
+      loadBalancer: [
+        { targetGroupArn: props.targetGroupArn, containerName: CONTAINER_NAME, containerPort: CONTAINER.port },
+      ],
       healthCheckGracePeriodSeconds,
       deploymentCircuitBreaker: { enable: true, rollback: true },
       deploymentMinimumHealthyPercent: 100,
@@ -421,7 +423,10 @@ export class WebSocketFargateService extends Construct {
     const extraSecrets = props.secrets ?? {};
     const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
     const allManaged = new Set([...Object.keys(managed), ...Object.keys(managedSecrets)]);
-    for (const [kind, extra] of [['environment', extraEnv], ['secrets', extraSecrets]] as const) {
+    for (const [kind, extra] of [
+      ['environment', extraEnv],
+      ['secrets', extraSecrets],
+    ] as const) {
       for (const key of Object.keys(extra)) {
         checkPattern(owner, `${kind}.${key}`, key, validName, 'must be a variable name ([A-Za-z_][A-Za-z0-9_]*)');
         if (allManaged.has(key)) {

@@ -37,7 +37,13 @@ export class HostedZone extends Construct {
       );
     }
     if (props.zoneId !== undefined) {
-      checkPattern(owner, 'zoneId', props.zoneId, /^Z[A-Z0-9]{1,31}$/, 'must be a Route53 zone id such as "Z0123456789ABCDEFGHIJ"');
+      checkPattern(
+        owner,
+        'zoneId',
+        props.zoneId,
+        /^Z[A-Z0-9]{1,31}$/,
+        'must be a Route53 zone id such as "Z0123456789ABCDEFGHIJ"',
+      );
       this.zoneId = props.zoneId;
     } else {
       const zoneName = normalizeDomain(props.zoneName!);

@@ -103,10 +103,32 @@ export interface WebSocketLoadBalancerProps {
 
 /** Regions whose ALBs deliver access logs from a regional ELB account (opened before August 2022). */
 const ELB_ACCOUNT_REGIONS = new Set([
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1',
-  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3',
-  'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1', 'eu-north-1',
-  'me-south-1', 'sa-east-1', 'us-gov-west-1', 'us-gov-east-1', 'cn-north-1', 'cn-northwest-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-south-1',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ca-central-1',
+  'eu-central-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-north-1',
+  'me-south-1',
+  'sa-east-1',
+  'us-gov-west-1',
+  'us-gov-east-1',
+  'cn-north-1',
+  'cn-northwest-1',
 ]);
 
 /**
@@ -145,7 +167,12 @@ export class WebSocketLoadBalancer extends Construct {
     ingressCidrs.forEach((c, i) => checkIpv4Cidr(owner, `ingressCidrs[${i}]`, c));
     ingressIpv6Cidrs.forEach((c, i) => checkIpv6Cidr(owner, `ingressIpv6Cidrs[${i}]`, c));
     if (ingressIpv6Cidrs.length > 0 && !dualStack) {
-      fail(owner, 'ingressIpv6Cidrs', ingressIpv6Cidrs.join(','), 'needs dualStack: true (an IPv4-only ALB has no IPv6 address)');
+      fail(
+        owner,
+        'ingressIpv6Cidrs',
+        ingressIpv6Cidrs.join(','),
+        'needs dualStack: true (an IPv4-only ALB has no IPv6 address)',
+      );
     }
     if (ingressCidrs.length + ingressIpv6Cidrs.length === 0) {
       fail(owner, 'ingressCidrs', '', 'must allow at least one range, or nobody can reach the load balancer');
@@ -161,7 +188,10 @@ export class WebSocketLoadBalancer extends Construct {
       tags: { Name: `${name}-alb` },
       lifecycle: { createBeforeDestroy: true },
     });
-    for (const [ruleId, port] of [['HttpIngress', 80], ['HttpsIngress', 443]] as const) {
+    for (const [ruleId, port] of [
+      ['HttpIngress', 80],
+      ['HttpsIngress', 443],
+    ] as const) {
       new SecurityGroupRule(this, ruleId, {
         type: 'ingress',
         securityGroupId: this.securityGroup.id,
@@ -178,7 +208,13 @@ export class WebSocketLoadBalancer extends Construct {
     let accessLogsPolicy: S3BucketPolicy | undefined;
     if (props.accessLogs) {
       const prefix = props.accessLogs.prefix ?? name;
-      checkPattern(owner, 'accessLogs.prefix', prefix, /^(?!\/)(?!.*\/$)(?!.*AWSLogs)[\x21-\x7e]{1,100}$/, 'must be 1..100 printable characters, not starting or ending with "/" and without "AWSLogs"');
+      checkPattern(
+        owner,
+        'accessLogs.prefix',
+        prefix,
+        /^(?!\/)(?!.*\/$)(?!.*AWSLogs)[\x21-\x7e]{1,100}$/,
+        'must be 1..100 printable characters, not starting or ending with "/" and without "AWSLogs"',
+      );
       let bucket = props.accessLogs.bucketName;
       if (bucket === undefined) {
         const created = this.createAccessLogsBucket(name, props.accessLogs.retentionDays ?? 90, props.region);
@@ -186,9 +222,20 @@ export class WebSocketLoadBalancer extends Construct {
         accessLogsPolicy = created.policy;
         bucket = created.bucket.bucket;
       } else {
-        checkPattern(owner, 'accessLogs.bucketName', bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3..63 lower-case letters, digits, dots, hyphens)');
+        checkPattern(
+          owner,
+          'accessLogs.bucketName',
+          bucket,
+          /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+          'must be an S3 bucket name (3..63 lower-case letters, digits, dots, hyphens)',
+        );
         if (props.accessLogs.retentionDays !== undefined) {
-          fail(owner, 'accessLogs.retentionDays', props.accessLogs.retentionDays, 'applies only to a bucket created here; drop it or drop bucketName');
+          fail(
+            owner,
+            'accessLogs.retentionDays',
+            props.accessLogs.retentionDays,
+            'applies only to a bucket created here; drop it or drop bucketName',
+          );
         }
       }
       accessLogs = { bucket, prefix, enabled: true };
@@ -213,9 +260,7 @@ export class WebSocketLoadBalancer extends Construct {
       loadBalancerArn: this.loadBalancer.arn,
       port: 80,
       protocol: 'HTTP',
-      defaultAction: [
-        { type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } },
-      ],
+      defaultAction: [{ type: 'redirect', redirect: { protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } }],
     });
     this.httpsListener = new LbListener(this, 'HttpsListener', {
       loadBalancerArn: this.loadBalancer.arn,

@@ -92,7 +92,12 @@ export class Network extends Construct implements INetwork {
 
     const cidr = checkIpv4Cidr(owner, 'cidrBlock', cidrBlock);
     if (cidr && (cidr.prefix < 16 || cidr.prefix > 24)) {
-      fail(owner, 'cidrBlock', cidrBlock, 'must have a prefix length in /16../24 (AWS allows /16../28 for a VPC; subnets here are 1/16 of it)');
+      fail(
+        owner,
+        'cidrBlock',
+        cidrBlock,
+        'must have a prefix length in /16../24 (AWS allows /16../28 for a VPC; subnets here are 1/16 of it)',
+      );
     }
     checkOneOf(owner, 'natGateways', natGateways, ['none', 'single', 'one-per-az'] as const);
 
@@ -100,10 +105,21 @@ export class Network extends Construct implements INetwork {
     if (props.availabilityZones !== undefined) {
       const zones = props.availabilityZones;
       if (zones.length < 2 || zones.length > 6) {
-        fail(owner, 'availabilityZones', zones.join(','), 'must list 2..6 availability zones (an ALB needs at least two)');
+        fail(
+          owner,
+          'availabilityZones',
+          zones.join(','),
+          'must list 2..6 availability zones (an ALB needs at least two)',
+        );
       }
       zones.forEach((z, i) =>
-        checkPattern(owner, `availabilityZones[${i}]`, z, /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, 'must be an AZ name such as "eu-west-1a"'),
+        checkPattern(
+          owner,
+          `availabilityZones[${i}]`,
+          z,
+          /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/,
+          'must be an AZ name such as "eu-west-1a"',
+        ),
       );
       if (new Set(zones).size !== zones.length) {
         fail(owner, 'availabilityZones', zones.join(','), 'must not list the same zone twice');
@@ -143,7 +159,9 @@ export class Network extends Construct implements INetwork {
     });
 
     const subnetCidr = (netNum: number): string =>
-      cidr ? formatIpv4Cidr(ipv4Subnet(cidr, SUBNET_NEW_BITS, netNum)) : Fn.cidrsubnet(cidrBlock, SUBNET_NEW_BITS, netNum);
+      cidr
+        ? formatIpv4Cidr(ipv4Subnet(cidr, SUBNET_NEW_BITS, netNum))
+        : Fn.cidrsubnet(cidrBlock, SUBNET_NEW_BITS, netNum);
 
     const publicRouteTable = new RouteTable(this, 'PublicRouteTable', {
       vpcId: this.vpc.id,
@@ -247,15 +265,32 @@ export interface ExistingNetworkProps {
 
 /** Checks a brought-along network (`owner` names the construct that receives it) and returns it. */
 export function existingNetwork(owner: string, props: ExistingNetworkProps): INetwork {
-  checkPattern(owner, 'existingNetwork.vpcId', props.vpcId, /^vpc-[0-9a-f]{8,17}$/, 'must be a VPC id such as "vpc-0123456789abcdef0"');
+  checkPattern(
+    owner,
+    'existingNetwork.vpcId',
+    props.vpcId,
+    /^vpc-[0-9a-f]{8,17}$/,
+    'must be a VPC id such as "vpc-0123456789abcdef0"',
+  );
   for (const key of ['publicSubnetIds', 'privateSubnetIds'] as const) {
     const ids = props[key];
     const literal = ids.filter((s) => !isUnresolved(s));
     if (ids.length < 2 && literal.length === ids.length) {
-      fail(owner, `existingNetwork.${key}`, ids.join(','), 'must list at least two subnets in different AZs (an ALB needs two AZs)');
+      fail(
+        owner,
+        `existingNetwork.${key}`,
+        ids.join(','),
+        'must list at least two subnets in different AZs (an ALB needs two AZs)',
+      );
     }
     literal.forEach((s, i) =>
-      checkPattern(owner, `existingNetwork.${key}[${i}]`, s, /^subnet-[0-9a-f]{8,17}$/, 'must be a subnet id such as "subnet-0123456789abcdef0"'),
+      checkPattern(
+        owner,
+        `existingNetwork.${key}[${i}]`,
+        s,
+        /^subnet-[0-9a-f]{8,17}$/,
+        'must be a subnet id such as "subnet-0123456789abcdef0"',
+      ),
     );
     if (new Set(ids).size !== ids.length) {
       fail(owner, `existingNetwork.${key}`, ids.join(','), 'must not list the same subnet twice');

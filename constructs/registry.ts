@@ -58,7 +58,12 @@ export class ContainerRegistry extends Construct {
     checkInteger(owner, 'keepLastImages', keepLastImages, 1, 10000);
     if (props.kmsKeyArn !== undefined) {
       if (encryption !== 'KMS') {
-        fail(owner, 'kmsKeyArn', props.kmsKeyArn, "is only used with encryption: 'KMS'; set encryption to 'KMS' or drop the key");
+        fail(
+          owner,
+          'kmsKeyArn',
+          props.kmsKeyArn,
+          "is only used with encryption: 'KMS'; set encryption to 'KMS' or drop the key",
+        );
       }
       checkArn(owner, 'kmsKeyArn', props.kmsKeyArn, 'kms');
     }

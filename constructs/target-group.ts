@@ -80,7 +80,8 @@ export class ServiceTargetGroup extends Construct {
     const owner = this.node.path;
     const name = props.name ?? 'ws-graphql';
     const port = props.port ?? CONTAINER.port;
-    const deregistrationDelaySeconds = props.deregistrationDelaySeconds ?? resolveTiming({}, owner).deregistrationDelaySeconds;
+    const deregistrationDelaySeconds =
+      props.deregistrationDelaySeconds ?? resolveTiming({}, owner).deregistrationDelaySeconds;
     const hc = props.healthCheck ?? {};
     const healthCheck = {
       path: hc.path ?? PATHS.health,
@@ -94,7 +95,13 @@ export class ServiceTargetGroup extends Construct {
     checkElbName(owner, 'name', name, 'target group');
     checkInteger(owner, 'port', port, 1, 65535);
     checkInteger(owner, 'deregistrationDelaySeconds', deregistrationDelaySeconds, 0, 3600);
-    checkPattern(owner, 'healthCheck.path', healthCheck.path, /^\/[\x21-\x7e]{0,1023}$/, 'must start with "/" and be at most 1024 printable characters');
+    checkPattern(
+      owner,
+      'healthCheck.path',
+      healthCheck.path,
+      /^\/[\x21-\x7e]{0,1023}$/,
+      'must start with "/" and be at most 1024 printable characters',
+    );
     checkPattern(
       owner,
       'healthCheck.matcher',

@@ -64,7 +64,12 @@ export function checkDomainName(owner: string, prop: string, value: string): voi
   const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
   const pattern = new RegExp(`^(?:\\*\\.)?(?:${label}\\.)+${label}$`);
   if (value.length > 253 || !pattern.test(value)) {
-    fail(owner, prop, value, 'must be a lower-case DNS name such as "api.example.com" (labels of letters, digits, hyphens)');
+    fail(
+      owner,
+      prop,
+      value,
+      'must be a lower-case DNS name such as "api.example.com" (labels of letters, digits, hyphens)',
+    );
   }
 }
 

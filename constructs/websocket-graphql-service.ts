@@ -1,17 +1,23 @@
 import { Construct } from 'constructs';
 import { PATHS } from '../service/src/env-names';
-import { AlarmThresholds, ServiceAlarms } from './alarms';
+import { type AlarmThresholds, ServiceAlarms } from './alarms';
 import { AliasRecords } from './alias-records';
-import { CertificateKeyAlgorithm, DnsValidatedCertificate } from './certificate';
-import { ContainerInsights, CpuArchitecture, LogLevel, NodeEnv, WebSocketFargateService } from './fargate-service';
+import { type CertificateKeyAlgorithm, DnsValidatedCertificate } from './certificate';
+import {
+  type ContainerInsights,
+  type CpuArchitecture,
+  type LogLevel,
+  type NodeEnv,
+  WebSocketFargateService,
+} from './fargate-service';
 import { FanoutRedis } from './fanout-redis';
 import { HostedZone } from './hosted-zone';
-import { LoadBalancerAccessLogs, TlsPolicy, WebSocketLoadBalancer } from './load-balancer';
-import { existingNetwork, ExistingNetworkProps, INetwork, Network, NetworkProps } from './network';
-import { ContainerRegistry, RegistryEncryption } from './registry';
+import { type LoadBalancerAccessLogs, type TlsPolicy, WebSocketLoadBalancer } from './load-balancer';
+import { existingNetwork, type ExistingNetworkProps, type INetwork, Network, type NetworkProps } from './network';
+import { ContainerRegistry, type RegistryEncryption } from './registry';
 import { ServiceAutoscaling, type ServiceAutoscalingProps } from './service-autoscaling';
-import { ServiceTargetGroup, TargetGroupHealthCheck } from './target-group';
-import { resolveTiming, WebSocketTiming, WebSocketTimingProps } from './timing';
+import { ServiceTargetGroup, type TargetGroupHealthCheck } from './target-group';
+import { resolveTiming, type WebSocketTiming, type WebSocketTimingProps } from './timing';
 import { checkArn, checkCounts, checkDomainName, checkInZone, checkResourceName, fail } from './validation';
 
 /** ECR settings; the repository is named after the service. */
@@ -88,8 +94,10 @@ export interface ServiceSettings {
 }
 
 /** The autoscaling settings (see ServiceAutoscalingProps) plus the count at creation. */
-export interface ScalingSettings
-  extends Omit<ServiceAutoscalingProps, 'clusterName' | 'serviceName' | 'loadBalancerArnSuffix' | 'targetGroupArnSuffix'> {
+export interface ScalingSettings extends Omit<
+  ServiceAutoscalingProps,
+  'clusterName' | 'serviceName' | 'loadBalancerArnSuffix' | 'targetGroupArnSuffix'
+> {
   /** Tasks at creation (autoscaling owns the count afterwards). @default 2 */
   readonly desiredCount?: number;
 }
@@ -232,12 +240,22 @@ export class WebSocketGraphqlService extends Construct {
       fail(owner, 'domainName', props.domainName, 'must be a single name, not a wildcard (it becomes A/AAAA records)');
     }
     if (props.network && props.existingNetwork) {
-      fail(owner, 'network', 'network + existingNetwork', 'and existingNetwork exclude each other: create a VPC or bring one');
+      fail(
+        owner,
+        'network',
+        'network + existingNetwork',
+        'and existingNetwork exclude each other: create a VPC or bring one',
+      );
     }
     if (props.certificateArn !== undefined) {
       checkArn(owner, 'certificateArn', props.certificateArn, 'acm');
       if (props.subjectAlternativeNames || props.certificateKeyAlgorithm) {
-        fail(owner, 'subjectAlternativeNames', props.subjectAlternativeNames ?? props.certificateKeyAlgorithm, 'and certificateKeyAlgorithm apply only to a certificate created here, not to certificateArn');
+        fail(
+          owner,
+          'subjectAlternativeNames',
+          props.subjectAlternativeNames ?? props.certificateKeyAlgorithm,
+          'and certificateKeyAlgorithm apply only to a certificate created here, not to certificateArn',
+        );
       }
     }
 
@@ -336,7 +354,7 @@ export class WebSocketGraphqlService extends Construct {
     this.loadBalancer.allowTrafficTo('EgressToTasks', this.service.securityGroup.id, this.service.containerPort);
     this.redis?.allowClient('IngressFromTasks', this.service.securityGroup.id);
 
-    const { desiredCount, ...autoscaling } = scaling;
+    const { desiredCount: _desiredCount, ...autoscaling } = scaling;
     this.autoscaling = new ServiceAutoscaling(this, 'Autoscaling', {
       ...autoscaling,
       clusterName: this.service.cluster.name,

@@ -1,8 +1,8 @@
-import { Construct } from 'constructs';
+import { type Construct } from 'constructs';
 import { LocalBackend, S3Backend, TerraformOutput, TerraformStack, TerraformVariable } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { checkPattern, fail } from './validation';
-import { WebSocketGraphqlService, WebSocketGraphqlServiceProps } from './websocket-graphql-service';
+import { WebSocketGraphqlService, type WebSocketGraphqlServiceProps } from './websocket-graphql-service';
 
 /** Terraform state on this machine (next to the project, outside the regenerated cdktf.out). */
 export interface LocalStateBackend {
@@ -76,7 +76,12 @@ export class WebSocketGraphqlStack extends TerraformStack {
 
     checkPattern(owner, 'region', region, /^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as "eu-west-1"');
     if (imageTag !== undefined && !new RegExp(IMAGE_TAG_PATTERN).test(imageTag)) {
-      fail(owner, 'imageTag', imageTag, 'must be a Docker tag: 1..128 letters, digits, "_", "." or "-", not starting with "." or "-"');
+      fail(
+        owner,
+        'imageTag',
+        imageTag,
+        'must be a Docker tag: 1..128 letters, digits, "_", "." or "-", not starting with "." or "-"',
+      );
     }
 
     new AwsProvider(this, 'Aws', {
@@ -94,7 +99,8 @@ export class WebSocketGraphqlStack extends TerraformStack {
       validation: [
         {
           condition: `\${can(regex("${IMAGE_TAG_PATTERN}", var.image_tag))}`,
-          errorMessage: 'image_tag must be a Docker tag: 1..128 letters, digits, "_", "." or "-", not starting with "." or "-".',
+          errorMessage:
+            'image_tag must be a Docker tag: 1..128 letters, digits, "_", "." or "-", not starting with "." or "-".',
         },
       ],
     });
@@ -127,11 +133,29 @@ export class WebSocketGraphqlStack extends TerraformStack {
     if (backend.type !== 's3') {
       fail(owner, 'backend.type', (backend as { type: unknown }).type, 'must be "local" or "s3"');
     }
-    checkPattern(owner, 'backend.bucket', backend.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3..63 lower-case letters, digits, dots, hyphens)');
+    checkPattern(
+      owner,
+      'backend.bucket',
+      backend.bucket,
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'must be an S3 bucket name (3..63 lower-case letters, digits, dots, hyphens)',
+    );
     const key = backend.key ?? `${id}/terraform.tfstate`;
-    checkPattern(owner, 'backend.key', key, /^[^/].{0,1023}$/, 'must be an S3 key of 1..1024 characters not starting with "/"');
+    checkPattern(
+      owner,
+      'backend.key',
+      key,
+      /^[^/].{0,1023}$/,
+      'must be an S3 key of 1..1024 characters not starting with "/"',
+    );
     const backendRegion = backend.region ?? region;
-    checkPattern(owner, 'backend.region', backendRegion, /^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as "eu-west-1"');
+    checkPattern(
+      owner,
+      'backend.region',
+      backendRegion,
+      /^[a-z]{2}(-[a-z]+)+-\d+$/,
+      'must be an AWS region such as "eu-west-1"',
+    );
     const s3 = new S3Backend(this, {
       bucket: backend.bucket,
       key,

@@ -27,19 +27,32 @@ export async function generateSelfSignedCertificate(dir: string, openssl = 'open
     await run(
       openssl,
       [
-        'req', '-x509', '-nodes',
-        '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-        '-keyout', keyPath,
-        '-out', certificatePath,
-        '-days', '1',
-        '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+        'req',
+        '-x509',
+        '-nodes',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-keyout',
+        keyPath,
+        '-out',
+        certificatePath,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=DNS:localhost,IP:127.0.0.1',
       ],
       { timeout: 15_000 },
     );
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
-    throw new Error(`generateSelfSignedCertificate: openssl failed (is it installed? run \`npm run setup\`): ${detail}`);
+    throw new Error(
+      `generateSelfSignedCertificate: openssl failed (is it installed? run \`npm run setup\`): ${detail}`,
+      { cause: err },
+    );
   }
   return { certificatePath, keyPath, certificatePem: await readFile(certificatePath, 'utf8') };
 }

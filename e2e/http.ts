@@ -62,7 +62,11 @@ export async function postGraphql<T = Record<string, unknown>>(
   const res = await sendHttp(url, {
     ...options,
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...options.headers },
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/graphql-response+json, application/json',
+      ...options.headers,
+    },
     body: JSON.stringify({ query, variables }),
   });
   let parsed: { data?: T; errors?: { message: string }[] };

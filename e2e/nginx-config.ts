@@ -209,8 +209,12 @@ ${staticLocation}
       # The ALB idle timeout: no byte in either direction for this long and the connection is cut.
       proxy_read_timeout ${idle};
       proxy_send_timeout ${idle};
-      proxy_connect_timeout ${connectTimeoutSeconds}s;${props.proxyBindAddress === undefined ? '' : `
-      proxy_bind ${props.proxyBindAddress};`}
+      proxy_connect_timeout ${connectTimeoutSeconds}s;${
+        props.proxyBindAddress === undefined
+          ? ''
+          : `
+      proxy_bind ${props.proxyBindAddress};`
+      }
       # A target that refuses the connect, or answers 502/503 while it goes away, is skipped.
       proxy_next_upstream error timeout http_502 http_503;
       proxy_next_upstream_tries ${props.upstreams.length};

@@ -15,8 +15,10 @@ import { killOnExit } from './processes';
 
 export const NGINX_PATH = '/usr/sbin/nginx';
 
-export interface StartNginxProps
-  extends Omit<NginxConfigProps, 'prefix' | 'httpsPort' | 'httpPort' | 'certificatePath' | 'keyPath'> {
+export interface StartNginxProps extends Omit<
+  NginxConfigProps,
+  'prefix' | 'httpsPort' | 'httpPort' | 'certificatePath' | 'keyPath'
+> {
   /**
    * Certificate to serve.
    * @default - a fresh self-signed one (openssl) in the temp dir
@@ -96,7 +98,11 @@ export function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boo
 }
 
 /** SIGTERM (or the given signal), then SIGKILL after graceMs. */
-export async function terminate(child: ChildProcess, graceMs = 3000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function terminate(
+  child: ChildProcess,
+  graceMs = 3000,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill(signal);
   if (!(await waitForExit(child, graceMs))) {
@@ -105,7 +111,11 @@ export async function terminate(child: ChildProcess, graceMs = 3000, signal: Nod
   }
 }
 
-async function attempt(props: StartNginxProps, prefix: string, certificate: SelfSignedCertificate): Promise<NginxProxy> {
+async function attempt(
+  props: StartNginxProps,
+  prefix: string,
+  certificate: SelfSignedCertificate,
+): Promise<NginxProxy> {
   // nginx must be told its ports: free ones now, a retry on fresh ones if another process takes one first.
   const httpsPort = await freePort();
   let httpPort = await freePort();
@@ -138,7 +148,9 @@ async function attempt(props: StartNginxProps, prefix: string, certificate: Self
   for (;;) {
     if (spawnError) {
       unregister();
-      throw new Error(`startNginx: cannot run ${props.nginxPath ?? NGINX_PATH} (run \`npm run setup\`): ${spawnError.message}`);
+      throw new Error(
+        `startNginx: cannot run ${props.nginxPath ?? NGINX_PATH} (run \`npm run setup\`): ${spawnError.message}`,
+      );
     }
     if (child.exitCode !== null || child.signalCode !== null) {
       unregister();
@@ -149,7 +161,9 @@ async function attempt(props: StartNginxProps, prefix: string, certificate: Self
     if (Date.now() > deadline) {
       await terminate(child);
       unregister();
-      throw new Error(`startNginx: nginx did not listen on ${httpsPort}/${httpPort} within ${props.startTimeoutMs ?? 10_000} ms`);
+      throw new Error(
+        `startNginx: nginx did not listen on ${httpsPort}/${httpPort} within ${props.startTimeoutMs ?? 10_000} ms`,
+      );
     }
     await sleep(50);
   }

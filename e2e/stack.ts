@@ -27,15 +27,31 @@ export const PROXY_BIND_ADDRESS = '127.0.0.2';
 
 export const MESSAGE_POSTED = /* GraphQL */ `
   subscription ($room: String!) {
-    messagePosted(room: $room) { id room text sentAt }
+    messagePosted(room: $room) {
+      id
+      room
+      text
+      sentAt
+    }
   }
 `;
 export const POST_MESSAGE = /* GraphQL */ `
   mutation ($room: String!, $text: String!) {
-    postMessage(room: $room, text: $text) { id room text sentAt }
+    postMessage(room: $room, text: $text) {
+      id
+      room
+      text
+      sentAt
+    }
   }
 `;
-export const SERVER_INFO = /* GraphQL */ `{ serverInfo { instanceId } }`;
+export const SERVER_INFO = /* GraphQL */ `
+  {
+    serverInfo {
+      instanceId
+    }
+  }
+`;
 
 export interface Message {
   readonly id: string;
@@ -104,7 +120,14 @@ export interface Stack {
   /** The recommended client, pointed at wss://, trusting the run's certificate; disposed by stop(). */
   client(options?: E2eClientOptions): RecommendedClient;
   /** postMessage over https through the proxy. */
-  post(room: string, text: string): Promise<{ status: number; data?: { postMessage: Message }; errors?: { message: string; extensions?: Record<string, unknown> }[] }>;
+  post(
+    room: string,
+    text: string,
+  ): Promise<{
+    status: number;
+    data?: { postMessage: Message };
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+  }>;
   /** GET on the proxy's https origin. */
   get(path: string): Promise<HttpResponse>;
   /** The instance with this id (serverInfo.instanceId). */
@@ -129,19 +152,25 @@ export function trustingWebSocket(
 /** Asks the instance that holds this client's socket who it is (a query over the same WebSocket). */
 export function socketInstanceId(client: RecommendedClient, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serverInfo over WebSocket: no answer in ${timeoutMs} ms`)), timeoutMs);
-    client.subscribe<{ serverInfo: { instanceId: string } }>({ query: SERVER_INFO }, {
-      next: (r) => {
-        clearTimeout(timer);
-        if (r.data) resolve(r.data.serverInfo.instanceId);
-        else reject(new Error(`serverInfo failed: ${JSON.stringify(r.errors)}`));
+    const timer = setTimeout(
+      () => reject(new Error(`serverInfo over WebSocket: no answer in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    client.subscribe<{ serverInfo: { instanceId: string } }>(
+      { query: SERVER_INFO },
+      {
+        next: (r) => {
+          clearTimeout(timer);
+          if (r.data) resolve(r.data.serverInfo.instanceId);
+          else reject(new Error(`serverInfo failed: ${JSON.stringify(r.errors)}`));
+        },
+        error: (e) => {
+          clearTimeout(timer);
+          reject(e instanceof Error ? e : new Error(JSON.stringify(e)));
+        },
+        complete: () => undefined,
       },
-      error: (e) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(JSON.stringify(e)));
-      },
-      complete: () => undefined,
-    });
+    );
   });
 }
 

@@ -3,7 +3,12 @@
  * nginx's timeouts and the service instances' environment are both derived from it, as the ALB and the
  * ECS task definition are in production: change a number here and both sides follow.
  */
-import { resolveTiming, timingEnvironment, type WebSocketTiming, type WebSocketTimingProps } from '../constructs/timing';
+import {
+  resolveTiming,
+  timingEnvironment,
+  type WebSocketTiming,
+  type WebSocketTimingProps,
+} from '../constructs/timing';
 
 export const E2E_TIMING_PROPS: WebSocketTimingProps = {
   keepaliveIntervalSeconds: 2,

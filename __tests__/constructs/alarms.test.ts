@@ -1,6 +1,6 @@
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
-import { ServiceAlarms, ServiceAlarmsProps } from '../../constructs/alarms';
+import { ServiceAlarms, type ServiceAlarmsProps } from '../../constructs/alarms';
 import { all, ref, synth } from './helpers';
 
 const base: ServiceAlarmsProps = {
@@ -12,7 +12,8 @@ const base: ServiceAlarmsProps = {
 };
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:ops';
 const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const build = (props: Partial<ServiceAlarmsProps> = {}) => synth((scope) => new ServiceAlarms(scope, 'Alarms', { ...base, ...props }));
+const build = (props: Partial<ServiceAlarmsProps> = {}) =>
+  synth((scope) => new ServiceAlarms(scope, 'Alarms', { ...base, ...props }));
 const alarm = (json: ReturnType<typeof build>['json'], metric: string) =>
   Object.values(all(json, 'aws_cloudwatch_metric_alarm')).find((a) => a.metric_name === metric);
 
@@ -96,7 +97,9 @@ describe('ServiceAlarms', () => {
 
   describe('validation', () => {
     test('topic ARN syntax', () => {
-      expect(() => build({ snsTopicArn: 'ops' })).toThrow("Alarms: 'snsTopicArn' must be an ARN of the form arn:aws:sns:");
+      expect(() => build({ snsTopicArn: 'ops' })).toThrow(
+        "Alarms: 'snsTopicArn' must be an ARN of the form arn:aws:sns:",
+      );
     });
     test('topic ARN or createTopic, not both', () => {
       expect(() => build({ snsTopicArn: TOPIC, createTopic: true })).toThrow(/cannot be combined with createTopic/);
@@ -110,8 +113,12 @@ describe('ServiceAlarms', () => {
       );
     });
     test('threshold ranges', () => {
-      expect(() => build({ thresholds: { cpuPercent: 101 } })).toThrow(/'thresholds\.cpuPercent' must be an integer in 1\.\.100 \(got 101\)/);
-      expect(() => build({ thresholds: { elb5xxCount: 0 } })).toThrow(/'thresholds\.elb5xxCount' must be an integer in 1\.\.1000000/);
+      expect(() => build({ thresholds: { cpuPercent: 101 } })).toThrow(
+        /'thresholds\.cpuPercent' must be an integer in 1\.\.100 \(got 101\)/,
+      );
+      expect(() => build({ thresholds: { elb5xxCount: 0 } })).toThrow(
+        /'thresholds\.elb5xxCount' must be an integer in 1\.\.1000000/,
+      );
     });
   });
 });

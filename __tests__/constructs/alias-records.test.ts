@@ -1,5 +1,5 @@
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
-import { AliasRecords, AliasRecordsProps } from '../../constructs/alias-records';
+import { AliasRecords, type AliasRecordsProps } from '../../constructs/alias-records';
 import { all, synth } from './helpers';
 
 const base: AliasRecordsProps = {
@@ -8,17 +8,28 @@ const base: AliasRecordsProps = {
   targetDnsName: 'alb-123.eu-west-1.elb.amazonaws.com',
   targetZoneId: 'Z32O12XQLNTSW2',
 };
-const build = (props: Partial<AliasRecordsProps> = {}) => synth((scope) => new AliasRecords(scope, 'Dns', { ...base, ...props }));
+const build = (props: Partial<AliasRecordsProps> = {}) =>
+  synth((scope) => new AliasRecords(scope, 'Dns', { ...base, ...props }));
 
 describe('AliasRecords', () => {
   describe('defaults', () => {
     const { raw, json } = build();
     const alias = { name: base.targetDnsName, zone_id: base.targetZoneId, evaluate_target_health: true };
     test('A alias to the load balancer, in the hosted zone, with the load balancer zone id', () => {
-      expect(raw).toHaveResourceWithProperties(Route53Record, { zone_id: base.zoneId, name: 'api.example.com', type: 'A', alias });
+      expect(raw).toHaveResourceWithProperties(Route53Record, {
+        zone_id: base.zoneId,
+        name: 'api.example.com',
+        type: 'A',
+        alias,
+      });
     });
     test('AAAA alias too', () => {
-      expect(raw).toHaveResourceWithProperties(Route53Record, { zone_id: base.zoneId, name: 'api.example.com', type: 'AAAA', alias });
+      expect(raw).toHaveResourceWithProperties(Route53Record, {
+        zone_id: base.zoneId,
+        name: 'api.example.com',
+        type: 'AAAA',
+        alias,
+      });
       expect(Object.keys(all(json, 'aws_route53_record'))).toHaveLength(2);
     });
   });

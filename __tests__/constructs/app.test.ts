@@ -36,7 +36,9 @@ describe('synthesize (main.ts)', () => {
     const outdir = freshDir();
     expect(synthesize(ENVIRONMENTS, outdir)).toEqual(Object.keys(ENVIRONMENTS));
     const files = Object.keys(readTree(outdir)).sort();
-    expect(files).toEqual(['manifest.json', ...Object.keys(ENVIRONMENTS).map((e) => path.join('stacks', e, 'cdk.tf.json'))].sort());
+    expect(files).toEqual(
+      ['manifest.json', ...Object.keys(ENVIRONMENTS).map((e) => path.join('stacks', e, 'cdk.tf.json'))].sort(),
+    );
     for (const env of Object.keys(ENVIRONMENTS)) {
       const json = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', env, 'cdk.tf.json'), 'utf8'));
       expect(json.provider.aws[0].region).toBe(ENVIRONMENTS[env].region);
@@ -62,8 +64,13 @@ describe('synthesize (main.ts)', () => {
 
   test('bad input in one environment: throws with the message and writes nothing at all', () => {
     const outdir = freshDir();
-    const broken = { ...ENVIRONMENTS, broken: { ...ENVIRONMENTS.staging, name: 'ws-graphql-broken', timing: { stopTimeoutSeconds: 300 } } };
-    expect(() => synthesize(broken, outdir)).toThrow("broken/Service: timing: 'stopTimeoutSeconds' must be an integer in 2..120 (got 300)");
+    const broken = {
+      ...ENVIRONMENTS,
+      broken: { ...ENVIRONMENTS.staging, name: 'ws-graphql-broken', timing: { stopTimeoutSeconds: 300 } },
+    };
+    expect(() => synthesize(broken, outdir)).toThrow(
+      "broken/Service: timing: 'stopTimeoutSeconds' must be an integer in 2..120 (got 300)",
+    );
     expect(fs.existsSync(outdir)).toBe(false);
   });
 
@@ -88,7 +95,9 @@ describe('synthesize (main.ts)', () => {
 
   test('environment names must be valid stack names', () => {
     const outdir = freshDir();
-    expect(() => synthesize({ Prod: ENVIRONMENTS.production }, outdir)).toThrow(/'environments' keys must be 1\.\.32 lower-case letters/);
+    expect(() => synthesize({ Prod: ENVIRONMENTS.production }, outdir)).toThrow(
+      /'environments' keys must be 1\.\.32 lower-case letters/,
+    );
     expect(() => synthesize({}, outdir)).toThrow(/must define at least one environment/);
     expect(fs.existsSync(outdir)).toBe(false);
   });
@@ -106,8 +115,14 @@ describe('the commands users run', () => {
       env: { ...env, CDKTF_OUTDIR: viaMain },
       timeout: 60_000,
     });
-    expect(main.stdout.trim().split('\n')).toEqual(Object.keys(ENVIRONMENTS).map((e) => path.join(viaMain, 'stacks', e, 'cdk.tf.json')));
-    await run(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', viaCli], { cwd: ROOT, env, timeout: 90_000 });
+    expect(main.stdout.trim().split('\n')).toEqual(
+      Object.keys(ENVIRONMENTS).map((e) => path.join(viaMain, 'stacks', e, 'cdk.tf.json')),
+    );
+    await run(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', viaCli], {
+      cwd: ROOT,
+      env,
+      timeout: 90_000,
+    });
     const want = readTree(expected);
     for (const dir of [viaMain, viaCli]) {
       const got = readTree(dir);
@@ -136,7 +151,9 @@ describe('README (infra section) stays true to the code', () => {
   });
   test('every output in the outputs table exists, and no output is missing from it', () => {
     const table = section.slice(section.indexOf('### Outputs'), section.indexOf('### Configuration'));
-    const documented = [...table.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]).filter((n) => n in staging.output || n.includes('_'));
+    const documented = [...table.matchAll(/`([a-z_]+)`/g)]
+      .map((m) => m[1])
+      .filter((n) => n in staging.output || n.includes('_'));
     expect(new Set(documented)).toEqual(new Set(Object.keys(staging.output)));
   });
 });

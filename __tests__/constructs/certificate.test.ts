@@ -1,6 +1,6 @@
 import { AcmCertificate } from '@cdktf/provider-aws/lib/acm-certificate';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
-import { DnsValidatedCertificate, DnsValidatedCertificateProps } from '../../constructs/certificate';
+import { DnsValidatedCertificate, type DnsValidatedCertificateProps } from '../../constructs/certificate';
 import { only, ref, synth } from './helpers';
 
 const base = { domainName: 'api.example.com', zoneId: 'Z0123456789ABCDEFGHIJ' };
@@ -46,11 +46,15 @@ describe('DnsValidatedCertificate', () => {
   describe('props', () => {
     test('subjectAlternativeNames are on the certificate and validated by the same for_each', () => {
       const { raw, json } = build({ subjectAlternativeNames: ['ws.example.com', '*.api.example.com'] });
-      expect(raw).toHaveResourceWithProperties(AcmCertificate, { subject_alternative_names: ['ws.example.com', '*.api.example.com'] });
+      expect(raw).toHaveResourceWithProperties(AcmCertificate, {
+        subject_alternative_names: ['ws.example.com', '*.api.example.com'],
+      });
       expect(Object.keys(json.resource.aws_route53_record)).toHaveLength(1);
     });
     test('keyAlgorithm', () => {
-      expect(build({ keyAlgorithm: 'EC_prime256v1' }).raw).toHaveResourceWithProperties(AcmCertificate, { key_algorithm: 'EC_prime256v1' });
+      expect(build({ keyAlgorithm: 'EC_prime256v1' }).raw).toHaveResourceWithProperties(AcmCertificate, {
+        key_algorithm: 'EC_prime256v1',
+      });
     });
     test('zoneName allows names inside the zone', () => {
       expect(() => build({ zoneName: 'example.com', subjectAlternativeNames: ['example.com'] })).not.toThrow();
@@ -58,9 +62,15 @@ describe('DnsValidatedCertificate', () => {
     test('certificateArn, used elsewhere, refers to the validation (so users wait for issuance)', () => {
       const { json } = synth((scope) => {
         const cert = new DnsValidatedCertificate(scope, 'Cert', base);
-        new LbListener(scope, 'Listener', { loadBalancerArn: 'arn', certificateArn: cert.certificateArn, defaultAction: [] });
+        new LbListener(scope, 'Listener', {
+          loadBalancerArn: 'arn',
+          certificateArn: cert.certificateArn,
+          defaultAction: [],
+        });
       });
-      expect(only(json, 'aws_lb_listener').certificate_arn).toBe(ref(json, 'aws_acm_certificate_validation', 'certificate_arn'));
+      expect(only(json, 'aws_lb_listener').certificate_arn).toBe(
+        ref(json, 'aws_acm_certificate_validation', 'certificate_arn'),
+      );
     });
   });
 
@@ -71,13 +81,17 @@ describe('DnsValidatedCertificate', () => {
       );
     });
     test('SAN not inside the hosted zone', () => {
-      expect(() => build({ zoneName: 'example.com', subjectAlternativeNames: ['api.other.net'] })).toThrow(/'subjectAlternativeNames\[0\]' must be "example\.com" or a name under it/);
+      expect(() => build({ zoneName: 'example.com', subjectAlternativeNames: ['api.other.net'] })).toThrow(
+        /'subjectAlternativeNames\[0\]' must be "example\.com" or a name under it/,
+      );
     });
     test('domain syntax', () => {
       expect(() => build({ domainName: 'api..example.com' })).toThrow(/'domainName' must be a lower-case DNS name/);
     });
     test('SANs must not repeat', () => {
-      expect(() => build({ subjectAlternativeNames: ['api.example.com'] })).toThrow(/'subjectAlternativeNames' must not repeat domainName/);
+      expect(() => build({ subjectAlternativeNames: ['api.example.com'] })).toThrow(
+        /'subjectAlternativeNames' must not repeat domainName/,
+      );
     });
     test('at most 9 SANs', () => {
       const sans = Array.from({ length: 10 }, (_, i) => `n${i}.example.com`);

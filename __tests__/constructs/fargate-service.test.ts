@@ -4,7 +4,11 @@ import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
-import { CONTAINER_NAME, WebSocketFargateService, WebSocketFargateServiceProps } from '../../constructs/fargate-service';
+import {
+  CONTAINER_NAME,
+  WebSocketFargateService,
+  type WebSocketFargateServiceProps,
+} from '../../constructs/fargate-service';
 import { resolveTiming } from '../../constructs/timing';
 import { CONTAINER, ENV } from '../../service/src/env-names';
 import { loadConfig } from '../../service/src/config';
@@ -28,7 +32,10 @@ describe('WebSocketFargateService', () => {
     const [c] = containerDefinitions(json);
 
     test('cluster with Container Insights', () => {
-      expect(raw).toHaveResourceWithProperties(EcsCluster, { name: 'ws-graphql', setting: [{ name: 'containerInsights', value: 'enabled' }] });
+      expect(raw).toHaveResourceWithProperties(EcsCluster, {
+        name: 'ws-graphql',
+        setting: [{ name: 'containerInsights', value: 'enabled' }],
+      });
     });
     test('Fargate task definition, awsvpc, 512 CPU / 1024 MiB, x86_64 Linux', () => {
       expect(raw).toHaveResourceWithProperties(EcsTaskDefinition, {
@@ -101,7 +108,13 @@ describe('WebSocketFargateService', () => {
     });
     test('the service reads this environment without complaint (contract with service/src/config.ts)', () => {
       const config = loadConfig(containerEnvironment(json));
-      expect(config).toMatchObject({ port: CONTAINER.port, host: '0.0.0.0', mode: 'production', version: 'v1.2.3', keepaliveIntervalMs: 15000 });
+      expect(config).toMatchObject({
+        port: CONTAINER.port,
+        host: '0.0.0.0',
+        mode: 'production',
+        version: 'v1.2.3',
+        keepaliveIntervalMs: 15000,
+      });
     });
     test('task security group admits only the load balancer security group on the container port', () => {
       const sg = ref(json, 'aws_security_group', 'id');
@@ -122,8 +135,14 @@ describe('WebSocketFargateService', () => {
         cluster: ref(json, 'aws_ecs_cluster', 'arn'),
         task_definition: ref(json, 'aws_ecs_task_definition', 'arn'),
         launch_type: 'FARGATE',
-        network_configuration: { subnets: base.subnetIds, security_groups: [ref(json, 'aws_security_group', 'id')], assign_public_ip: false },
-        load_balancer: [{ target_group_arn: base.targetGroupArn, container_name: CONTAINER_NAME, container_port: CONTAINER.port }],
+        network_configuration: {
+          subnets: base.subnetIds,
+          security_groups: [ref(json, 'aws_security_group', 'id')],
+          assign_public_ip: false,
+        },
+        load_balancer: [
+          { target_group_arn: base.targetGroupArn, container_name: CONTAINER_NAME, container_port: CONTAINER.port },
+        ],
       });
     });
     test('service: desired 2, grace period 60, circuit breaker with rollback, 100% / 200%', () => {
@@ -138,7 +157,9 @@ describe('WebSocketFargateService', () => {
       });
     });
     test('service waits for the execution role policy', () => {
-      expect(only(json, 'aws_ecs_service').depends_on).toEqual([ref(json, 'aws_iam_role_policy_attachment', 'id').slice(2, -4)]);
+      expect(only(json, 'aws_ecs_service').depends_on).toEqual([
+        ref(json, 'aws_iam_role_policy_attachment', 'id').slice(2, -4),
+      ]);
     });
   });
 
@@ -149,13 +170,24 @@ describe('WebSocketFargateService', () => {
       expect(raw).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/ecs/api' });
     });
     test('timing: stop timeout and the service environment follow it', () => {
-      const timing = resolveTiming({ keepaliveIntervalSeconds: 20, idleTimeoutSeconds: 300, drainWindowSeconds: 45, stopTimeoutSeconds: 90 });
+      const timing = resolveTiming({
+        keepaliveIntervalSeconds: 20,
+        idleTimeoutSeconds: 300,
+        drainWindowSeconds: 45,
+        stopTimeoutSeconds: 90,
+      });
       const { json } = build({ timing });
       expect(containerDefinitions(json)[0].stopTimeout).toBe(90);
-      expect(containerEnvironment(json)).toMatchObject({ [ENV.keepaliveIntervalMs]: '20000', [ENV.drainWindowMs]: '45000' });
+      expect(containerEnvironment(json)).toMatchObject({
+        [ENV.keepaliveIntervalMs]: '20000',
+        [ENV.drainWindowMs]: '45000',
+      });
     });
     test('cpu and memory', () => {
-      expect(build({ cpu: 1024, memory: 3072 }).raw).toHaveResourceWithProperties(EcsTaskDefinition, { cpu: '1024', memory: '3072' });
+      expect(build({ cpu: 1024, memory: 3072 }).raw).toHaveResourceWithProperties(EcsTaskDefinition, {
+        cpu: '1024',
+        memory: '3072',
+      });
     });
     test('cpuArchitecture', () => {
       expect(build({ cpuArchitecture: 'ARM64' }).raw).toHaveResourceWithProperties(EcsTaskDefinition, {
@@ -166,16 +198,24 @@ describe('WebSocketFargateService', () => {
       expect(build({ desiredCount: 5 }).raw).toHaveResourceWithProperties(EcsService, { desired_count: 5 });
     });
     test('assignPublicIp', () => {
-      expect(only(build({ assignPublicIp: true }).json, 'aws_ecs_service').network_configuration.assign_public_ip).toBe(true);
+      expect(only(build({ assignPublicIp: true }).json, 'aws_ecs_service').network_configuration.assign_public_ip).toBe(
+        true,
+      );
     });
     test('healthCheckGracePeriodSeconds', () => {
-      expect(build({ healthCheckGracePeriodSeconds: 120 }).raw).toHaveResourceWithProperties(EcsService, { health_check_grace_period_seconds: 120 });
+      expect(build({ healthCheckGracePeriodSeconds: 120 }).raw).toHaveResourceWithProperties(EcsService, {
+        health_check_grace_period_seconds: 120,
+      });
     });
     test('logRetentionDays', () => {
-      expect(build({ logRetentionDays: 365 }).raw).toHaveResourceWithProperties(CloudwatchLogGroup, { retention_in_days: 365 });
+      expect(build({ logRetentionDays: 365 }).raw).toHaveResourceWithProperties(CloudwatchLogGroup, {
+        retention_in_days: 365,
+      });
     });
     test('containerInsights', () => {
-      expect(build({ containerInsights: 'enhanced' }).raw).toHaveResourceWithProperties(EcsCluster, { setting: [{ name: 'containerInsights', value: 'enhanced' }] });
+      expect(build({ containerInsights: 'enhanced' }).raw).toHaveResourceWithProperties(EcsCluster, {
+        setting: [{ name: 'containerInsights', value: 'enhanced' }],
+      });
     });
     test('enableExecuteCommand adds the SSM channel permissions to the task role only', () => {
       const { raw, json } = build({ enableExecuteCommand: true });
@@ -200,18 +240,26 @@ describe('WebSocketFargateService', () => {
       expect(containerEnvironment(build({ logLevel: 'warn' }).json)[ENV.logLevel]).toBe('warn');
     });
     test('allowedOrigins', () => {
-      expect(containerEnvironment(build({ allowedOrigins: ['https://a.example.com', 'http://localhost:3000'] }).json)[ENV.allowedOrigins]).toBe(
-        'https://a.example.com,http://localhost:3000',
-      );
+      expect(
+        containerEnvironment(build({ allowedOrigins: ['https://a.example.com', 'http://localhost:3000'] }).json)[
+          ENV.allowedOrigins
+        ],
+      ).toBe('https://a.example.com,http://localhost:3000');
     });
     test('redis: URL and TLS in the environment, the AUTH token as a secret the execution role may read', () => {
       const tokenArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redis-AbCdEf';
       const { json } = build({ redis: { url: 'rediss://redis.internal:6379', authTokenSecretArn: tokenArn } });
-      expect(containerEnvironment(json)).toMatchObject({ [ENV.redisUrl]: 'rediss://redis.internal:6379', [ENV.redisTls]: 'true' });
+      expect(containerEnvironment(json)).toMatchObject({
+        [ENV.redisUrl]: 'rediss://redis.internal:6379',
+        [ENV.redisTls]: 'true',
+      });
       expect(containerSecrets(json)).toEqual({ [ENV.redisAuthToken]: tokenArn });
       const policy = only(json, 'aws_iam_role_policy');
       expect(policy.role).toBe(ref(json, 'aws_iam_role', 'id', 'ExecutionRole'));
-      expect(JSON.parse(policy.policy).Statement[0]).toMatchObject({ Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'], Resource: [tokenArn] });
+      expect(JSON.parse(policy.policy).Statement[0]).toMatchObject({
+        Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'],
+        Resource: [tokenArn],
+      });
       expect(only(json, 'aws_ecs_service').depends_on).toContain(ref(json, 'aws_iam_role_policy', 'id').slice(2, -4));
       const config = loadConfig({ ...containerEnvironment(json), [ENV.redisAuthToken]: 'x'.repeat(64) });
       expect(config.redis).toEqual({ url: 'rediss://redis.internal:6379', authToken: 'x'.repeat(64), tls: true });
@@ -222,7 +270,9 @@ describe('WebSocketFargateService', () => {
       expect(containerEnvironment(json)[ENV.jwtSecret]).toBeUndefined();
     });
     test('environment', () => {
-      expect(containerEnvironment(build({ environment: { JWT_ISSUER: 'https://issuer' } }).json)).toMatchObject({ JWT_ISSUER: 'https://issuer' });
+      expect(containerEnvironment(build({ environment: { JWT_ISSUER: 'https://issuer' } }).json)).toMatchObject({
+        JWT_ISSUER: 'https://issuer',
+      });
     });
     test('secrets', () => {
       const arn = 'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key';
@@ -239,16 +289,26 @@ describe('WebSocketFargateService', () => {
         ['full ARN', `${SM}:api-AbCdEf`, `${SM}:api-AbCdEf`],
         ['full ARN with JSON key', `${SM}:api-AbCdEf:key::`, `${SM}:api-AbCdEf`],
         ['full ARN with JSON key, version stage', `${SM}:api-AbCdEf:key:AWSPREVIOUS:`, `${SM}:api-AbCdEf`],
-        ['full ARN with version id, no key', `${SM}:api-AbCdEf::AWSCURRENT:0123abcd-01ab-23cd-45ef-0123456789ab`, `${SM}:api-AbCdEf`],
+        [
+          'full ARN with version id, no key',
+          `${SM}:api-AbCdEf::AWSCURRENT:0123abcd-01ab-23cd-45ef-0123456789ab`,
+          `${SM}:api-AbCdEf`,
+        ],
         ['partial ARN', `${SM}:prod/api`, `${SM}:prod/api-??????`],
         ['partial ARN with JSON key', `${SM}:prod/api:key::`, `${SM}:prod/api-??????`],
-        ['SSM parameter ARN, as it is', 'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key', 'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key'],
+        [
+          'SSM parameter ARN, as it is',
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key',
+          'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key',
+        ],
       ])('%s', (_, valueFrom, resource) => {
         expect(resources(valueFrom)).toEqual([resource]);
       });
       test('two keys of one secret: one resource', () => {
         const { json } = build({ secrets: { A: `${SM}:api-AbCdEf:a::`, B: `${SM}:api-AbCdEf:b::` } });
-        expect(JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement[0].Resource).toEqual([`${SM}:api-AbCdEf`]);
+        expect(JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement[0].Resource).toEqual([
+          `${SM}:api-AbCdEf`,
+        ]);
       });
     });
     test('dependsOn: the service is created after the listeners', () => {
@@ -262,7 +322,9 @@ describe('WebSocketFargateService', () => {
 
   describe('validation', () => {
     test('Fargate cpu/memory pair', () => {
-      expect(() => build({ cpu: 256, memory: 4096 })).toThrow("App: 'memory' is not a valid Fargate memory size for cpu 256: allowed 512, 1024, 2048 (MiB) (got 4096)");
+      expect(() => build({ cpu: 256, memory: 4096 })).toThrow(
+        "App: 'memory' is not a valid Fargate memory size for cpu 256: allowed 512, 1024, 2048 (MiB) (got 4096)",
+      );
       expect(() => build({ cpu: 100 })).toThrow(/'cpu' must be a Fargate cpu size/);
     });
     test('desiredCount', () => {
@@ -272,36 +334,55 @@ describe('WebSocketFargateService', () => {
       expect(() => build({ logRetentionDays: 10 })).toThrow(/'logRetentionDays' must be one of 0, 1, 3, 5, 7, 14, 30/);
     });
     test('grace period range', () => {
-      expect(() => build({ healthCheckGracePeriodSeconds: 7201 })).toThrow(/'healthCheckGracePeriodSeconds' must be an integer in 0\.\.7200/);
+      expect(() => build({ healthCheckGracePeriodSeconds: 7201 })).toThrow(
+        /'healthCheckGracePeriodSeconds' must be an integer in 0\.\.7200/,
+      );
     });
     test('name', () => {
       expect(() => build({ name: 'Api' })).toThrow(/'name' must start with a lower-case letter/);
     });
     test('nodeEnv and logLevel values', () => {
-      expect(() => build({ nodeEnv: 'prod' as never })).toThrow(/'nodeEnv' must be one of "production", "development", "test" \(got "prod"\)/);
+      expect(() => build({ nodeEnv: 'prod' as never })).toThrow(
+        /'nodeEnv' must be one of "production", "development", "test" \(got "prod"\)/,
+      );
       expect(() => build({ logLevel: 'trace' as never })).toThrow(/'logLevel' must be one of/);
     });
     test('allowedOrigins must be exact origins', () => {
-      expect(() => build({ allowedOrigins: ['https://a.example.com/path'] })).toThrow(/'allowedOrigins\[0\]' must be an exact origin/);
+      expect(() => build({ allowedOrigins: ['https://a.example.com/path'] })).toThrow(
+        /'allowedOrigins\[0\]' must be an exact origin/,
+      );
       expect(() => build({ allowedOrigins: [] })).toThrow(/'allowedOrigins' must list at least one origin/);
     });
     test('jwtSecretArn must be a Secrets Manager ARN', () => {
-      expect(() => build({ jwtSecretArn: 'my-secret' })).toThrow(/'jwtSecretArn' must be an ARN of the form arn:aws:secretsmanager:/);
+      expect(() => build({ jwtSecretArn: 'my-secret' })).toThrow(
+        /'jwtSecretArn' must be an ARN of the form arn:aws:secretsmanager:/,
+      );
     });
     test('extra environment may not override managed names', () => {
       expect(() => build({ environment: { [ENV.keepaliveIntervalMs]: '1000' } })).toThrow(
         `App: 'environment.${ENV.keepaliveIntervalMs}' is set by this construct from its typed props; use the prop instead`,
       );
-      expect(() => build({ redis: { url: 'rediss://r:6379', authTokenSecretArn: SECRET }, secrets: { [ENV.redisAuthToken]: SECRET } })).toThrow(/'secrets\.REDIS_AUTH_TOKEN' is set by this construct/);
+      expect(() =>
+        build({
+          redis: { url: 'rediss://r:6379', authTokenSecretArn: SECRET },
+          secrets: { [ENV.redisAuthToken]: SECRET },
+        }),
+      ).toThrow(/'secrets\.REDIS_AUTH_TOKEN' is set by this construct/);
     });
     test('variable names', () => {
-      expect(() => build({ environment: { 'BAD-NAME': 'x' } })).toThrow(/'environment\.BAD-NAME' must be a variable name/);
+      expect(() => build({ environment: { 'BAD-NAME': 'x' } })).toThrow(
+        /'environment\.BAD-NAME' must be a variable name/,
+      );
     });
     test('a variable is plain or secret, not both', () => {
-      expect(() => build({ environment: { TOKEN: 'x' }, secrets: { TOKEN: SECRET } })).toThrow(/'secrets\.TOKEN' is also in environment/);
+      expect(() => build({ environment: { TOKEN: 'x' }, secrets: { TOKEN: SECRET } })).toThrow(
+        /'secrets\.TOKEN' is also in environment/,
+      );
     });
     test('secret values must be ARNs', () => {
-      expect(() => build({ secrets: { TOKEN: 'plain-text' } })).toThrow(/'secrets\.TOKEN' must be a Secrets Manager or SSM parameter ARN/);
+      expect(() => build({ secrets: { TOKEN: 'plain-text' } })).toThrow(
+        /'secrets\.TOKEN' must be a Secrets Manager or SSM parameter ARN/,
+      );
     });
     test('at least one subnet', () => {
       expect(() => build({ subnetIds: [] })).toThrow(/'subnetIds' must list at least one subnet/);

@@ -48,9 +48,16 @@ export function only(json: Json, type: string, kind: 'resource' | 'data' = 'reso
 }
 
 /** `${type.<logical id>.<attribute>}` of the single resource of a type whose id contains `idPart`. */
-export function ref(json: Json, type: string, attribute: string, idPart = '', kind: 'resource' | 'data' = 'resource'): string {
+export function ref(
+  json: Json,
+  type: string,
+  attribute: string,
+  idPart = '',
+  kind: 'resource' | 'data' = 'resource',
+): string {
   const ids = Object.keys(all(json, type, kind)).filter((id) => id.includes(idPart));
-  if (ids.length !== 1) throw new Error(`expected one ${type} with id containing "${idPart}", found ${ids.join(', ') || 'none'}`);
+  if (ids.length !== 1)
+    throw new Error(`expected one ${type} with id containing "${idPart}", found ${ids.join(', ') || 'none'}`);
   return `\${${kind === 'data' ? 'data.' : ''}${type}.${ids[0]}.${attribute}}`;
 }
 
@@ -67,11 +74,15 @@ export function containerDefinitions(json: Json): Json[] {
 /** The container's environment as a name -> value map. */
 export function containerEnvironment(json: Json): Record<string, string> {
   const [container] = containerDefinitions(json);
-  return Object.fromEntries((container.environment as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
+  return Object.fromEntries(
+    (container.environment as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]),
+  );
 }
 
 /** The container's secrets as a name -> valueFrom map. */
 export function containerSecrets(json: Json): Record<string, string> {
   const [container] = containerDefinitions(json);
-  return Object.fromEntries((container.secrets as Array<{ name: string; valueFrom: string }>).map((e) => [e.name, e.valueFrom]));
+  return Object.fromEntries(
+    (container.secrets as Array<{ name: string; valueFrom: string }>).map((e) => [e.name, e.valueFrom]),
+  );
 }

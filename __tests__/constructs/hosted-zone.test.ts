@@ -1,5 +1,5 @@
 import { DataAwsRoute53Zone } from '@cdktf/provider-aws/lib/data-aws-route53-zone';
-import { HostedZone, HostedZoneProps } from '../../constructs/hosted-zone';
+import { HostedZone, type HostedZoneProps } from '../../constructs/hosted-zone';
 import { ref, synth } from './helpers';
 
 const build = (props: HostedZoneProps) => {
@@ -16,7 +16,9 @@ describe('HostedZone', () => {
     expect(raw).toHaveDataSourceWithProperties(DataAwsRoute53Zone, { name: 'example.com', private_zone: false });
     expect(zone.zoneName).toBe('example.com');
     expect(json.data.aws_route53_zone).toBeDefined();
-    expect(ref(json, 'aws_route53_zone', 'zone_id', '', 'data')).toMatch(/^\$\{data\.aws_route53_zone\.Zone_Lookup_[0-9A-F]{8}\.zone_id\}$/);
+    expect(ref(json, 'aws_route53_zone', 'zone_id', '', 'data')).toMatch(
+      /^\$\{data\.aws_route53_zone\.Zone_Lookup_[0-9A-F]{8}\.zone_id\}$/,
+    );
   });
   test('zoneId: used as is, no lookup, no name', () => {
     const { raw, zone } = build({ zoneId: 'Z0123456789ABCDEFGHIJ' });

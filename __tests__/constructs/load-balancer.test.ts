@@ -2,7 +2,7 @@ import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
-import { WebSocketLoadBalancer, WebSocketLoadBalancerProps } from '../../constructs/load-balancer';
+import { WebSocketLoadBalancer, type WebSocketLoadBalancerProps } from '../../constructs/load-balancer';
 import { all, only, ref, synth } from './helpers';
 
 const base: WebSocketLoadBalancerProps = {
@@ -64,7 +64,9 @@ describe('WebSocketLoadBalancer', () => {
     });
     test('80 and 443 open to 0.0.0.0/0, nothing else in, no egress until a target is added', () => {
       const sg = ref(json, 'aws_security_group', 'id');
-      expect(ingress(json).map((r) => [r.from_port, r.to_port, r.cidr_blocks, r.ipv6_cidr_blocks, r.security_group_id])).toEqual([
+      expect(
+        ingress(json).map((r) => [r.from_port, r.to_port, r.cidr_blocks, r.ipv6_cidr_blocks, r.security_group_id]),
+      ).toEqual([
         [80, 80, ['0.0.0.0/0'], undefined, sg],
         [443, 443, ['0.0.0.0/0'], undefined, sg],
       ]);
@@ -81,7 +83,9 @@ describe('WebSocketLoadBalancer', () => {
       expect(build({ idleTimeoutSeconds: 600 }).raw).toHaveResourceWithProperties(Lb, { idle_timeout: 600 });
     });
     test('deletionProtection', () => {
-      expect(build({ deletionProtection: true }).raw).toHaveResourceWithProperties(Lb, { enable_deletion_protection: true });
+      expect(build({ deletionProtection: true }).raw).toHaveResourceWithProperties(Lb, {
+        enable_deletion_protection: true,
+      });
     });
     test('ingressCidrs', () => {
       const { json } = build({ ingressCidrs: ['203.0.113.0/24', '198.51.100.0/24'] });
@@ -103,7 +107,9 @@ describe('WebSocketLoadBalancer', () => {
     });
     test('accessLogs with an existing bucket', () => {
       const { raw } = build({ accessLogs: { bucketName: 'my-logs', prefix: 'alb' } });
-      expect(raw).toHaveResourceWithProperties(Lb, { access_logs: { bucket: 'my-logs', prefix: 'alb', enabled: true } });
+      expect(raw).toHaveResourceWithProperties(Lb, {
+        access_logs: { bucket: 'my-logs', prefix: 'alb', enabled: true },
+      });
       expect(raw).not.toHaveResource(S3Bucket);
     });
     test('accessLogs without a bucket: a private, encrypted bucket that ELB may write to, before the ALB', () => {
@@ -111,11 +117,21 @@ describe('WebSocketLoadBalancer', () => {
       const bucket = ref(json, 'aws_s3_bucket', 'bucket');
       expect(raw).toHaveResourceWithProperties(Lb, { access_logs: { bucket, prefix: 'ws-graphql', enabled: true } });
       expect(only(json, 'aws_s3_bucket').bucket_prefix).toBe('ws-graphql-logs-');
-      expect(only(json, 'aws_s3_bucket_public_access_block')).toMatchObject({ block_public_acls: true, restrict_public_buckets: true });
-      expect(only(json, 'aws_s3_bucket_server_side_encryption_configuration').rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe('AES256');
+      expect(only(json, 'aws_s3_bucket_public_access_block')).toMatchObject({
+        block_public_acls: true,
+        restrict_public_buckets: true,
+      });
+      expect(
+        only(json, 'aws_s3_bucket_server_side_encryption_configuration').rule[0].apply_server_side_encryption_by_default
+          .sse_algorithm,
+      ).toBe('AES256');
       expect(only(json, 'aws_s3_bucket_lifecycle_configuration').rule[0].expiration).toEqual([{ days: 90 }]);
       const policy = JSON.parse(only(json, 'aws_s3_bucket_policy').policy);
-      expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['ElbAccountDelivery', 'ElbServiceDelivery', 'TlsOnly']);
+      expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual([
+        'ElbAccountDelivery',
+        'ElbServiceDelivery',
+        'TlsOnly',
+      ]);
       expect(policy.Statement[0].Principal.AWS).toBe(ref(json, 'aws_elb_service_account', 'arn', '', 'data'));
       expect(only(json, 'aws_lb').depends_on).toEqual([ref(json, 'aws_s3_bucket_policy', 'id').slice(2, -4)]);
     });
@@ -127,7 +143,9 @@ describe('WebSocketLoadBalancer', () => {
       const { json } = build({ accessLogs: {}, region });
       const policy = JSON.parse(only(json, 'aws_s3_bucket_policy').policy);
       const sids = policy.Statement.map((s: { Sid: string }) => s.Sid);
-      expect(sids).toEqual(elbAccount ? ['ElbAccountDelivery', 'ElbServiceDelivery', 'TlsOnly'] : ['ElbServiceDelivery', 'TlsOnly']);
+      expect(sids).toEqual(
+        elbAccount ? ['ElbAccountDelivery', 'ElbServiceDelivery', 'TlsOnly'] : ['ElbServiceDelivery', 'TlsOnly'],
+      );
       expect(Object.keys(json.data?.aws_elb_service_account ?? {})).toHaveLength(elbAccount ? 1 : 0);
     });
     test('accessLogs.retentionDays', () => {
@@ -151,7 +169,9 @@ describe('WebSocketLoadBalancer', () => {
 
   describe('validation', () => {
     test('name <= 32 characters', () => {
-      expect(() => build({ name: 'a'.repeat(33) })).toThrow("Alb: 'name' must be 1..32 characters long for a load balancer name (it has 33)");
+      expect(() => build({ name: 'a'.repeat(33) })).toThrow(
+        "Alb: 'name' must be 1..32 characters long for a load balancer name (it has 33)",
+      );
     });
     test('name characters', () => {
       expect(() => build({ name: 'api_prod' })).toThrow(/'name' may contain only letters, digits and hyphens/);
@@ -160,16 +180,24 @@ describe('WebSocketLoadBalancer', () => {
       expect(() => build({ name: 'internal-api' })).toThrow(/'name' must not start with "internal-"/);
     });
     test('idle timeout 1..4000', () => {
-      expect(() => build({ idleTimeoutSeconds: 4001 })).toThrow(/'idleTimeoutSeconds' must be an integer in 1\.\.4000 \(got 4001\)/);
+      expect(() => build({ idleTimeoutSeconds: 4001 })).toThrow(
+        /'idleTimeoutSeconds' must be an integer in 1\.\.4000 \(got 4001\)/,
+      );
     });
     test('at least two subnets', () => {
-      expect(() => build({ subnetIds: ['subnet-0123456789abcdef0'] })).toThrow(/'subnetIds' must list subnets in at least two availability zones/);
+      expect(() => build({ subnetIds: ['subnet-0123456789abcdef0'] })).toThrow(
+        /'subnetIds' must list subnets in at least two availability zones/,
+      );
     });
     test('IPv4 CIDR syntax', () => {
-      expect(() => build({ ingressCidrs: ['10.0.0.0/33'] })).toThrow(/'ingressCidrs\[0\]' must be an IPv4 CIDR block.*\(got "10\.0\.0\.0\/33"\)/);
+      expect(() => build({ ingressCidrs: ['10.0.0.0/33'] })).toThrow(
+        /'ingressCidrs\[0\]' must be an IPv4 CIDR block.*\(got "10\.0\.0\.0\/33"\)/,
+      );
     });
     test('IPv6 CIDR syntax', () => {
-      expect(() => build({ dualStack: true, ingressIpv6Cidrs: ['2001:db8::1'] })).toThrow(/'ingressIpv6Cidrs\[0\]' must be an IPv6 CIDR block/);
+      expect(() => build({ dualStack: true, ingressIpv6Cidrs: ['2001:db8::1'] })).toThrow(
+        /'ingressIpv6Cidrs\[0\]' must be an IPv6 CIDR block/,
+      );
     });
     test('IPv6 ranges need dual-stack', () => {
       expect(() => build({ ingressIpv6Cidrs: ['::/0'] })).toThrow(/'ingressIpv6Cidrs' needs dualStack: true/);
@@ -184,13 +212,19 @@ describe('WebSocketLoadBalancer', () => {
       expect(() => build({ accessLogs: { prefix: 'AWSLogs/x' } })).toThrow(/'accessLogs\.prefix'/);
     });
     test('access log bucket name', () => {
-      expect(() => build({ accessLogs: { bucketName: 'My_Bucket' } })).toThrow(/'accessLogs\.bucketName' must be an S3 bucket name/);
+      expect(() => build({ accessLogs: { bucketName: 'My_Bucket' } })).toThrow(
+        /'accessLogs\.bucketName' must be an S3 bucket name/,
+      );
     });
     test('retention only for a created bucket', () => {
-      expect(() => build({ accessLogs: { bucketName: 'my-logs', retentionDays: 3 } })).toThrow(/'accessLogs\.retentionDays' applies only to a bucket created here/);
+      expect(() => build({ accessLogs: { bucketName: 'my-logs', retentionDays: 3 } })).toThrow(
+        /'accessLogs\.retentionDays' applies only to a bucket created here/,
+      );
     });
     test('retention range', () => {
-      expect(() => build({ accessLogs: { retentionDays: 0 } })).toThrow(/'accessLogs\.retentionDays' must be an integer in 1\.\.3650/);
+      expect(() => build({ accessLogs: { retentionDays: 0 } })).toThrow(
+        /'accessLogs\.retentionDays' must be an integer in 1\.\.3650/,
+      );
     });
   });
 });

@@ -1,6 +1,6 @@
 import { EcrLifecyclePolicy } from '@cdktf/provider-aws/lib/ecr-lifecycle-policy';
 import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
-import { ContainerRegistry, ContainerRegistryProps } from '../../constructs/registry';
+import { ContainerRegistry, type ContainerRegistryProps } from '../../constructs/registry';
 import { only, ref, synth } from './helpers';
 
 const build = (props?: ContainerRegistryProps) => synth((scope) => new ContainerRegistry(scope, 'Registry', props));
@@ -18,7 +18,9 @@ describe('ContainerRegistry', () => {
       expect(raw).toHaveResourceWithProperties(EcrRepository, { image_tag_mutability: 'IMMUTABLE' });
     });
     test('AES256 encryption', () => {
-      expect(raw).toHaveResourceWithProperties(EcrRepository, { encryption_configuration: [{ encryption_type: 'AES256' }] });
+      expect(raw).toHaveResourceWithProperties(EcrRepository, {
+        encryption_configuration: [{ encryption_type: 'AES256' }],
+      });
     });
     test('destroy refuses a repository with images', () => {
       expect(raw).toHaveResourceWithProperties(EcrRepository, { force_delete: false });
@@ -38,7 +40,9 @@ describe('ContainerRegistry', () => {
 
   describe('props', () => {
     test('repositoryName', () => {
-      expect(build({ repositoryName: 'team/api' }).raw).toHaveResourceWithProperties(EcrRepository, { name: 'team/api' });
+      expect(build({ repositoryName: 'team/api' }).raw).toHaveResourceWithProperties(EcrRepository, {
+        name: 'team/api',
+      });
     });
     test('keepLastImages', () => {
       const policy = JSON.parse(only(build({ keepLastImages: 5 }).json, 'aws_ecr_lifecycle_policy').policy);
@@ -65,17 +69,23 @@ describe('ContainerRegistry', () => {
 
   describe('validation', () => {
     test('repositoryName syntax', () => {
-      expect(() => build({ repositoryName: 'My_Repo' })).toThrow("Registry: 'repositoryName' must be 2..256 characters of lower-case letters and digits");
+      expect(() => build({ repositoryName: 'My_Repo' })).toThrow(
+        "Registry: 'repositoryName' must be 2..256 characters of lower-case letters and digits",
+      );
       expect(() => build({ repositoryName: 'a' })).toThrow(/'repositoryName'.*\(got "a"\)/);
     });
     test('keepLastImages range', () => {
       expect(() => build({ keepLastImages: 0 })).toThrow(/'keepLastImages' must be an integer in 1\.\.10000 \(got 0\)/);
     });
     test('kmsKeyArn needs encryption KMS', () => {
-      expect(() => build({ kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd' })).toThrow(/'kmsKeyArn' is only used with encryption: 'KMS'/);
+      expect(() => build({ kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd' })).toThrow(
+        /'kmsKeyArn' is only used with encryption: 'KMS'/,
+      );
     });
     test('kmsKeyArn must be a KMS ARN', () => {
-      expect(() => build({ encryption: 'KMS', kmsKeyArn: 'alias/mine' })).toThrow(/'kmsKeyArn' must be an ARN of the form arn:aws:kms:/);
+      expect(() => build({ encryption: 'KMS', kmsKeyArn: 'alias/mine' })).toThrow(
+        /'kmsKeyArn' must be an ARN of the form arn:aws:kms:/,
+      );
     });
   });
 });

@@ -1,11 +1,12 @@
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
-import { ServiceTargetGroup, ServiceTargetGroupProps } from '../../constructs/target-group';
+import { ServiceTargetGroup, type ServiceTargetGroupProps } from '../../constructs/target-group';
 import { CONTAINER, PATHS } from '../../service/src/env-names';
 import { only, synth } from './helpers';
 
 const build = (props: Partial<ServiceTargetGroupProps> = {}) =>
   synth((scope) => new ServiceTargetGroup(scope, 'TargetGroup', { vpcId: 'vpc-0123456789abcdef0', ...props }));
-const healthCheck = (props: Partial<ServiceTargetGroupProps>) => only(build(props).json, 'aws_lb_target_group').health_check;
+const healthCheck = (props: Partial<ServiceTargetGroupProps>) =>
+  only(build(props).json, 'aws_lb_target_group').health_check;
 
 describe('ServiceTargetGroup', () => {
   describe('defaults', () => {
@@ -49,7 +50,9 @@ describe('ServiceTargetGroup', () => {
       expect(build({ port: 8080 }).raw).toHaveResourceWithProperties(LbTargetGroup, { port: 8080 });
     });
     test('deregistrationDelaySeconds', () => {
-      expect(build({ deregistrationDelaySeconds: 90 }).raw).toHaveResourceWithProperties(LbTargetGroup, { deregistration_delay: '90' });
+      expect(build({ deregistrationDelaySeconds: 90 }).raw).toHaveResourceWithProperties(LbTargetGroup, {
+        deregistration_delay: '90',
+      });
     });
     test('healthCheck.path', () => {
       expect(healthCheck({ healthCheck: { path: '/livez' } }).path).toBe('/livez');
@@ -78,7 +81,9 @@ describe('ServiceTargetGroup', () => {
 
   describe('validation', () => {
     test('name <= 32 characters', () => {
-      expect(() => build({ name: 'x'.repeat(33) })).toThrow("TargetGroup: 'name' must be 1..32 characters long for a target group name (it has 33)");
+      expect(() => build({ name: 'x'.repeat(33) })).toThrow(
+        "TargetGroup: 'name' must be 1..32 characters long for a target group name (it has 33)",
+      );
     });
     test('name characters', () => {
       expect(() => build({ name: 'api.blue' })).toThrow(/'name' may contain only letters, digits and hyphens/);
@@ -89,26 +94,40 @@ describe('ServiceTargetGroup', () => {
       );
     });
     test('health check interval range', () => {
-      expect(() => build({ healthCheck: { intervalSeconds: 301 } })).toThrow(/'healthCheck\.intervalSeconds' must be an integer in 5\.\.300/);
+      expect(() => build({ healthCheck: { intervalSeconds: 301 } })).toThrow(
+        /'healthCheck\.intervalSeconds' must be an integer in 5\.\.300/,
+      );
     });
     test('health check timeout range', () => {
-      expect(() => build({ healthCheck: { timeoutSeconds: 1 } })).toThrow(/'healthCheck\.timeoutSeconds' must be an integer in 2\.\.120/);
+      expect(() => build({ healthCheck: { timeoutSeconds: 1 } })).toThrow(
+        /'healthCheck\.timeoutSeconds' must be an integer in 2\.\.120/,
+      );
     });
     test('health check thresholds range', () => {
-      expect(() => build({ healthCheck: { healthyThreshold: 1 } })).toThrow(/'healthCheck\.healthyThreshold' must be an integer in 2\.\.10/);
-      expect(() => build({ healthCheck: { unhealthyThreshold: 11 } })).toThrow(/'healthCheck\.unhealthyThreshold' must be an integer in 2\.\.10/);
+      expect(() => build({ healthCheck: { healthyThreshold: 1 } })).toThrow(
+        /'healthCheck\.healthyThreshold' must be an integer in 2\.\.10/,
+      );
+      expect(() => build({ healthCheck: { unhealthyThreshold: 11 } })).toThrow(
+        /'healthCheck\.unhealthyThreshold' must be an integer in 2\.\.10/,
+      );
     });
     test('health check path', () => {
       expect(() => build({ healthCheck: { path: 'health' } })).toThrow(/'healthCheck\.path' must start with "\/"/);
     });
     test('health check matcher', () => {
-      expect(() => build({ healthCheck: { matcher: '500' } })).toThrow(/'healthCheck\.matcher' must be HTTP codes in 200\.\.499/);
+      expect(() => build({ healthCheck: { matcher: '500' } })).toThrow(
+        /'healthCheck\.matcher' must be HTTP codes in 200\.\.499/,
+      );
     });
     test('deregistration delay range', () => {
-      expect(() => build({ deregistrationDelaySeconds: 4000 })).toThrow(/'deregistrationDelaySeconds' must be an integer in 0\.\.3600 \(got 4000\)/);
+      expect(() => build({ deregistrationDelaySeconds: 4000 })).toThrow(
+        /'deregistrationDelaySeconds' must be an integer in 0\.\.3600 \(got 4000\)/,
+      );
     });
     test('stickiness duration range', () => {
-      expect(() => build({ stickinessCookieDurationSeconds: 0 })).toThrow(/'stickinessCookieDurationSeconds' must be an integer in 1\.\.604800/);
+      expect(() => build({ stickinessCookieDurationSeconds: 0 })).toThrow(
+        /'stickinessCookieDurationSeconds' must be an integer in 1\.\.604800/,
+      );
     });
     test('port range', () => {
       expect(() => build({ port: 70000 })).toThrow(/'port' must be an integer in 1\.\.65535/);

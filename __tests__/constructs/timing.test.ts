@@ -36,8 +36,12 @@ describe('resolveTiming', () => {
 
   describe('rules', () => {
     test('idle timeout must be in 1..4000', () => {
-      expect(() => resolveTiming({ idleTimeoutSeconds: 5000 }, 'T')).toThrow("T: 'idleTimeoutSeconds' must be an integer in 1..4000 (got 5000)");
-      expect(() => resolveTiming({ idleTimeoutSeconds: 0, keepaliveIntervalSeconds: 0.1 })).toThrow(/'idleTimeoutSeconds' must be an integer in 1\.\.4000 \(got 0\)/);
+      expect(() => resolveTiming({ idleTimeoutSeconds: 5000 }, 'T')).toThrow(
+        "T: 'idleTimeoutSeconds' must be an integer in 1..4000 (got 5000)",
+      );
+      expect(() => resolveTiming({ idleTimeoutSeconds: 0, keepaliveIntervalSeconds: 0.1 })).toThrow(
+        /'idleTimeoutSeconds' must be an integer in 1\.\.4000 \(got 0\)/,
+      );
     });
     test('idle timeout must be at least 2x the keepalive', () => {
       expect(() => resolveTiming({ keepaliveIntervalSeconds: 61, idleTimeoutSeconds: 120 })).toThrow(
@@ -45,10 +49,14 @@ describe('resolveTiming', () => {
       );
     });
     test('stop timeout must be <= 120 (Fargate)', () => {
-      expect(() => resolveTiming({ stopTimeoutSeconds: 121 })).toThrow(/'stopTimeoutSeconds' must be an integer in 2\.\.120 \(got 121\)/);
+      expect(() => resolveTiming({ stopTimeoutSeconds: 121 })).toThrow(
+        /'stopTimeoutSeconds' must be an integer in 2\.\.120 \(got 121\)/,
+      );
     });
     test('deregistration delay must be in 0..3600', () => {
-      expect(() => resolveTiming({ deregistrationDelaySeconds: 3601 })).toThrow(/'deregistrationDelaySeconds' must be an integer in 0\.\.3600 \(got 3601\)/);
+      expect(() => resolveTiming({ deregistrationDelaySeconds: 3601 })).toThrow(
+        /'deregistrationDelaySeconds' must be an integer in 0\.\.3600 \(got 3601\)/,
+      );
     });
     test('deregistration delay must cover the drain window', () => {
       expect(() => resolveTiming({ drainWindowSeconds: 30, deregistrationDelaySeconds: 20 })).toThrow(
@@ -56,14 +64,18 @@ describe('resolveTiming', () => {
       );
     });
     test('the stop timeout must leave room for the drain window and the shutdown grace', () => {
-      expect(() => resolveTiming({ drainWindowSeconds: 52, stopTimeoutSeconds: 60, deregistrationDelaySeconds: 70 })).toThrow(
+      expect(() =>
+        resolveTiming({ drainWindowSeconds: 52, stopTimeoutSeconds: 60, deregistrationDelaySeconds: 70 }),
+      ).toThrow(
         /'stopTimeoutSeconds' must be >= drainWindowSeconds \(52\) \+ 9 s of shutdown grace, i\.e\. >= 61.*\(got 60\)/,
       );
     });
   });
 
   test('GIVEN a timing WHEN turned into the environment THEN milliseconds under the names of env-names.ts', () => {
-    const env = timingEnvironment(resolveTiming({ keepaliveIntervalSeconds: 12.5, drainWindowSeconds: 40, drainPollIntervalSeconds: 0.5 }));
+    const env = timingEnvironment(
+      resolveTiming({ keepaliveIntervalSeconds: 12.5, drainWindowSeconds: 40, drainPollIntervalSeconds: 0.5 }),
+    );
     expect(env).toEqual({
       [ENV.keepaliveIntervalMs]: '12500',
       [ENV.drainWindowMs]: '40000',

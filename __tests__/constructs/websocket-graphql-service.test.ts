@@ -6,12 +6,25 @@ import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
-import { WebSocketGraphqlService, WebSocketGraphqlServiceProps } from '../../constructs/websocket-graphql-service';
+import { WebSocketGraphqlService, type WebSocketGraphqlServiceProps } from '../../constructs/websocket-graphql-service';
 import { ENV, CONTAINER } from '../../service/src/env-names';
 import { loadConfig } from '../../service/src/config';
-import { all, containerDefinitions, containerEnvironment, containerSecrets, Json, only, ref, synth } from './helpers';
+import {
+  all,
+  containerDefinitions,
+  containerEnvironment,
+  containerSecrets,
+  type Json,
+  only,
+  ref,
+  synth,
+} from './helpers';
 
-const base: WebSocketGraphqlServiceProps = { domainName: 'api.example.com', hostedZoneName: 'example.com', imageTag: 'v1' };
+const base: WebSocketGraphqlServiceProps = {
+  domainName: 'api.example.com',
+  hostedZoneName: 'example.com',
+  imageTag: 'v1',
+};
 const build = (props: Partial<WebSocketGraphqlServiceProps> = {}) =>
   synth((scope) => new WebSocketGraphqlService(scope, 'Api', { ...base, ...props }));
 const listener = (json: Json, port: number) => Object.values(all(json, 'aws_lb_listener')).find((l) => l.port === port);
@@ -27,7 +40,9 @@ describe('WebSocketGraphqlService', () => {
   describe('defaults', () => {
     const { raw, json } = build();
     test('creates every part: registry, network, certificate, ALB, target group, ECS, autoscaling, DNS, Redis, alarms', () => {
-      const counts = Object.fromEntries(Object.entries(json.resource).map(([type, r]) => [type, Object.keys(r as object).length]));
+      const counts = Object.fromEntries(
+        Object.entries(json.resource).map(([type, r]) => [type, Object.keys(r as object).length]),
+      );
       expect(counts).toMatchObject({
         aws_ecr_repository: 1,
         aws_vpc: 1,
@@ -57,13 +72,21 @@ describe('WebSocketGraphqlService', () => {
     test('tasks in the private subnets, 2 desired, scaling 2..4', () => {
       const service = only(json, 'aws_ecs_service');
       expect(service.desired_count).toBe(2);
-      expect(service.network_configuration.subnets).toEqual([ref(json, 'aws_subnet', 'id', 'PrivateSubnet1'), ref(json, 'aws_subnet', 'id', 'PrivateSubnet2')]);
+      expect(service.network_configuration.subnets).toEqual([
+        ref(json, 'aws_subnet', 'id', 'PrivateSubnet1'),
+        ref(json, 'aws_subnet', 'id', 'PrivateSubnet2'),
+      ]);
       expect(only(json, 'aws_appautoscaling_target')).toMatchObject({ min_capacity: 2, max_capacity: 4 });
     });
     test('ALB in the public subnets, dual-stack, with A and AAAA records', () => {
-      expect(only(json, 'aws_lb').subnets).toEqual([ref(json, 'aws_subnet', 'id', 'PublicSubnet1'), ref(json, 'aws_subnet', 'id', 'PublicSubnet2')]);
+      expect(only(json, 'aws_lb').subnets).toEqual([
+        ref(json, 'aws_subnet', 'id', 'PublicSubnet1'),
+        ref(json, 'aws_subnet', 'id', 'PublicSubnet2'),
+      ]);
       expect(only(json, 'aws_lb').ip_address_type).toBe('dualstack');
-      const types = Object.values(all(json, 'aws_route53_record')).filter((r) => r.alias).map((r) => r.type);
+      const types = Object.values(all(json, 'aws_route53_record'))
+        .filter((r) => r.alias)
+        .map((r) => r.type);
       expect(types.sort()).toEqual(['A', 'AAAA']);
     });
     test('ALLOWED_ORIGINS is https://<domain>', () => {
@@ -92,14 +115,18 @@ describe('WebSocketGraphqlService', () => {
       expect(listener(json, 443).certificate_arn).toBe(ref(json, 'aws_acm_certificate_validation', 'certificate_arn'));
     });
     test('certificate validation records -> the hosted zone found by name', () => {
-      expect(only(json, 'aws_acm_certificate_validation').certificate_arn).toBe(ref(json, 'aws_acm_certificate', 'arn'));
+      expect(only(json, 'aws_acm_certificate_validation').certificate_arn).toBe(
+        ref(json, 'aws_acm_certificate', 'arn'),
+      );
       const validation = Object.values(all(json, 'aws_route53_record')).find((r) => r.for_each);
       expect(validation.zone_id).toBe(ref(json, 'aws_route53_zone', 'zone_id', '', 'data'));
     });
     test('HTTPS listener -> target group; service -> the same target group on the container port', () => {
       const tg = ref(json, 'aws_lb_target_group', 'arn');
       expect(listener(json, 443).default_action[0].target_group_arn).toBe(tg);
-      expect(only(json, 'aws_ecs_service').load_balancer).toEqual([{ target_group_arn: tg, container_name: 'graphql', container_port: CONTAINER.port }]);
+      expect(only(json, 'aws_ecs_service').load_balancer).toEqual([
+        { target_group_arn: tg, container_name: 'graphql', container_port: CONTAINER.port },
+      ]);
     });
     test('service depends on both listeners', () => {
       const deps = only(json, 'aws_ecs_service').depends_on;
@@ -107,7 +134,11 @@ describe('WebSocketGraphqlService', () => {
     });
     test('alias records -> ALB DNS name and the ALB zone id, in the hosted zone', () => {
       for (const record of Object.values(all(json, 'aws_route53_record')).filter((r) => r.alias)) {
-        expect(record.alias).toEqual({ name: ref(json, 'aws_lb', 'dns_name'), zone_id: ref(json, 'aws_lb', 'zone_id'), evaluate_target_health: true });
+        expect(record.alias).toEqual({
+          name: ref(json, 'aws_lb', 'dns_name'),
+          zone_id: ref(json, 'aws_lb', 'zone_id'),
+          evaluate_target_health: true,
+        });
         expect(record.zone_id).toBe(ref(json, 'aws_route53_zone', 'zone_id', '', 'data'));
       }
     });
@@ -116,8 +147,18 @@ describe('WebSocketGraphqlService', () => {
       const alb = sg(json, 'LoadBalancer_SecurityGroup');
       expect(rules(json)).toEqual(
         expect.arrayContaining([
-          expect.objectContaining({ type: 'ingress', security_group_id: tasks, source_security_group_id: alb, from_port: CONTAINER.port }),
-          expect.objectContaining({ type: 'egress', security_group_id: alb, source_security_group_id: tasks, from_port: CONTAINER.port }),
+          expect.objectContaining({
+            type: 'ingress',
+            security_group_id: tasks,
+            source_security_group_id: alb,
+            from_port: CONTAINER.port,
+          }),
+          expect.objectContaining({
+            type: 'egress',
+            security_group_id: alb,
+            source_security_group_id: tasks,
+            from_port: CONTAINER.port,
+          }),
         ]),
       );
       expect(rules(json).filter((r) => r.security_group_id === alb && r.type === 'egress')).toHaveLength(1);
@@ -125,7 +166,12 @@ describe('WebSocketGraphqlService', () => {
     test('Redis SG <- task SG on 6379 only', () => {
       const redis = sg(json, 'Redis_SecurityGroup');
       expect(rules(json).filter((r) => r.security_group_id === redis)).toEqual([
-        expect.objectContaining({ type: 'ingress', source_security_group_id: sg(json, 'Service_SecurityGroup'), from_port: 6379, to_port: 6379 }),
+        expect.objectContaining({
+          type: 'ingress',
+          source_security_group_id: sg(json, 'Service_SecurityGroup'),
+          from_port: 6379,
+          to_port: 6379,
+        }),
       ]);
     });
     test('image -> ECR repository URL + image tag', () => {
@@ -141,8 +187,13 @@ describe('WebSocketGraphqlService', () => {
       );
     });
     test('alarms -> ALB and service dimensions', () => {
-      const unhealthy = Object.values(all(json, 'aws_cloudwatch_metric_alarm')).find((a) => a.metric_name === 'UnHealthyHostCount');
-      expect(unhealthy.dimensions).toEqual({ LoadBalancer: ref(json, 'aws_lb', 'arn_suffix'), TargetGroup: ref(json, 'aws_lb_target_group', 'arn_suffix') });
+      const unhealthy = Object.values(all(json, 'aws_cloudwatch_metric_alarm')).find(
+        (a) => a.metric_name === 'UnHealthyHostCount',
+      );
+      expect(unhealthy.dimensions).toEqual({
+        LoadBalancer: ref(json, 'aws_lb', 'arn_suffix'),
+        TargetGroup: ref(json, 'aws_lb_target_group', 'arn_suffix'),
+      });
     });
   });
 
@@ -150,7 +201,15 @@ describe('WebSocketGraphqlService', () => {
     test.each([
       [{}],
       [{ keepaliveIntervalSeconds: 25, idleTimeoutSeconds: 600, drainWindowSeconds: 40, stopTimeoutSeconds: 90 }],
-      [{ keepaliveIntervalSeconds: 5, idleTimeoutSeconds: 10, drainWindowSeconds: 3, drainPollIntervalSeconds: 0.5, stopTimeoutSeconds: 12 }],
+      [
+        {
+          keepaliveIntervalSeconds: 5,
+          idleTimeoutSeconds: 10,
+          drainWindowSeconds: 3,
+          drainPollIntervalSeconds: 0.5,
+          stopTimeoutSeconds: 12,
+        },
+      ],
     ])('the keepalive the container receives and the ALB idle timeout come from the same config %j', (timing) => {
       let service!: WebSocketGraphqlService;
       const { json } = synth((scope) => {
@@ -191,7 +250,9 @@ describe('WebSocketGraphqlService', () => {
       expect(raw).toHaveResourceWithProperties(ElasticacheReplicationGroup, { replication_group_id: 'chat' });
     });
     test('region', () => {
-      expect(containerDefinitions(build({ region: 'us-west-2' }).json)[0].logConfiguration.options['awslogs-region']).toBe('us-west-2');
+      expect(
+        containerDefinitions(build({ region: 'us-west-2' }).json)[0].logConfiguration.options['awslogs-region'],
+      ).toBe('us-west-2');
     });
     test('hostedZoneId: no lookup, records in that zone', () => {
       const { raw, json } = build({ hostedZoneName: undefined, hostedZoneId: 'Z0123456789ABCDEFGHIJ' });
@@ -200,10 +261,14 @@ describe('WebSocketGraphqlService', () => {
       expect(records.map((r) => r.zone_id)).toEqual(Array(3).fill('Z0123456789ABCDEFGHIJ'));
     });
     test('subjectAlternativeNames', () => {
-      expect(build({ subjectAlternativeNames: ['ws.example.com'] }).raw).toHaveResourceWithProperties(AcmCertificate, { subject_alternative_names: ['ws.example.com'] });
+      expect(build({ subjectAlternativeNames: ['ws.example.com'] }).raw).toHaveResourceWithProperties(AcmCertificate, {
+        subject_alternative_names: ['ws.example.com'],
+      });
     });
     test('certificateKeyAlgorithm', () => {
-      expect(build({ certificateKeyAlgorithm: 'EC_secp384r1' }).raw).toHaveResourceWithProperties(AcmCertificate, { key_algorithm: 'EC_secp384r1' });
+      expect(build({ certificateKeyAlgorithm: 'EC_secp384r1' }).raw).toHaveResourceWithProperties(AcmCertificate, {
+        key_algorithm: 'EC_secp384r1',
+      });
     });
     test('certificateArn: no certificate created, the listener uses the given ARN', () => {
       const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/abc';
@@ -226,7 +291,11 @@ describe('WebSocketGraphqlService', () => {
     test('network.ipv6 false: IPv4 ALB and no AAAA record', () => {
       const { json } = build({ network: { ipv6: false } });
       expect(only(json, 'aws_lb').ip_address_type).toBe('ipv4');
-      expect(Object.values(all(json, 'aws_route53_record')).filter((r) => r.alias).map((r) => r.type)).toEqual(['A']);
+      expect(
+        Object.values(all(json, 'aws_route53_record'))
+          .filter((r) => r.alias)
+          .map((r) => r.type),
+      ).toEqual(['A']);
     });
     test('existingNetwork: no VPC created; ALB, tasks and Redis in the given subnets', () => {
       const { raw, json } = build({ existingNetwork: existing });
@@ -237,16 +306,25 @@ describe('WebSocketGraphqlService', () => {
       expect(only(json, 'aws_lb_target_group').vpc_id).toBe(existing.vpcId);
     });
     test('registry', () => {
-      expect(build({ registry: { repositoryName: 'shared/api', keepLastImages: 3 } }).raw).toHaveResourceWithProperties(EcrRepository, { name: 'shared/api' });
+      expect(build({ registry: { repositoryName: 'shared/api', keepLastImages: 3 } }).raw).toHaveResourceWithProperties(
+        EcrRepository,
+        { name: 'shared/api' },
+      );
     });
     test('loadBalancer', () => {
-      expect(build({ loadBalancer: { deletionProtection: true } }).raw).toHaveResourceWithProperties(Lb, { enable_deletion_protection: true, idle_timeout: 120 });
+      expect(build({ loadBalancer: { deletionProtection: true } }).raw).toHaveResourceWithProperties(Lb, {
+        enable_deletion_protection: true,
+        idle_timeout: 120,
+      });
     });
     test('targetGroup', () => {
-      expect(build({ targetGroup: { stickinessCookieDurationSeconds: 600 } }).raw).toHaveResourceWithProperties(LbTargetGroup, {
-        stickiness: { type: 'lb_cookie', enabled: true, cookie_duration: 600 },
-        deregistration_delay: '41',
-      });
+      expect(build({ targetGroup: { stickinessCookieDurationSeconds: 600 } }).raw).toHaveResourceWithProperties(
+        LbTargetGroup,
+        {
+          stickiness: { type: 'lb_cookie', enabled: true, cookie_duration: 600 },
+          deregistration_delay: '41',
+        },
+      );
     });
     test('service', () => {
       const { json } = build({ service: { cpu: 1024, memory: 2048, allowedOrigins: ['https://app.example.com'] } });
@@ -259,12 +337,22 @@ describe('WebSocketGraphqlService', () => {
       expect(only(json, 'aws_appautoscaling_target')).toMatchObject({ min_capacity: 3, max_capacity: 9 });
     });
     test('scaling: the autoscaling settings reach both target-tracking policies', () => {
-      const scaling = { cpuTargetPercent: 50, requestsPerTarget: 500, scaleInCooldownSeconds: 600, scaleOutCooldownSeconds: 30 };
+      const scaling = {
+        cpuTargetPercent: 50,
+        requestsPerTarget: 500,
+        scaleInCooldownSeconds: 600,
+        scaleOutCooldownSeconds: 30,
+      };
       const policies = Object.values(all(build({ scaling }).json, 'aws_appautoscaling_policy'));
       expect(
         policies.map((p) => {
           const c = p.target_tracking_scaling_policy_configuration;
-          return [c.predefined_metric_specification.predefined_metric_type, c.target_value, c.scale_in_cooldown, c.scale_out_cooldown];
+          return [
+            c.predefined_metric_specification.predefined_metric_type,
+            c.target_value,
+            c.scale_in_cooldown,
+            c.scale_out_cooldown,
+          ];
         }),
       ).toEqual([
         ['ECSServiceAverageCPUUtilization', 50, 600, 30],
@@ -281,16 +369,23 @@ describe('WebSocketGraphqlService', () => {
       expect(build({ redis: { enabled: false } }).raw).not.toHaveResource(ElasticacheReplicationGroup);
     });
     test('redis.enabled true with a single task', () => {
-      expect(build({ scaling: { desiredCount: 1, minCount: 1, maxCount: 1 }, redis: { enabled: true } }).raw).toHaveResource(ElasticacheReplicationGroup);
+      expect(
+        build({ scaling: { desiredCount: 1, minCount: 1, maxCount: 1 }, redis: { enabled: true } }).raw,
+      ).toHaveResource(ElasticacheReplicationGroup);
     });
     test('redis settings', () => {
-      expect(build({ redis: { nodeCount: 3, nodeType: 'cache.m7g.large' } }).raw).toHaveResourceWithProperties(ElasticacheReplicationGroup, {
-        num_cache_clusters: 3,
-        node_type: 'cache.m7g.large',
-      });
+      expect(build({ redis: { nodeCount: 3, nodeType: 'cache.m7g.large' } }).raw).toHaveResourceWithProperties(
+        ElasticacheReplicationGroup,
+        {
+          num_cache_clusters: 3,
+          node_type: 'cache.m7g.large',
+        },
+      );
     });
     test('alarms', () => {
-      expect(build({ alarms: { createTopic: true } }).raw).toHaveResourceWithProperties(SnsTopic, { name: 'ws-graphql-alarms' });
+      expect(build({ alarms: { createTopic: true } }).raw).toHaveResourceWithProperties(SnsTopic, {
+        name: 'ws-graphql-alarms',
+      });
     });
   });
 
@@ -301,28 +396,43 @@ describe('WebSocketGraphqlService', () => {
       );
     });
     test('desired/min/max counts', () => {
-      expect(() => build({ scaling: { desiredCount: 5 } })).toThrow("Api: 'scaling.desiredCount' must be in scaling.minCount..scaling.maxCount (2..4) (got 5)");
-      expect(() => build({ scaling: { minCount: 3, maxCount: 2, desiredCount: 2 } })).toThrow(/'scaling\.minCount' must be <= scaling\.maxCount \(2\)/);
-    });
-    test('network and existingNetwork exclude each other', () => {
-      expect(() => build({ network: {}, existingNetwork: existing })).toThrow(/'network' and existingNetwork exclude each other/);
-    });
-    test('certificateArn syntax', () => {
-      expect(() => build({ certificateArn: 'my-cert' })).toThrow(/'certificateArn' must be an ARN of the form arn:aws:acm:/);
-    });
-    test('certificate options need a created certificate', () => {
-      expect(() => build({ certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc', subjectAlternativeNames: ['x.example.com'] })).toThrow(
-        /apply only to a certificate created here/,
+      expect(() => build({ scaling: { desiredCount: 5 } })).toThrow(
+        "Api: 'scaling.desiredCount' must be in scaling.minCount..scaling.maxCount (2..4) (got 5)",
+      );
+      expect(() => build({ scaling: { minCount: 3, maxCount: 2, desiredCount: 2 } })).toThrow(
+        /'scaling\.minCount' must be <= scaling\.maxCount \(2\)/,
       );
     });
+    test('network and existingNetwork exclude each other', () => {
+      expect(() => build({ network: {}, existingNetwork: existing })).toThrow(
+        /'network' and existingNetwork exclude each other/,
+      );
+    });
+    test('certificateArn syntax', () => {
+      expect(() => build({ certificateArn: 'my-cert' })).toThrow(
+        /'certificateArn' must be an ARN of the form arn:aws:acm:/,
+      );
+    });
+    test('certificate options need a created certificate', () => {
+      expect(() =>
+        build({
+          certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc',
+          subjectAlternativeNames: ['x.example.com'],
+        }),
+      ).toThrow(/apply only to a certificate created here/);
+    });
     test('wildcard domain', () => {
-      expect(() => build({ domainName: '*.example.com' })).toThrow(/'domainName' must be a single name, not a wildcard/);
+      expect(() => build({ domainName: '*.example.com' })).toThrow(
+        /'domainName' must be a single name, not a wildcard/,
+      );
     });
     test('name', () => {
       expect(() => build({ name: 'ws_graphql' })).toThrow(/'name' must start with a lower-case letter/);
     });
     test('a derived name that AWS would refuse is caught by the construct that owns it', () => {
-      expect(() => build({ loadBalancer: { name: 'internal-api' } })).toThrow(/stack\/Api\/LoadBalancer: 'name' must not start with "internal-"/);
+      expect(() => build({ loadBalancer: { name: 'internal-api' } })).toThrow(
+        /stack\/Api\/LoadBalancer: 'name' must not start with "internal-"/,
+      );
     });
   });
 });

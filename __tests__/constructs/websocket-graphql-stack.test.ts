@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App, Testing } from 'cdktf';
+import { type App, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ENVIRONMENTS } from '../../config/environments';
-import { WebSocketGraphqlStack, WebSocketGraphqlStackProps } from '../../constructs/websocket-graphql-stack';
-import { Json, ref } from './helpers';
+import { WebSocketGraphqlStack, type WebSocketGraphqlStackProps } from '../../constructs/websocket-graphql-stack';
+import { type Json, ref } from './helpers';
 
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -16,7 +16,11 @@ function app(): App {
   return Testing.app({ outdir, stackTraces: false });
 }
 
-const base: WebSocketGraphqlStackProps = { region: 'eu-west-1', domainName: 'api.example.com', hostedZoneName: 'example.com' };
+const base: WebSocketGraphqlStackProps = {
+  region: 'eu-west-1',
+  domainName: 'api.example.com',
+  hostedZoneName: 'example.com',
+};
 function build(props: Partial<WebSocketGraphqlStackProps> = {}, id = 'test'): { raw: string; json: Json } {
   const stack = new WebSocketGraphqlStack(app(), id, { ...base, ...props });
   const raw = Testing.synth(stack);
@@ -42,7 +46,12 @@ describe('WebSocketGraphqlStack', () => {
       expect(json.variable.image_tag).toEqual({
         type: 'string',
         description: expect.stringContaining('ECR'),
-        validation: [{ condition: '${can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))}', error_message: expect.stringContaining('Docker tag') }],
+        validation: [
+          {
+            condition: '${can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))}',
+            error_message: expect.stringContaining('Docker tag'),
+          },
+        ],
       });
     });
     test('the image and APP_VERSION use var.image_tag', () => {
@@ -69,20 +78,43 @@ describe('WebSocketGraphqlStack', () => {
       expect(build({ imageTag: '2024-06-01.3' }).json.variable.image_tag.default).toBe('2024-06-01.3');
     });
     test('tags are merged over the defaults', () => {
-      expect(build({ tags: { Team: 'realtime', ManagedBy: 'platform' } }).raw).toHaveProviderWithProperties(AwsProvider, {
-        default_tags: [{ tags: { Project: 'ws-graphql', Environment: 'test', ManagedBy: 'platform', Team: 'realtime' } }],
-      });
+      expect(build({ tags: { Team: 'realtime', ManagedBy: 'platform' } }).raw).toHaveProviderWithProperties(
+        AwsProvider,
+        {
+          default_tags: [
+            { tags: { Project: 'ws-graphql', Environment: 'test', ManagedBy: 'platform', Team: 'realtime' } },
+          ],
+        },
+      );
     });
     test('backend local with a path', () => {
-      expect(build({ backend: { type: 'local', path: '/var/state/api.tfstate' } }).json.terraform.backend).toEqual({ local: { path: '/var/state/api.tfstate' } });
+      expect(build({ backend: { type: 'local', path: '/var/state/api.tfstate' } }).json.terraform.backend).toEqual({
+        local: { path: '/var/state/api.tfstate' },
+      });
     });
     test('backend s3: encrypted, locked with the S3 lock file, key per stack, region of the stack', () => {
       expect(build({ backend: { type: 's3', bucket: 'my-tf-state' } }, 'production').json.terraform.backend).toEqual({
-        s3: { bucket: 'my-tf-state', key: 'production/terraform.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true },
+        s3: {
+          bucket: 'my-tf-state',
+          key: 'production/terraform.tfstate',
+          region: 'eu-west-1',
+          encrypt: true,
+          use_lockfile: true,
+        },
       });
     });
     test('backend s3 with a DynamoDB lock table, key and region', () => {
-      expect(build({ backend: { type: 's3', bucket: 'my-tf-state', key: 'api/state', region: 'us-east-1', dynamodbTable: 'tf-locks' } }).json.terraform.backend).toEqual({
+      expect(
+        build({
+          backend: {
+            type: 's3',
+            bucket: 'my-tf-state',
+            key: 'api/state',
+            region: 'us-east-1',
+            dynamodbTable: 'tf-locks',
+          },
+        }).json.terraform.backend,
+      ).toEqual({
         s3: { bucket: 'my-tf-state', key: 'api/state', region: 'us-east-1', encrypt: true, dynamodb_table: 'tf-locks' },
       });
     });
@@ -90,22 +122,32 @@ describe('WebSocketGraphqlStack', () => {
 
   describe('validation', () => {
     test('region', () => {
-      expect(() => build({ region: 'Europe' })).toThrow("test: 'region' must be an AWS region such as \"eu-west-1\" (got \"Europe\")");
+      expect(() => build({ region: 'Europe' })).toThrow(
+        'test: \'region\' must be an AWS region such as "eu-west-1" (got "Europe")',
+      );
     });
     test('imageTag', () => {
       expect(() => build({ imageTag: '-bad' })).toThrow(/'imageTag' must be a Docker tag/);
     });
     test('S3 bucket name', () => {
-      expect(() => build({ backend: { type: 's3', bucket: 'My_State' } })).toThrow(/'backend\.bucket' must be an S3 bucket name/);
+      expect(() => build({ backend: { type: 's3', bucket: 'My_State' } })).toThrow(
+        /'backend\.bucket' must be an S3 bucket name/,
+      );
     });
     test('S3 key', () => {
-      expect(() => build({ backend: { type: 's3', bucket: 'state', key: '/abs' } })).toThrow(/'backend\.key' must be an S3 key/);
+      expect(() => build({ backend: { type: 's3', bucket: 'state', key: '/abs' } })).toThrow(
+        /'backend\.key' must be an S3 key/,
+      );
     });
     test('S3 region', () => {
-      expect(() => build({ backend: { type: 's3', bucket: 'state', region: 'moon' } })).toThrow(/'backend\.region' must be an AWS region/);
+      expect(() => build({ backend: { type: 's3', bucket: 'state', region: 'moon' } })).toThrow(
+        /'backend\.region' must be an AWS region/,
+      );
     });
     test('backend type', () => {
-      expect(() => build({ backend: { type: 'gcs' } as never })).toThrow(/'backend\.type' must be "local" or "s3" \(got "gcs"\)/);
+      expect(() => build({ backend: { type: 'gcs' } as never })).toThrow(
+        /'backend\.type' must be "local" or "s3" \(got "gcs"\)/,
+      );
     });
   });
 
@@ -118,7 +160,9 @@ describe('WebSocketGraphqlStack', () => {
       const lb = Object.values(json.resource.aws_lb)[0] as Json;
       expect(lb.enable_deletion_protection).toBe(true);
       expect(Object.keys(json.resource.aws_nat_gateway)).toHaveLength(Object.keys(json.resource.aws_subnet).length / 2);
-      expect(Object.values(json.resource.aws_elasticache_replication_group)[0]).toMatchObject({ automatic_failover_enabled: true });
+      expect(Object.values(json.resource.aws_elasticache_replication_group)[0]).toMatchObject({
+        automatic_failover_enabled: true,
+      });
       expect(json.resource.aws_sns_topic).toBeDefined();
     });
     test.each(Object.keys(ENVIRONMENTS))('snapshot of the %s stack', (name) => {

@@ -122,11 +122,14 @@ describe('createRecommendedClient', () => {
     });
     clients.push(client);
     const tokens: string[] = [];
-    client.subscribe<{ token: string }>({ query: 'subscription { token }' }, {
-      next: (r) => tokens.push(r.data?.token ?? 'none'),
-      error: () => undefined,
-      complete: () => undefined,
-    });
+    client.subscribe<{ token: string }>(
+      { query: 'subscription { token }' },
+      {
+        next: (r) => tokens.push(r.data?.token ?? 'none'),
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
     await waitFor(() => tokens.length === 1, 5000, 'first token');
 
     // Server gone: connects are refused (an 'error', not a close event) several times in a row, which

@@ -204,7 +204,10 @@ describe('renderNginxConfig', () => {
     prefix: '/tmp/e2e-x',
     httpsPort: 8443,
     httpPort: 8080,
-    upstreams: [{ host: '127.0.0.1', port: 4001 }, { host: '127.0.0.1', port: 4002 }],
+    upstreams: [
+      { host: '127.0.0.1', port: 4001 },
+      { host: '127.0.0.1', port: 4002 },
+    ],
     certificatePath: '/tmp/e2e-x/cert.pem',
     keyPath: '/tmp/e2e-x/key.pem',
     idleTimeoutSeconds: 5,

@@ -22,13 +22,16 @@ describe('scenario 1: cross-instance delivery through the proxy', () => {
     expect(other).toBeDefined();
 
     const received: Message[] = [];
-    client.subscribe<{ messagePosted: Message }>({ query: MESSAGE_POSTED, variables: { room: 'lobby' } }, {
-      next: (r) => r.data && received.push(r.data.messagePosted),
-      error: (e) => {
-        throw new Error(`subscription failed: ${JSON.stringify(e)}`);
+    client.subscribe<{ messagePosted: Message }>(
+      { query: MESSAGE_POSTED, variables: { room: 'lobby' } },
+      {
+        next: (r) => r.data && received.push(r.data.messagePosted),
+        error: (e) => {
+          throw new Error(`subscription failed: ${JSON.stringify(e)}`);
+        },
+        complete: () => undefined,
       },
-      complete: () => undefined,
-    });
+    );
 
     // Post until a message served by the other instance arrives. Which instance served each POST is read
     // from the proxy's access log (upstream address), as it would be from the ALB's.

@@ -35,11 +35,14 @@ function watch(stack: Stack, clientKeepAliveMs: number): Watched {
     }),
     received: [],
   };
-  watched.client.subscribe<{ messagePosted: Message }>({ query: MESSAGE_POSTED, variables: { room: ROOM } }, {
-    next: (r) => r.data && watched.received.push(r.data.messagePosted),
-    error: () => undefined,
-    complete: () => undefined,
-  });
+  watched.client.subscribe<{ messagePosted: Message }>(
+    { query: MESSAGE_POSTED, variables: { room: ROOM } },
+    {
+      next: (r) => r.data && watched.received.push(r.data.messagePosted),
+      error: () => undefined,
+      complete: () => undefined,
+    },
+  );
   return watched;
 }
 
@@ -63,7 +66,10 @@ describe('scenario 2: idle subscriptions and the proxy idle timeout', () => {
     serverKeepalive = watch(withKeepalive, 0);
     noKeepalive = watch(withoutKeepalive, 0);
     clientKeepaliveOnly = watch(withoutKeepalive, withKeepalive.timing.keepaliveIntervalSeconds * 1000);
-    await waitFor('all three connected', () => serverKeepalive.connectedAt && noKeepalive.connectedAt && clientKeepaliveOnly.connectedAt);
+    await waitFor(
+      'all three connected',
+      () => serverKeepalive.connectedAt && noKeepalive.connectedAt && clientKeepaliveOnly.connectedAt,
+    );
     // No event in the room for 3x the idle timeout.
     await sleep(3 * idleMs);
   }, 90_000);
@@ -77,10 +83,15 @@ describe('scenario 2: idle subscriptions and the proxy idle timeout', () => {
     expect(serverKeepalive.client.stats.closeCodes).toEqual([]);
     expect(serverKeepalive.client.stats.connects).toBe(1);
     // And the socket still works end to end.
-    await waitFor('delivery after the idle period', async () => {
-      await withKeepalive.post(ROOM, 'still there?');
-      return serverKeepalive.received.length > 0;
-    }, 5_000, 200);
+    await waitFor(
+      'delivery after the idle period',
+      async () => {
+        await withKeepalive.post(ROOM, 'still there?');
+        return serverKeepalive.received.length > 0;
+      },
+      5_000,
+      200,
+    );
     expect(serverKeepalive.client.stats.connects).toBe(1);
   });
 

@@ -55,16 +55,23 @@ describe('scenario 3: rolling restart with 240 clients', () => {
       };
       return t;
     });
-    await withTimeout('all clients connected', Promise.all(tracked.map(async (t) => (t.instanceId = await socketInstanceId(t.client, 15_000)))), 20_000);
+    await withTimeout(
+      'all clients connected',
+      Promise.all(tracked.map(async (t) => (t.instanceId = await socketInstanceId(t.client, 15_000)))),
+      20_000,
+    );
     for (const t of tracked) {
-      t.client.subscribe<{ messagePosted: Message }>({ query: MESSAGE_POSTED, variables: { room: ROOM } }, {
-        next: (r) => {
-          const seq = Number(r.data?.messagePosted.text.replace('seq:', ''));
-          if (Number.isInteger(seq)) t.events.push({ seq, at: Date.now() });
+      t.client.subscribe<{ messagePosted: Message }>(
+        { query: MESSAGE_POSTED, variables: { room: ROOM } },
+        {
+          next: (r) => {
+            const seq = Number(r.data?.messagePosted.text.replace('seq:', ''));
+            if (Number.isInteger(seq)) t.events.push({ seq, at: Date.now() });
+          },
+          error: () => undefined,
+          complete: () => undefined,
         },
-        error: () => undefined,
-        complete: () => undefined,
-      });
+      );
     }
 
     const [draining, survivor] = stack.instances as [(typeof stack.instances)[0], (typeof stack.instances)[0]];
@@ -118,7 +125,11 @@ describe('scenario 3: rolling restart with 240 clients', () => {
     await publisher;
     await sleep(1_000);
 
-    const exit = await withTimeout('drained instance exit', draining.process.exited, stack.timing.stopTimeoutSeconds * 1000);
+    const exit = await withTimeout(
+      'drained instance exit',
+      draining.process.exited,
+      stack.timing.stopTimeoutSeconds * 1000,
+    );
     expect(exit).toEqual({ code: 0, signal: null });
 
     // Who is where now, asked over each client's current socket.
@@ -144,7 +155,11 @@ describe('scenario 3: rolling restart with 240 clients', () => {
       postsFailed: failedPosts,
       publishEveryMs: PUBLISH_EVERY_MS,
       closeCodes: allCodes.reduce<Record<number, number>>((acc, c) => ({ ...acc, [c]: (acc[c] ?? 0) + 1 }), {}),
-      reconnectToReceivingMs: { p50: percentile(reconnectMs, 50), p95: percentile(reconnectMs, 95), max: Math.max(...reconnectMs) },
+      reconnectToReceivingMs: {
+        p50: percentile(reconnectMs, 50),
+        p95: percentile(reconnectMs, 95),
+        max: Math.max(...reconnectMs),
+      },
       allBackAfterSigtermMs: allBackAt - drainStart,
       lostByDrainedClients: {
         total: drainedLoss.reduce((a, b) => a + b, 0),

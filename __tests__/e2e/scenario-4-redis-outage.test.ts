@@ -39,26 +39,39 @@ describe('scenario 4: Redis outage', () => {
     expect(new Set(on).size).toBe(2);
     const received: Message[][] = subscribers.map(() => []);
     subscribers.forEach((client, i) =>
-      client.subscribe<{ messagePosted: Message }>({ query: MESSAGE_POSTED, variables: { room: ROOM } }, {
-        next: (r) => r.data && received[i]!.push(r.data.messagePosted),
-        error: () => undefined,
-        complete: () => undefined,
-      }),
+      client.subscribe<{ messagePosted: Message }>(
+        { query: MESSAGE_POSTED, variables: { room: ROOM } },
+        {
+          next: (r) => r.data && received[i]!.push(r.data.messagePosted),
+          error: () => undefined,
+          complete: () => undefined,
+        },
+      ),
     );
-    await waitFor('both subscribers live before the outage', async () => {
-      await stack.post(ROOM, 'before');
-      return received.every((r) => r.length > 0);
-    }, 10_000, 200);
+    await waitFor(
+      'both subscribers live before the outage',
+      async () => {
+        await stack.post(ROOM, 'before');
+        return received.every((r) => r.length > 0);
+      },
+      10_000,
+      200,
+    );
     for (const instance of stack.instances) expect((await readiness(instance.url)).status).toBe(200);
 
     // Outage.
     await stack.redis.stop('SIGKILL');
     const outageStart = Date.now();
     for (const instance of stack.instances) {
-      const report = await waitFor(`${instance.url} not ready`, async () => {
-        const r = await readiness(instance.url);
-        return r.status === 503 ? r : undefined;
-      }, 5_000, 100);
+      const report = await waitFor(
+        `${instance.url} not ready`,
+        async () => {
+          const r = await readiness(instance.url);
+          return r.status === 503 ? r : undefined;
+        },
+        5_000,
+        100,
+      );
       expect(report.body.ready).toBe(false);
       expect(report.body.pubsub).toEqual({ backend: 'redis', ready: false });
       // Alive all the same: the health check must not get the task replaced for a Redis blip.
@@ -75,14 +88,24 @@ describe('scenario 4: Redis outage', () => {
     // Redis back on the same port.
     await stack.redis.restart();
     for (const instance of stack.instances) {
-      await waitFor(`${instance.url} ready again`, async () => (await readiness(instance.url)).status === 200, 10_000, 100);
+      await waitFor(
+        `${instance.url} ready again`,
+        async () => (await readiness(instance.url)).status === 200,
+        10_000,
+        100,
+      );
     }
     const counts = received.map((r) => r.length);
-    await waitFor('delivery to both subscribers after the outage', async () => {
-      const res = await stack.post(ROOM, 'after');
-      expect(res.errors).toBeUndefined();
-      return received.every((r, i) => r.slice(counts[i]).some((m) => m.text === 'after'));
-    }, 10_000, 200);
+    await waitFor(
+      'delivery to both subscribers after the outage',
+      async () => {
+        const res = await stack.post(ROOM, 'after');
+        expect(res.errors).toBeUndefined();
+        return received.every((r, i) => r.slice(counts[i]).some((m) => m.text === 'after'));
+      },
+      10_000,
+      200,
+    );
 
     // Nothing crashed and the subscribers never had to reconnect: the service resubscribed to Redis itself.
     for (const instance of stack.instances) expect(instance.process.child.exitCode).toBeNull();
@@ -90,6 +113,8 @@ describe('scenario 4: Redis outage', () => {
       expect(client.stats.closeCodes).toEqual([]);
       expect(client.stats.connects).toBe(1);
     }
-    expect(stack.logs().filter((l) => l.event === 'process.uncaught_exception' || l.event === 'process.unhandled_rejection')).toEqual([]);
+    expect(
+      stack.logs().filter((l) => l.event === 'process.uncaught_exception' || l.event === 'process.unhandled_rejection'),
+    ).toEqual([]);
   }, 45_000);
 });

@@ -60,7 +60,9 @@ describe('scenario 5: redirect and client address', () => {
     // nginx appends the peer it saw ("203.0.113.9, 127.0.0.3"), as the ALB does; the service takes that one.
     const client = stack.client({ localAddress: CLIENT_ADDRESS, headers: { 'X-Forwarded-For': forged } });
     await socketInstanceId(client);
-    await waitFor('the new socket logged under the real client address', () => (fromClient() > before ? true : undefined));
+    await waitFor('the new socket logged under the real client address', () =>
+      fromClient() > before ? true : undefined,
+    );
     expect(stack.logs().filter((l) => l.event === 'ws.open' && l.address === forged)).toEqual([]);
   });
 });

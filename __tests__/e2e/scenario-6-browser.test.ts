@@ -46,9 +46,13 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
     page.on('websocket', (ws) => sockets.push(ws.url()));
 
     await page.goto(stack.pageUrl!, { timeout: 10_000 });
-    await page.waitForFunction(() => (window as unknown as { e2e: { state: string } }).e2e.state === 'connected', undefined, {
-      timeout: 10_000,
-    });
+    await page.waitForFunction(
+      () => (window as unknown as { e2e: { state: string } }).e2e.state === 'connected',
+      undefined,
+      {
+        timeout: 10_000,
+      },
+    );
 
     // Until the subscription is live on the server, a message can pass it by: post until one shows.
     let probes = 0;

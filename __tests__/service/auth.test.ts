@@ -16,7 +16,10 @@ const ISSUER = 'https://issuer.example.com/';
 const AUDIENCE = 'chat-api';
 
 /** `expiresIn: null` mints a token without `exp`. */
-function hs256(claims: JWTPayload, options: { secret?: string; expiresIn?: string | null; issuer?: string; audience?: string } = {}) {
+function hs256(
+  claims: JWTPayload,
+  options: { secret?: string; expiresIn?: string | null; issuer?: string; audience?: string } = {},
+) {
   const jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuedAt()
@@ -26,12 +29,15 @@ function hs256(claims: JWTPayload, options: { secret?: string; expiresIn?: strin
   return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
 
-const viewer = (t: TestApp, headers: Record<string, string> = {}) => graphqlPost<{ viewer: string | null }>(t.graphqlUrl, '{ viewer }', undefined, headers);
+const viewer = (t: TestApp, headers: Record<string, string> = {}) =>
+  graphqlPost<{ viewer: string | null }>(t.graphqlUrl, '{ viewer }', undefined, headers);
 
 describe('JWT (HS256 secret)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ env: { JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, LOG_LEVEL: 'info' } });
+    t = await startTestApp({
+      env: { JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, LOG_LEVEL: 'info' },
+    });
   });
   afterAll(() => t.stop());
 
@@ -43,7 +49,11 @@ describe('JWT (HS256 secret)', () => {
 
   test.each([
     ['no token', async () => undefined, /Missing bearer token/],
-    ['a wrong signature', () => hs256({ sub: 'alice' }, { secret: 'another-secret-that-is-also-32-bytes-long!' }), /signature/],
+    [
+      'a wrong signature',
+      () => hs256({ sub: 'alice' }, { secret: 'another-secret-that-is-also-32-bytes-long!' }),
+      /signature/,
+    ],
     ['an expired token', () => hs256({ sub: 'alice' }, { expiresIn: '-1m' }), /exp/],
     ['no expiry (never expires)', () => hs256({ sub: 'alice' }, { expiresIn: null }), /missing required "exp" claim/],
     ['another issuer', () => hs256({ sub: 'alice' }, { issuer: 'https://other.example.com/' }), /iss/],
@@ -61,7 +71,10 @@ describe('JWT (HS256 secret)', () => {
   });
 
   test.each([
-    ['connectionParams.authorization (Bearer)', async () => ({ connectionParams: { authorization: `Bearer ${await hs256({ sub: 'bob' })}` } })],
+    [
+      'connectionParams.authorization (Bearer)',
+      async () => ({ connectionParams: { authorization: `Bearer ${await hs256({ sub: 'bob' })}` } }),
+    ],
     ['connectionParams.token', async () => ({ connectionParams: { token: await hs256({ sub: 'bob' }) } })],
   ])('WebSocket: %s authenticates the socket', async (_name, options) => {
     const client = wsClient(t.wsUrl, await options());
@@ -123,10 +136,14 @@ describe('JWT (JWKS URL)', () => {
     privateKey = pair.privateKey as CryptoKey;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
     // A real HTTP server with the key set, as an identity provider would publish it.
-    jwks = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    jwks = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+    );
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
     const { port } = jwks.address() as AddressInfo;
-    t = await startTestApp({ env: { JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`, JWT_ISSUER: ISSUER, LOG_LEVEL: 'info' } });
+    t = await startTestApp({
+      env: { JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`, JWT_ISSUER: ISSUER, LOG_LEVEL: 'info' },
+    });
   });
   afterAll(async () => {
     await t.stop();
@@ -134,7 +151,11 @@ describe('JWT (JWKS URL)', () => {
   });
 
   const es256 = (sub: string, key: CryptoKey = privateKey) =>
-    new SignJWT({ sub }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(ISSUER).setExpirationTime('5m').sign(key);
+    new SignJWT({ sub })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer(ISSUER)
+      .setExpirationTime('5m')
+      .sign(key);
 
   test('a token signed by the published key is accepted (HTTP and WebSocket)', async () => {
     const { body } = await viewer(t, { authorization: `Bearer ${await es256('dave')}` });
@@ -149,7 +170,9 @@ describe('JWT (JWKS URL)', () => {
 
   test('a token signed by another key is refused', async () => {
     const other = await generateKeyPair('ES256');
-    const { status } = await viewer(t, { authorization: `Bearer ${await es256('mallory', other.privateKey as CryptoKey)}` });
+    const { status } = await viewer(t, {
+      authorization: `Bearer ${await es256('mallory', other.privateKey as CryptoKey)}`,
+    });
     expect(status).toBe(401);
   });
 
@@ -164,7 +187,10 @@ describe('JWT (JWKS URL): the identity provider fails', () => {
   // 503 + retry, not 401 + re-login.
   const token = async () => {
     const { privateKey } = await generateKeyPair('ES256');
-    return new SignJWT({ sub: 'dave' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('5m').sign(privateKey);
+    return new SignJWT({ sub: 'dave' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setExpirationTime('5m')
+      .sign(privateKey);
   };
 
   async function expectUnavailable(jwksUrl: string) {

@@ -275,7 +275,12 @@ describe('slow consumers', () => {
       });
       // 50 events in one tick: more than the consumer can take before the queue bound.
       for (let i = 0; i < 50; i++) {
-        void t.app.pubsub.publish('messagePosted', 'burst', { id: String(i), room: 'burst', text: `e${i}`, sentAt: '' });
+        void t.app.pubsub.publish('messagePosted', 'burst', {
+          id: String(i),
+          room: 'burst',
+          text: `e${i}`,
+          sentAt: '',
+        });
       }
       const error = await socket.waitForMessage((m) => m.id === 'b' && m.type === 'error');
       expect(JSON.stringify(error.payload)).toContain(SUBSCRIPTION_OVERFLOW);

@@ -70,7 +70,11 @@ describe('loadConfig', () => {
     [ENV.ecsMetadataUri, 'not a url', /ECS_CONTAINER_METADATA_URI_V4='not a url' is not a valid URL/],
     [ENV.redisUrl, 'http://cache:6379', /REDIS_URL='http:\/\/cache:6379' must use redis: or rediss: \(got http:\)/],
     [ENV.redisTls, 'yes', /REDIS_TLS='yes' must be 'true' or 'false'/],
-    [ENV.allowedOrigins, 'https://app.example.com/path', /ALLOWED_ORIGINS entry 'https:\/\/app\.example\.com\/path' must be an exact origin/],
+    [
+      ENV.allowedOrigins,
+      'https://app.example.com/path',
+      /ALLOWED_ORIGINS entry 'https:\/\/app\.example\.com\/path' must be an exact origin/,
+    ],
     [ENV.allowedOrigins, '*', /ALLOWED_ORIGINS entry '\*' must be an exact origin/],
     [ENV.allowedOrigins, 'app.example.com', /ALLOWED_ORIGINS entry 'app\.example\.com'/],
     [ENV.maxPayloadBytes, '100', /MAX_PAYLOAD_BYTES='100' must be an integer in 1024\.\.16777216 \(bytes\)/],
@@ -116,7 +120,9 @@ describe('loadConfig', () => {
   });
 
   test('Redis options without REDIS_URL are a mistake, not silently ignored', () => {
-    expect(problemsOf({ REDIS_AUTH_TOKEN: 'tok' })[0]).toMatch(/REDIS_AUTH_TOKEN\/REDIS_TLS are set but REDIS_URL is not/);
+    expect(problemsOf({ REDIS_AUTH_TOKEN: 'tok' })[0]).toMatch(
+      /REDIS_AUTH_TOKEN\/REDIS_TLS are set but REDIS_URL is not/,
+    );
   });
 
   test('ALLOWED_ORIGINS: exact origins, trailing slash tolerated', () => {
@@ -133,11 +139,15 @@ describe('loadConfig', () => {
       issuer: 'iss',
       audience: ['a', 'b'],
     });
-    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks.json' }).jwt).toEqual({ jwksUrl: 'https://id.example.com/jwks.json' });
+    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks.json' }).jwt).toEqual({
+      jwksUrl: 'https://id.example.com/jwks.json',
+    });
   });
 
   test('JWT: both a secret and a JWKS URL is ambiguous', () => {
-    expect(problemsOf({ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: 'https://id.example.com/jwks.json' })[0]).toMatch(/set exactly one/);
+    expect(problemsOf({ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: 'https://id.example.com/jwks.json' })[0]).toMatch(
+      /set exactly one/,
+    );
   });
 
   test('JWT: issuer or audience without a key would leave the API anonymous: refused', () => {

@@ -36,7 +36,8 @@ function stages(text: string): Instruction[][] {
 const all = stages(dockerfile);
 const runtime = all.at(-1) ?? [];
 const find = (stage: Instruction[], keyword: string) => stage.filter((i) => i.keyword === keyword);
-const arg = (name: string) => /ARG\s+(\S+)=(\S+)/.exec(dockerfile.split('\n').find((l) => l.startsWith(`ARG ${name}=`)) ?? '')?.[2];
+const arg = (name: string) =>
+  /ARG\s+(\S+)=(\S+)/.exec(dockerfile.split('\n').find((l) => l.startsWith(`ARG ${name}=`)) ?? '')?.[2];
 
 describe('service/Dockerfile', () => {
   test('is multi-stage, every stage on Node 20 bookworm slim', () => {
@@ -57,8 +58,16 @@ describe('service/Dockerfile', () => {
 
   test('exposes and listens on CONTAINER.port', () => {
     expect(find(runtime, 'EXPOSE').map((i) => i.args)).toEqual([String(CONTAINER.port)]);
-    expect(find(runtime, 'ENV').map((i) => i.args).join(' ')).toMatch(new RegExp(`\\bPORT=${CONTAINER.port}\\b`));
-    expect(find(runtime, 'ENV').map((i) => i.args).join(' ')).toMatch(/\bNODE_ENV=production\b/);
+    expect(
+      find(runtime, 'ENV')
+        .map((i) => i.args)
+        .join(' '),
+    ).toMatch(new RegExp(`\\bPORT=${CONTAINER.port}\\b`));
+    expect(
+      find(runtime, 'ENV')
+        .map((i) => i.args)
+        .join(' '),
+    ).toMatch(/\bNODE_ENV=production\b/);
   });
 
   test('CMD is exec form and runs the compiled entry point', () => {
@@ -94,7 +103,9 @@ describe('service/Dockerfile', () => {
       devDependencies?: Record<string, string>;
       scripts: Record<string, string>;
     };
-    expect(Object.keys(servicePackage.devDependencies ?? {})).toEqual(expect.arrayContaining(['typescript', '@types/node']));
+    expect(Object.keys(servicePackage.devDependencies ?? {})).toEqual(
+      expect.arrayContaining(['typescript', '@types/node']),
+    );
     expect(servicePackage.scripts.build).toMatch(/tsc/);
   });
 });

@@ -9,7 +9,16 @@ import type { Plugin } from 'graphql-yoga';
 import { HTTP_FINISH_GRACE_MS } from '../../service/src/app';
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { startTestApp, type TestApp } from '../support/app';
-import { graphqlPost, MESSAGE_POSTED, postMessage, rawSocket, subscribeRoom, wsClient, type RecordedWsClient, type Subscription } from '../support/clients';
+import {
+  graphqlPost,
+  MESSAGE_POSTED,
+  postMessage,
+  rawSocket,
+  subscribeRoom,
+  wsClient,
+  type RecordedWsClient,
+  type Subscription,
+} from '../support/clients';
 import { startTaskMetadataStub, type TaskMetadataStub } from '../support/ecs-metadata-stub';
 import { startRedis, type RedisServer } from '../support/redis';
 import { spawnService, type ServiceProcess } from '../support/service-process';
@@ -63,7 +72,12 @@ async function connectClients(a: ServiceProcess, b: TestApp) {
 }
 
 /** What every drain trigger must produce. */
-async function expectDrainedToB(a: ServiceProcess, b: TestApp, setup: Awaited<ReturnType<typeof connectClients>>, triggeredAt: number) {
+async function expectDrainedToB(
+  a: ServiceProcess,
+  b: TestApp,
+  setup: Awaited<ReturnType<typeof connectClients>>,
+  triggeredAt: number,
+) {
   const { clients, subscriptions, closes } = setup;
   const exit = await a.exited;
   expect(exit).toEqual({ code: 0, signal: null });
@@ -82,7 +96,9 @@ async function expectDrainedToB(a: ServiceProcess, b: TestApp, setup: Awaited<Re
   for (const event of ['drain.start', 'drain.connections_closed', 'drain.complete', 'process.exit']) {
     expect(a.logs.some((l) => l.event === event)).toBe(true);
   }
-  expect(a.logs.filter((l) => l.event === 'ws.close').map((l) => l.code)).toEqual(Array(CLIENTS).fill(CLOSE_CODES.serviceRestart));
+  expect(a.logs.filter((l) => l.event === 'ws.close').map((l) => l.code)).toEqual(
+    Array(CLIENTS).fill(CLOSE_CODES.serviceRestart),
+  );
 
   // Reconnected to B and receiving there.
   await waitFor('all clients on B', () => b.app.connections().webSocket === CLIENTS, 10_000);
@@ -92,7 +108,9 @@ async function expectDrainedToB(a: ServiceProcess, b: TestApp, setup: Awaited<Re
       const counts = subscriptions.map((s) => s.received.length);
       await postMessage(b.graphqlUrl, 'drain', 'after the drain');
       await sleep(100);
-      return subscriptions.every((s, i) => s.received.length > (counts[i] ?? 0) && s.received.at(-1)?.text === 'after the drain');
+      return subscriptions.every(
+        (s, i) => s.received.length > (counts[i] ?? 0) && s.received.at(-1)?.text === 'after the drain',
+      );
     },
     10_000,
     50,
@@ -123,7 +141,9 @@ describe('draining', () => {
   });
 
   const startA = async (env: Record<string, string> = {}) => {
-    const service = await spawnService({ env: { REDIS_URL: redis.url, DRAIN_WINDOW_MS: String(DRAIN_WINDOW_MS), LOG_LEVEL: 'info', ...env } });
+    const service = await spawnService({
+      env: { REDIS_URL: redis.url, DRAIN_WINDOW_MS: String(DRAIN_WINDOW_MS), LOG_LEVEL: 'info', ...env },
+    });
     await waitFor('A ready', () => isReady(service.url));
     return service;
   };

@@ -21,5 +21,8 @@ test('the audit list covers the MUST requirements', () => {
 
 test.each(audits.map((audit) => [`${audit.id} ${audit.name}`, audit] as const))('%s', async (_title, audit) => {
   const result = await audit.fn();
-  expect({ status: result.status, reason: result.status === 'ok' ? undefined : result.reason }).toEqual({ status: 'ok', reason: undefined });
+  expect({ status: result.status, reason: result.status === 'ok' ? undefined : result.reason }).toEqual({
+    status: 'ok',
+    reason: undefined,
+  });
 });

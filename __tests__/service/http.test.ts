@@ -46,7 +46,11 @@ describe('HTTP (development mode)', () => {
     const response = await fetch(`${t.graphqlUrl}?query=${query}`, { headers: { accept: 'application/json' } });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { data: { serverInfo: Record<string, unknown> } };
-    expect(body.data.serverInfo).toMatchObject({ instanceId: t.config.instanceId, version: '0.0.0-dev', connectionCount: 0 });
+    expect(body.data.serverInfo).toMatchObject({
+      instanceId: t.config.instanceId,
+      version: '0.0.0-dev',
+      connectionCount: 0,
+    });
     expect(body.data.serverInfo.uptimeSeconds).toBeGreaterThanOrEqual(0);
   });
 
@@ -70,14 +74,25 @@ describe('HTTP (development mode)', () => {
   });
 
   test('malformed JSON body is a 400, not a crash', async () => {
-    const response = await fetch(t.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
+    const response = await fetch(t.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
     expect(response.status).toBe(400);
     expect((await postMessage(t.graphqlUrl, 'lobby', 'still up')).status).toBe(200);
   });
 
   test('a body over the limit is refused with 413', async () => {
-    const big = JSON.stringify({ query: `{ serverInfo { version } }`, variables: { pad: 'x'.repeat(t.config.limits.maxRequestBodyBytes) } });
-    const response = await fetch(t.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    const big = JSON.stringify({
+      query: `{ serverInfo { version } }`,
+      variables: { pad: 'x'.repeat(t.config.limits.maxRequestBodyBytes) },
+    });
+    const response = await fetch(t.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
     expect(response.status).toBe(413);
   });
 
@@ -92,7 +107,9 @@ describe('HTTP (development mode)', () => {
       const response = await preflight('https://app.example.com');
       expect(response.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
       expect(response.headers.get('access-control-allow-credentials')).toBe('true');
-      const post = await graphqlPost(t.graphqlUrl, '{ serverInfo { version } }', undefined, { origin: 'http://localhost:3000' });
+      const post = await graphqlPost(t.graphqlUrl, '{ serverInfo { version } }', undefined, {
+        origin: 'http://localhost:3000',
+      });
       expect(post.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
     });
 
@@ -100,7 +117,9 @@ describe('HTTP (development mode)', () => {
       const response = await preflight('https://evil.example.net');
       expect(response.headers.get('access-control-allow-origin')).toBeNull();
       expect(response.headers.get('access-control-allow-credentials')).toBeNull();
-      const post = await graphqlPost(t.graphqlUrl, '{ serverInfo { version } }', undefined, { origin: 'https://evil.example.net' });
+      const post = await graphqlPost(t.graphqlUrl, '{ serverInfo { version } }', undefined, {
+        origin: 'https://evil.example.net',
+      });
       expect(post.headers.get('access-control-allow-origin')).toBeNull();
     });
   });
@@ -145,7 +164,10 @@ describe('HTTP (development mode)', () => {
     });
 
     test('cost', async () => {
-      const fields = Array.from({ length: 14 }, (_, i) => `a${i}: serverInfo { instanceId version uptimeSeconds connectionCount }`).join(' ');
+      const fields = Array.from(
+        { length: 14 },
+        (_, i) => `a${i}: serverInfo { instanceId version uptimeSeconds connectionCount }`,
+      ).join(' ');
       const costly = await startTestApp({ limits: { maxCost: 20 } });
       try {
         const { body } = await graphqlPost(costly.graphqlUrl, `{ ${fields} }`);
@@ -207,8 +229,8 @@ describe('HTTP (development mode) shows what production hides', () => {
     const failing: Plugin = {
       onExecute({ args }) {
         if (getOperationAST(args.document, args.operationName)?.name?.value === 'Explode') {
-        throw new Error('db password is hunter2');
-      }
+          throw new Error('db password is hunter2');
+        }
       },
     };
     const t = await startTestApp({ plugins: [failing], env: { LOG_LEVEL: 'error' } });

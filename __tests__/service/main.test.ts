@@ -47,16 +47,25 @@ test('SIGTERM with no open connections exits 0 right away', async () => {
   service.kill('SIGTERM');
   expect(await service.exited).toEqual({ code: 0, signal: null });
   expect(Date.now() - started).toBeLessThan(3_000);
-  expect(service.logs.map((l) => l.event)).toEqual(expect.arrayContaining(['drain.start', 'drain.complete', 'process.exit']));
+  expect(service.logs.map((l) => l.event)).toEqual(
+    expect.arrayContaining(['drain.start', 'drain.complete', 'process.exit']),
+  );
 });
 
 test('the compiled entry point (npm run service, the image CMD) serves and drains', async () => {
   // The same compile step as `npm run build -w service` (service/dist is git-ignored).
-  execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'service', 'tsconfig.json')], {
-    cwd: REPO_ROOT,
-    stdio: 'pipe',
+  execFileSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(REPO_ROOT, 'service', 'tsconfig.json')],
+    {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+    },
+  );
+  const service = await spawnService({
+    entry: join(REPO_ROOT, 'service', 'dist', 'main.js'),
+    env: { NODE_ENV: 'production' },
   });
-  const service = await spawnService({ entry: join(REPO_ROOT, 'service', 'dist', 'main.js'), env: { NODE_ENV: 'production' } });
   try {
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
     expect((await postMessage(service.graphqlUrl, 'compiled', 'hello')).body.data?.postMessage.text).toBe('hello');

@@ -6,7 +6,8 @@ import { createLogger } from '../../service/src/logger';
 import { createTopicPubSub, SUBSCRIPTION_OVERFLOW, SubscriptionOverflowError } from '../../service/src/pubsub';
 
 type Topics = { tick: [id: string, payload: number] };
-const pubsub = (maxQueuedEvents = 5) => createTopicPubSub<Topics>({ maxQueuedEvents, logger: createLogger('error', () => undefined) });
+const pubsub = (maxQueuedEvents = 5) =>
+  createTopicPubSub<Topics>({ maxQueuedEvents, logger: createLogger('error', () => undefined) });
 
 test('events arrive in order, only for the subscribed id', async () => {
   const ps = pubsub();

@@ -38,7 +38,10 @@ describe('Redis fan-out between two instances', () => {
       spawnService({ env: { REDIS_URL: redis.url, LOG_LEVEL: 'info' } }),
       startTestApp({ env: { REDIS_URL: redis.url, LOG_LEVEL: 'info' } }),
     ]);
-    await waitFor('both ready', async () => (await readiness(a.url)).status === 200 && (await readiness(b.url)).status === 200);
+    await waitFor(
+      'both ready',
+      async () => (await readiness(a.url)).status === 200 && (await readiness(b.url)).status === 200,
+    );
   });
   afterAll(async () => {
     process.off('unhandledRejection', onUnhandled);
@@ -56,10 +59,14 @@ describe('Redis fan-out between two instances', () => {
   test('a message posted on A reaches a WebSocket subscriber on B, and one posted on B an SSE subscriber on A', async () => {
     const onB = wsClient(b.wsUrl);
     clients.push(onB);
-    const wsSubscription = await subscribeRoomReady(onB.client, 'fanout', (text) => postMessage(a.graphqlUrl, 'fanout', text));
+    const wsSubscription = await subscribeRoomReady(onB.client, 'fanout', (text) =>
+      postMessage(a.graphqlUrl, 'fanout', text),
+    );
     const sse = sseClient(a.graphqlUrl);
     try {
-      const sseSubscription = await subscribeRoomReady(sse, 'fanout-sse', (text) => postMessage(b.graphqlUrl, 'fanout-sse', text));
+      const sseSubscription = await subscribeRoomReady(sse, 'fanout-sse', (text) =>
+        postMessage(b.graphqlUrl, 'fanout-sse', text),
+      );
       const before = wsSubscription.received.length;
       const posted = await postMessage(a.graphqlUrl, 'fanout', 'from A');
       const received = await wsSubscription.waitForCount(before + 1);
@@ -74,7 +81,9 @@ describe('Redis fan-out between two instances', () => {
   test('a message on the channel that is not JSON is logged and dropped; the process and its subscribers carry on', async () => {
     const onA = wsClient(a.wsUrl);
     clients.push(onA);
-    const subscription = await subscribeRoomReady(onA.client, 'garbage', (text) => postMessage(b.graphqlUrl, 'garbage', text));
+    const subscription = await subscribeRoomReady(onA.client, 'garbage', (text) =>
+      postMessage(b.graphqlUrl, 'garbage', text),
+    );
     // Anyone who can PUBLISH to the channel can send this; it used to throw inside ioredis's handler.
     const raw = new Redis(redis.url, { lazyConnect: true });
     try {
@@ -94,7 +103,9 @@ describe('Redis fan-out between two instances', () => {
   test('Redis stops: readiness 503, mutations fail fast with PUBSUB_UNAVAILABLE; it returns: delivery resumes on the open subscriptions', async () => {
     const onB = wsClient(b.wsUrl);
     clients.push(onB);
-    const subscription = await subscribeRoomReady(onB.client, 'outage', (text) => postMessage(a.graphqlUrl, 'outage', text));
+    const subscription = await subscribeRoomReady(onB.client, 'outage', (text) =>
+      postMessage(a.graphqlUrl, 'outage', text),
+    );
 
     await redis.stop('SIGKILL');
     await waitFor('A not ready', async () => (await readiness(a.url)).status === 503, 10_000);
@@ -144,10 +155,51 @@ describe('Redis with TLS and an AUTH token (ElastiCache in-transit encryption)',
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'redis-tls-'));
     const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=test-ca']);
-    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+    run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=test-ca',
+    ]);
+    run([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=127.0.0.1',
+    ]);
     execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1" > san.ext'], { cwd: dir });
-    run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '1', '-extfile', 'san.ext']);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.pem',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+    ]);
     redis = await startRedis({
       password,
       tls: { certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key'), caFile: join(dir, 'ca.pem') },
@@ -160,12 +212,19 @@ describe('Redis with TLS and an AUTH token (ElastiCache in-transit encryption)',
 
   test('rediss:// with REDIS_AUTH_TOKEN: ready, and messages fan out through Redis', async () => {
     const service = await spawnService({
-      env: { REDIS_URL: redis.url, REDIS_AUTH_TOKEN: password, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), LOG_LEVEL: 'info' },
+      env: {
+        REDIS_URL: redis.url,
+        REDIS_AUTH_TOKEN: password,
+        NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
+        LOG_LEVEL: 'info',
+      },
     });
     const client = wsClient(service.wsUrl);
     try {
       await waitFor('ready over TLS', async () => (await readiness(service.url)).status === 200, 10_000);
-      const subscription = await subscribeRoomReady(client.client, 'tls', (text) => postMessage(service.graphqlUrl, 'tls', text));
+      const subscription = await subscribeRoomReady(client.client, 'tls', (text) =>
+        postMessage(service.graphqlUrl, 'tls', text),
+      );
       expect(subscription.received.length).toBeGreaterThan(0);
     } finally {
       await client.dispose();
@@ -175,10 +234,17 @@ describe('Redis with TLS and an AUTH token (ElastiCache in-transit encryption)',
 
   test('a wrong AUTH token: not ready, mutations fail clearly, the process keeps running', async () => {
     const service = await spawnService({
-      env: { REDIS_URL: redis.url, REDIS_AUTH_TOKEN: 'wrong-token', NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), LOG_LEVEL: 'info' },
+      env: {
+        REDIS_URL: redis.url,
+        REDIS_AUTH_TOKEN: 'wrong-token',
+        NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'),
+        LOG_LEVEL: 'info',
+      },
     });
     try {
-      await service.waitForLog((l) => l.event === 'redis.error' && /WRONGPASS|NOAUTH|invalid/i.test(JSON.stringify(l.error)));
+      await service.waitForLog(
+        (l) => l.event === 'redis.error' && /WRONGPASS|NOAUTH|invalid/i.test(JSON.stringify(l.error)),
+      );
       expect((await readiness(service.url)).status).toBe(503);
       const { body } = await postMessage(service.graphqlUrl, 'tls', 'nope');
       expect(body.errors?.[0]?.extensions).toMatchObject({ code: PUBSUB_UNAVAILABLE });

@@ -25,7 +25,10 @@ interface Recorder {
 }
 
 /** One subscription on a real graphql-ws client, recording every next payload, error and complete. */
-function record(client: RecordedWsClient, payload: { query: string; variables?: Record<string, unknown>; operationName?: string }): Recorder {
+function record(
+  client: RecordedWsClient,
+  payload: { query: string; variables?: Record<string, unknown>; operationName?: string },
+): Recorder {
   const events: Event[] = [];
   const unsubscribe = client.client.subscribe(payload, {
     next: (value) => events.push(['next', withoutStacks(value)]),
@@ -36,7 +39,11 @@ function record(client: RecordedWsClient, payload: { query: string; variables?: 
     events,
     unsubscribe,
     waitFor: (count, timeoutMs = 5_000) =>
-      waitFor(`${count} event(s) (have ${JSON.stringify(events).slice(0, 300)})`, () => (events.length >= count ? events : undefined), timeoutMs),
+      waitFor(
+        `${count} event(s) (have ${JSON.stringify(events).slice(0, 300)})`,
+        () => (events.length >= count ? events : undefined),
+        timeoutMs,
+      ),
   };
 }
 
@@ -78,7 +85,10 @@ describe('shared subscriptions deliver exactly what per-connection execution del
 
   /** Live = the pub/sub listener(s) exist: `listeners` on the app (1 shared, or one per subscription). */
   const live = (t: TestApp, room: string, listeners: number) =>
-    waitFor(`${listeners} listener(s) on room ${room}`, () => t.app.pubsub.subscriberCount('messagePosted', room) === listeners);
+    waitFor(
+      `${listeners} listener(s) on room ${room}`,
+      () => t.app.pubsub.subscriberCount('messagePosted', room) === listeners,
+    );
 
   /**
    * Every one of `subscriptions` subscriptions to `room` is live. Shared, the group's one listener exists as
@@ -117,12 +127,17 @@ describe('shared subscriptions deliver exactly what per-connection execution del
     return { shared, perConnection };
   }
 
-  const cases: Array<[string, (room: string) => { query: string; variables?: Record<string, unknown>; operationName?: string }]> = [
+  const cases: Array<
+    [string, (room: string) => { query: string; variables?: Record<string, unknown>; operationName?: string }]
+  > = [
     ['variables', (room) => ({ query: MESSAGE_POSTED, variables: { room } })],
     ['an inline argument', (room) => ({ query: `subscription { messagePosted(room: "${room}") { id text } }` })],
     [
       'aliases and __typename',
-      (room) => ({ query: `subscription ($r: String!) { m: messagePosted(room: $r) { key: id t: text __typename } }`, variables: { r: room } }),
+      (room) => ({
+        query: `subscription ($r: String!) { m: messagePosted(room: $r) { key: id t: text __typename } }`,
+        variables: { r: room },
+      }),
     ],
     [
       'fragments (named and inline)',
@@ -174,7 +189,12 @@ describe('shared subscriptions deliver exactly what per-connection execution del
   });
 
   test('a resolver error when subscribing (invalid room): the same next + complete on both paths, no group left', async () => {
-    const { shared, perConnection } = await both({ query: MESSAGE_POSTED, variables: { room: 'not a room!' } }, 'unused', [], 2);
+    const { shared, perConnection } = await both(
+      { query: MESSAGE_POSTED, variables: { room: 'not a room!' } },
+      'unused',
+      [],
+      2,
+    );
     expect(shared[0]?.[0]?.[0]).toBe('next');
     expect(JSON.stringify(shared[0])).toContain('BAD_USER_INPUT');
     expect(shared[0]?.[1]).toEqual(['complete']);
@@ -276,7 +296,8 @@ describe('shared subscriptions deliver exactly what per-connection execution del
 
   test('different variables make different groups; the same variables in another key order share one', async () => {
     const [r1, r2] = [`vars-a-${++roomSeq}`, `vars-b-${roomSeq}`];
-    const query = 'subscription ($room: String!, $withText: Boolean!) { messagePosted(room: $room) { id text @include(if: $withText) } }';
+    const query =
+      'subscription ($room: String!, $withText: Boolean!) { messagePosted(room: $room) { id text @include(if: $withText) } }';
     record(client(on), { query, variables: { room: r1, withText: true } });
     record(client(on), { query, variables: { withText: true, room: r1 } });
     record(client(on), { query, variables: { room: r1, withText: false } });
@@ -315,9 +336,17 @@ describe('shared subscriptions deliver exactly what per-connection execution del
 describe('shared subscriptions: scope, per-connection fields, slow consumers, overflow', () => {
   const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
   const token = (sub: string, claims: Record<string, unknown> = {}) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
 
-  async function withApp(options: StartTestAppOptions, body: (t: TestApp, client: () => RecordedWsClient) => Promise<void>): Promise<void> {
+  async function withApp(
+    options: StartTestAppOptions,
+    body: (t: TestApp, client: () => RecordedWsClient) => Promise<void>,
+  ): Promise<void> {
     const t = await startTestApp({ ...options, env: { LOG_LEVEL: 'warn', ...options.env } });
     const clients: RecordedWsClient[] = [];
     try {
@@ -375,13 +404,23 @@ describe('shared subscriptions: scope, per-connection fields, slow consumers, ov
   test('an operation selecting a per-connection field runs per connection; others are still shared', async () => {
     await withApp({ sharedSubscriptions: { perConnectionFields: ['Message.sentAt'] } }, async (t, client) => {
       const room = 'per-connection';
-      const direct = [record(client(), { query: MESSAGE_POSTED, variables: { room } }), record(client(), { query: MESSAGE_POSTED, variables: { room } })];
+      const direct = [
+        record(client(), { query: MESSAGE_POSTED, variables: { room } }),
+        record(client(), { query: MESSAGE_POSTED, variables: { room } }),
+      ];
       const viaFragment = record(client(), {
-        query: 'subscription ($room: String!) { messagePosted(room: $room) { id ...F } } fragment F on Message { ...G } fragment G on Message { sentAt }',
+        query:
+          'subscription ($room: String!) { messagePosted(room: $room) { id ...F } } fragment F on Message { ...G } fragment G on Message { sentAt }',
         variables: { room },
       });
-      const sharedA = record(client(), { query: 'subscription ($room: String!) { messagePosted(room: $room) { id text } }', variables: { room } });
-      const sharedB = record(client(), { query: 'subscription ($room: String!) { messagePosted(room: $room) { id text } }', variables: { room } });
+      const sharedA = record(client(), {
+        query: 'subscription ($room: String!) { messagePosted(room: $room) { id text } }',
+        variables: { room },
+      });
+      const sharedB = record(client(), {
+        query: 'subscription ($room: String!) { messagePosted(room: $room) { id text } }',
+        variables: { room },
+      });
       // 3 per-connection listeners + 1 shared.
       await waitFor('4 listeners', () => t.app.pubsub.subscriberCount('messagePosted', room) === 4);
       // The group's listener exists once its first member joined: wait for the second too.
@@ -423,7 +462,8 @@ describe('shared subscriptions: scope, per-connection fields, slow consumers, ov
       const big = 'x'.repeat(16 * 1024);
       let published = 0;
       while (!t.logs.some((l) => l.event === 'ws.slow_consumer') && published < 2_000) {
-        for (let i = 0; i < 20; i++, published++) void t.app.pubsub.publish('messagePosted', room, message(room, published, big));
+        for (let i = 0; i < 20; i++, published++)
+          void t.app.pubsub.publish('messagePosted', room, message(room, published, big));
         await new Promise((resolve) => setImmediate(resolve));
       }
       expect(t.logs.some((l) => l.event === 'ws.slow_consumer')).toBe(true);
@@ -441,35 +481,43 @@ describe('shared subscriptions: scope, per-connection fields, slow consumers, ov
   test.each([true, false])(
     'frames held for one write per turn do not make a reading peer look slow: a burst larger than the mark is delivered (shared: %s)',
     async (shared) => {
-      await withApp({ env: { SHARED_SUBSCRIPTIONS: String(shared) }, limits: { maxBufferedBytes: 64 * 1024 } }, async (t, client) => {
-        const room = 'burst-shared';
-        const recorders = [1, 2, 3].map(() => record(client(), { query: MESSAGE_POSTED, variables: { room } }));
-        await waitFor('3 members', () => t.app.sharedSubscriptions().members === (shared ? 3 : 0));
-        await waitFor('listeners', () => t.app.pubsub.subscriberCount('messagePosted', room) === (shared ? 1 : 3));
-        // ~600 events x ~200 bytes in one turn: more than the 64 KB mark if they were all held back.
-        for (let i = 0; i < 600; i++) void t.app.pubsub.publish('messagePosted', room, message(room, i, `burst ${i} ${'y'.repeat(60)}`));
-        for (const r of recorders) expect(await r.waitFor(600)).toHaveLength(600);
-        expect(t.logs.some((l) => l.event === 'ws.slow_consumer')).toBe(false);
-      });
+      await withApp(
+        { env: { SHARED_SUBSCRIPTIONS: String(shared) }, limits: { maxBufferedBytes: 64 * 1024 } },
+        async (t, client) => {
+          const room = 'burst-shared';
+          const recorders = [1, 2, 3].map(() => record(client(), { query: MESSAGE_POSTED, variables: { room } }));
+          await waitFor('3 members', () => t.app.sharedSubscriptions().members === (shared ? 3 : 0));
+          await waitFor('listeners', () => t.app.pubsub.subscriberCount('messagePosted', room) === (shared ? 1 : 3));
+          // ~600 events x ~200 bytes in one turn: more than the 64 KB mark if they were all held back.
+          for (let i = 0; i < 600; i++)
+            void t.app.pubsub.publish('messagePosted', room, message(room, i, `burst ${i} ${'y'.repeat(60)}`));
+          for (const r of recorders) expect(await r.waitFor(600)).toHaveLength(600);
+          expect(t.logs.some((l) => l.event === 'ws.slow_consumer')).toBe(false);
+        },
+      );
     },
   );
 
   test('a shared stream that overflows fails every member like per-connection subscriptions: the same error, then 1013', async () => {
     const overflow = async (shared: boolean) => {
       let payloads: unknown[] = [];
-      await withApp({ env: { SHARED_SUBSCRIPTIONS: String(shared) }, limits: { maxQueuedEventsPerSubscription: 10 } }, async (t) => {
-        const room = 'overflow';
-        const sockets = await Promise.all([initializedSocket(t.wsUrl), initializedSocket(t.wsUrl)]);
-        for (const s of sockets) s.send({ id: 'o', type: 'subscribe', payload: { query: MESSAGE_POSTED, variables: { room } } });
-        await waitFor('listeners', () => t.app.pubsub.subscriberCount('messagePosted', room) === (shared ? 1 : 2));
-        // 50 events in one tick: more than the queue bound before the consumer runs.
-        for (let i = 0; i < 50; i++) void t.app.pubsub.publish('messagePosted', room, message(room, i));
-        const errors = await Promise.all(sockets.map((s) => s.waitForMessage((m) => m.type === 'error')));
-        payloads = errors.map((e) => e.payload);
-        for (const s of sockets) expect((await s.closed).code).toBe(CLOSE_CODES.slowConsumer);
-        await waitFor('no listener', () => t.app.pubsub.subscriberCount('messagePosted', room) === 0);
-        expect(t.app.sharedSubscriptions()).toEqual({ groups: 0, members: 0 });
-      });
+      await withApp(
+        { env: { SHARED_SUBSCRIPTIONS: String(shared) }, limits: { maxQueuedEventsPerSubscription: 10 } },
+        async (t) => {
+          const room = 'overflow';
+          const sockets = await Promise.all([initializedSocket(t.wsUrl), initializedSocket(t.wsUrl)]);
+          for (const s of sockets)
+            s.send({ id: 'o', type: 'subscribe', payload: { query: MESSAGE_POSTED, variables: { room } } });
+          await waitFor('listeners', () => t.app.pubsub.subscriberCount('messagePosted', room) === (shared ? 1 : 2));
+          // 50 events in one tick: more than the queue bound before the consumer runs.
+          for (let i = 0; i < 50; i++) void t.app.pubsub.publish('messagePosted', room, message(room, i));
+          const errors = await Promise.all(sockets.map((s) => s.waitForMessage((m) => m.type === 'error')));
+          payloads = errors.map((e) => e.payload);
+          for (const s of sockets) expect((await s.closed).code).toBe(CLOSE_CODES.slowConsumer);
+          await waitFor('no listener', () => t.app.pubsub.subscriberCount('messagePosted', room) === 0);
+          expect(t.app.sharedSubscriptions()).toEqual({ groups: 0, members: 0 });
+        },
+      );
       return payloads;
     };
     const shared = await overflow(true);

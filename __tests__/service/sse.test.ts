@@ -47,7 +47,10 @@ describe('SSE', () => {
   let t: TestApp;
   const intervalMs = 250;
   beforeAll(async () => {
-    t = await startTestApp({ env: { KEEPALIVE_INTERVAL_MS: String(intervalMs), LOG_LEVEL: 'info' }, limits: { maxQueuedEventsPerSubscription: 10 } });
+    t = await startTestApp({
+      env: { KEEPALIVE_INTERVAL_MS: String(intervalMs), LOG_LEVEL: 'info' },
+      limits: { maxQueuedEventsPerSubscription: 10 },
+    });
   });
   afterAll(() => t.stop());
 
@@ -100,11 +103,20 @@ describe('SSE', () => {
       return stream.text().includes('probe');
     });
     for (let i = 0; i < 50; i++) {
-      void t.app.pubsub.publish('messagePosted', 'sse-burst', { id: String(i), room: 'sse-burst', text: `e${i}`, sentAt: '' });
+      void t.app.pubsub.publish('messagePosted', 'sse-burst', {
+        id: String(i),
+        room: 'sse-burst',
+        text: `e${i}`,
+        sentAt: '',
+      });
     }
     await waitFor('stream ended', () => stream.ended());
     const text = stream.text();
-    expect(text).toMatch(new RegExp(`event: next\ndata: \\{"errors":\\[[^\n]*"code":"${SUBSCRIPTION_OVERFLOW}"[^\n]*\n\nevent: complete\n`));
+    expect(text).toMatch(
+      new RegExp(
+        `event: next\ndata: \\{"errors":\\[[^\n]*"code":"${SUBSCRIPTION_OVERFLOW}"[^\n]*\n\nevent: complete\n`,
+      ),
+    );
     // The backlog was dropped, not delivered.
     expect(text).not.toContain('"text":"e49"');
     await waitFor('no SSE connection', () => t.app.connections().sse === 0);

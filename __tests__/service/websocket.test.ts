@@ -3,7 +3,14 @@
  * socket, connection counting, keepalive (pings at the configured interval, dead peers terminated).
  */
 import { startTestApp, type TestApp } from '../support/app';
-import { postMessage, rawSocket, subscribeRoom, subscribeRoomReady, wsClient, type RecordedWsClient } from '../support/clients';
+import {
+  postMessage,
+  rawSocket,
+  subscribeRoom,
+  subscribeRoomReady,
+  wsClient,
+  type RecordedWsClient,
+} from '../support/clients';
 import { sleep, waitFor } from '../support/wait';
 
 describe('WebSocket (graphql-transport-ws)', () => {
@@ -38,7 +45,12 @@ describe('WebSocket (graphql-transport-ws)', () => {
   test('queries and mutations run over the same socket', async () => {
     const { client: c } = client();
     const subscription = await subscribeRoomReady(c, 'ws-mutations', (text) =>
-      c.iterate({ query: 'mutation($t: String!) { postMessage(room: "ws-mutations", text: $t) { id } }', variables: { t: text } }).next(),
+      c
+        .iterate({
+          query: 'mutation($t: String!) { postMessage(room: "ws-mutations", text: $t) { id } }',
+          variables: { t: text },
+        })
+        .next(),
     );
     const info = await c.iterate({ query: '{ serverInfo { instanceId connectionCount } viewer }' }).next();
     expect(info.value?.data).toMatchObject({
@@ -100,7 +112,9 @@ describe('WebSocket keepalive', () => {
 
   test('a peer that stops answering pings is terminated within two intervals, others are untouched', async () => {
     const live = wsClient(t.wsUrl);
-    const subscription = await subscribeRoomReady(live.client, 'keepalive', (text) => postMessage(t.graphqlUrl, 'keepalive', text));
+    const subscription = await subscribeRoomReady(live.client, 'keepalive', (text) =>
+      postMessage(t.graphqlUrl, 'keepalive', text),
+    );
     const dead = rawSocket(t.wsUrl, { autoPong: false });
     await dead.opened;
     dead.send({ type: 'connection_init' });

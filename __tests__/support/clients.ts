@@ -18,7 +18,12 @@ export interface MessageFields {
 
 export const MESSAGE_POSTED = /* GraphQL */ `
   subscription ($room: String!) {
-    messagePosted(room: $room) { id room text sentAt }
+    messagePosted(room: $room) {
+      id
+      room
+      text
+      sentAt
+    }
   }
 `;
 
@@ -97,7 +102,11 @@ export function subscribeRoom(client: Client | SseClient, room: string): Subscri
     errors,
     completed: () => completed,
     waitForCount: (count, timeoutMs = 5_000) =>
-      waitFor(`${count} message(s) in room ${room} (have ${received.length})`, () => (received.length >= count ? received : undefined), timeoutMs),
+      waitFor(
+        `${count} message(s) in room ${room} (have ${received.length})`,
+        () => (received.length >= count ? received : undefined),
+        timeoutMs,
+      ),
     unsubscribe,
   };
 }
@@ -113,7 +122,8 @@ export async function subscribeRoomReady(
   const deadline = Date.now() + timeoutMs;
   // A subscription is live once an event published after it reaches it; probe until one does.
   while (subscription.received.length === 0) {
-    if (Date.now() > deadline) throw new Error(`subscription to ${room} never became live; errors: ${JSON.stringify(subscription.errors)}`);
+    if (Date.now() > deadline)
+      throw new Error(`subscription to ${room} never became live; errors: ${JSON.stringify(subscription.errors)}`);
     await post(`probe-${Date.now()}`);
     await sleep(50);
   }
@@ -122,7 +132,10 @@ export async function subscribeRoomReady(
 
 // ---------------------------------------------------------------------------------------------- graphql-sse
 
-export function sseClient(url: string, options: { retryAttempts?: number; headers?: Record<string, string> } = {}): SseClient {
+export function sseClient(
+  url: string,
+  options: { retryAttempts?: number; headers?: Record<string, string> } = {},
+): SseClient {
   return createSseClient({
     url,
     singleConnection: false,
@@ -145,7 +158,10 @@ export interface RawSocket {
   readonly refusedStatus: Promise<number | undefined>;
   send(frame: unknown): void;
   /** Waits for a received message matching `predicate`. */
-  waitForMessage(predicate: (message: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForMessage(
+    predicate: (message: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   close(): void;
 }
 
@@ -198,7 +214,11 @@ export function rawSocket(url: string, options: RawSocketOptions = {}): RawSocke
     refusedStatus,
     send: (frame) => ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame)),
     waitForMessage: (predicate, timeoutMs = 5_000) =>
-      waitFor(`a matching message (have ${JSON.stringify(messages).slice(0, 300)})`, () => messages.find(predicate), timeoutMs),
+      waitFor(
+        `a matching message (have ${JSON.stringify(messages).slice(0, 300)})`,
+        () => messages.find(predicate),
+        timeoutMs,
+      ),
     close: () => ws.close(),
   };
 }
@@ -243,7 +263,12 @@ export async function graphqlPost<T = Record<string, unknown>>(
 
 export const POST_MESSAGE = /* GraphQL */ `
   mutation ($room: String!, $text: String!) {
-    postMessage(room: $room, text: $text) { id room text sentAt }
+    postMessage(room: $room, text: $text) {
+      id
+      room
+      text
+      sentAt
+    }
   }
 `;
 

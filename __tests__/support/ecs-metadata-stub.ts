@@ -56,7 +56,11 @@ export async function startTaskMetadataStub(): Promise<TaskMetadataStub> {
         AvailabilityZone: 'eu-west-1a',
         LaunchType: 'FARGATE',
         Containers: [{ ...container, DesiredStatus: state.desiredStatus }],
-        ClockDrift: { ClockErrorBound: 0.5, ReferenceTimestamp: '2024-01-01T00:00:00Z', ClockSynchronizationStatus: 'SYNCHRONIZED' },
+        ClockDrift: {
+          ClockErrorBound: 0.5,
+          ReferenceTimestamp: '2024-01-01T00:00:00Z',
+          ClockSynchronizationStatus: 'SYNCHRONIZED',
+        },
         EphemeralStorageMetrics: { Utilized: 100, Reserved: 20496 },
       };
     } else {

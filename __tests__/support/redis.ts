@@ -80,12 +80,18 @@ function launch(port: number, dir: string, options: StartRedisOptions): Promise<
   const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir];
   if (options.tls) {
     args.push(
-      '--port', '0',
-      '--tls-port', String(port),
-      '--tls-cert-file', options.tls.certFile,
-      '--tls-key-file', options.tls.keyFile,
-      '--tls-ca-cert-file', options.tls.caFile,
-      '--tls-auth-clients', 'no',
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--tls-cert-file',
+      options.tls.certFile,
+      '--tls-key-file',
+      options.tls.keyFile,
+      '--tls-ca-cert-file',
+      options.tls.caFile,
+      '--tls-auth-clients',
+      'no',
     );
   } else {
     args.push('--port', String(port));

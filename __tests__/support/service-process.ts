@@ -106,7 +106,15 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
       watchers.add(watcher);
       void exited.then(({ code, signal }) => {
         // Give the last lines a moment to be parsed before declaring the miss.
-        setTimeout(() => reject(new Error(`service exited (code ${code}, signal ${signal}) before the expected log line; stderr:\n${stderr}`)), 50);
+        setTimeout(
+          () =>
+            reject(
+              new Error(
+                `service exited (code ${code}, signal ${signal}) before the expected log line; stderr:\n${stderr}`,
+              ),
+            ),
+          50,
+        );
       });
     });
     const what = `log line ${typeof match === 'string' ? match : 'matching predicate'}`;

@@ -9,15 +9,15 @@ import { WebSocket } from 'ws';
 import { percentileInPlace } from '../lib/stats';
 import {
   BURST_PREFIX,
-  FromLoadgen,
-  LoadgenConfig,
-  LoadgenResult,
+  type FromLoadgen,
+  type LoadgenConfig,
+  type LoadgenResult,
   POST_MUTATION,
   PROBE_PREFIX,
   ROOM,
   SUBSCRIPTION_ID,
   SUBSCRIPTION_QUERY,
-  ToLoadgen,
+  type ToLoadgen,
 } from './protocol';
 
 const PROTOCOL = 'graphql-transport-ws';
@@ -130,7 +130,8 @@ class Run {
       return;
     }
     if (message.type === 'ping') client.socket.send('{"type":"pong"}');
-    else if (message.type !== 'pong') this.error(`unexpected ${message.type}: ${JSON.stringify(message.payload)?.slice(0, 300)}`);
+    else if (message.type !== 'pong')
+      this.error(`unexpected ${message.type}: ${JSON.stringify(message.payload)?.slice(0, 300)}`);
   }
 
   async connect(): Promise<number> {
@@ -181,14 +182,26 @@ class Run {
     while (this.probedCount < this.clients.length) {
       if (this.errors.length > 0) throw new Error(`while waiting for readiness: ${this.errors.join('; ')}`);
       if (performance.now() > deadline) {
-        throw new Error(`only ${this.probedCount} of ${this.clients.length} sockets received a probe within ${this.config.readyTimeoutMs} ms`);
+        throw new Error(
+          `only ${this.probedCount} of ${this.clients.length} sockets received a probe within ${this.config.readyTimeoutMs} ms`,
+        );
       }
       const seq = ++this.probeSeq;
       this.publish(`${PROBE_PREFIX}${seq}`);
-      await this.until(() => this.probedCount === this.clients.length, 200, deadline, () => this.lastProbeAt);
+      await this.until(
+        () => this.probedCount === this.clients.length,
+        200,
+        deadline,
+        () => this.lastProbeAt,
+      );
     }
     // Let the last probes drain so the burst starts on a quiet server.
-    await this.until(() => false, 300, deadline + 5_000, () => this.lastProbeAt);
+    await this.until(
+      () => false,
+      300,
+      deadline + 5_000,
+      () => this.lastProbeAt,
+    );
     return { readyMs: performance.now() - started, probes: this.probeSeq };
   }
 
@@ -207,10 +220,13 @@ class Run {
       this.onProgress = () => {
         if (done()) finish();
       };
-      const timer = setInterval(() => {
-        const now = performance.now();
-        if (done() || now - Math.max(since, lastActivity()) > quietMs || now > deadline) finish();
-      }, Math.min(50, quietMs));
+      const timer = setInterval(
+        () => {
+          const now = performance.now();
+          if (done() || now - Math.max(since, lastActivity()) > quietMs || now > deadline) finish();
+        },
+        Math.min(50, quietMs),
+      );
     });
   }
 
@@ -220,7 +236,12 @@ class Run {
     const cpuBefore = process.cpuUsage();
     const firstSentAt = performance.now();
     for (let seq = 1; seq <= messages; seq++) this.publish(`${BURST_PREFIX}${seq}|${performance.now()}`);
-    await this.until(() => this.delivered >= expected, stallMs, firstSentAt + burstTimeoutMs, () => this.lastDeliveryAt);
+    await this.until(
+      () => this.delivered >= expected,
+      stallMs,
+      firstSentAt + burstTimeoutMs,
+      () => this.lastDeliveryAt,
+    );
     const cpu = process.cpuUsage(cpuBefore);
     const burstMs = (this.delivered > 0 ? this.lastDeliveryAt : performance.now()) - firstSentAt;
     const recorded = Math.min(this.delivered, this.latencies.length);

@@ -130,8 +130,6 @@ export interface LoadgenResult {
  * server would otherwise do inside the measured window).
  */
 export type ToLoadgen =
-  | { readonly type: 'start'; readonly config: LoadgenConfig }
-  | { readonly type: 'go' }
-  | { readonly type: 'close' };
+  { readonly type: 'start'; readonly config: LoadgenConfig } | { readonly type: 'go' } | { readonly type: 'close' };
 
 export type FromLoadgen = LoadgenReady | LoadgenResult | { readonly type: 'failed'; readonly error: string };

@@ -6,15 +6,15 @@ import type { ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { exited, forkTracked, nextMessage, sleep, stopChild } from '../lib/children';
 import {
-  FromLoadgen,
-  FromServer,
-  LoadgenConfig,
-  LoadgenReady,
-  LoadgenResult,
-  MemorySnapshot,
-  ServerKind,
-  ToLoadgen,
-  ToServer,
+  type FromLoadgen,
+  type FromServer,
+  type LoadgenConfig,
+  type LoadgenReady,
+  type LoadgenResult,
+  type MemorySnapshot,
+  type ServerKind,
+  type ToLoadgen,
+  type ToServer,
 } from './protocol';
 
 export interface FanoutOptions {
@@ -48,7 +48,12 @@ export interface FanoutResult {
   readonly serverCpuCores: number;
   readonly memory: MemoryResult;
   /** Server monotonic clock (µs) around the phases, to cut a CPU profile. */
-  readonly clock: { readonly start: number; readonly ready: number; readonly burstStart: number; readonly burstEnd: number };
+  readonly clock: {
+    readonly start: number;
+    readonly ready: number;
+    readonly burstStart: number;
+    readonly burstEnd: number;
+  };
 }
 
 const SERVER_START_MS = 30_000;
@@ -67,7 +72,12 @@ function ask<T>(
 }
 
 /** Wraps nextMessage so that a `failed` message rejects instead of throwing inside the listener. */
-function expectMessage<T>(child: ChildProcess, label: string, timeoutMs: number, accept: (m: FromServer | FromLoadgen) => T | undefined): Promise<T> {
+function expectMessage<T>(
+  child: ChildProcess,
+  label: string,
+  timeoutMs: number,
+  accept: (m: FromServer | FromLoadgen) => T | undefined,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     nextMessage(child, label, timeoutMs, (m) => {
       const typed = m as FromServer | FromLoadgen;
@@ -86,21 +96,30 @@ function checkMode(kind: ServerKind, n: number, info: Readonly<Record<string, nu
   const members = info.sharedMembers;
   if (kind === 'ours' || kind === 'ours-redis') {
     if (members !== n || info.sharedGroups !== 1) {
-      throw new Error(`${kind}: expected ${n} sockets in 1 shared subscription group, server reports ${JSON.stringify(info)}`);
+      throw new Error(
+        `${kind}: expected ${n} sockets in 1 shared subscription group, server reports ${JSON.stringify(info)}`,
+      );
     }
   } else if (kind === 'ours-per-connection' && members !== 0) {
-    throw new Error(`${kind}: expected no shared subscriptions (SHARED_SUBSCRIPTIONS=false), server reports ${JSON.stringify(info)}`);
+    throw new Error(
+      `${kind}: expected no shared subscriptions (SHARED_SUBSCRIPTIONS=false), server reports ${JSON.stringify(info)}`,
+    );
   }
 }
 
-export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'url' | 'connectConcurrency'>, options: FanoutOptions): Promise<FanoutResult> {
+export async function runFanout(
+  kind: ServerKind,
+  config: Omit<LoadgenConfig, 'url' | 'connectConcurrency'>,
+  options: FanoutOptions,
+): Promise<FanoutResult> {
   const { subscribers: n } = config;
   const serverLabel = `server ${kind} (N=${n})`;
   const loadgenLabel = `load generator (${kind}, N=${n})`;
   const budgetMs = SERVER_START_MS + config.connectTimeoutMs + config.readyTimeoutMs + config.burstTimeoutMs + 60_000;
 
   const execArgv = ['--expose-gc'];
-  if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${kind}-${n}.cpuprofile`);
+  if (options.cpuProfileDir)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=${kind}-${n}.cpuprofile`);
   const server = forkTracked(serverLabel, path.join(options.benchDist, 'fanout/server-process.js'), [kind], {
     execArgv,
     env: { BENCH_REDIS_URL: options.redisUrl ?? '', NODE_ENV: 'production' },
@@ -115,25 +134,43 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
     loadgen.send({ type: 'close' } satisfies ToLoadgen, () => undefined);
   };
   try {
-    const clock = async () => ask(server, serverLabel, { type: 'clock' }, 10_000, (m) => (m.type === 'clock' ? m.micros : undefined));
-    const listening = await expectMessage(server, serverLabel, SERVER_START_MS, (m) => (m.type === 'listening' ? m : undefined));
+    const clock = async () =>
+      ask(server, serverLabel, { type: 'clock' }, 10_000, (m) => (m.type === 'clock' ? m.micros : undefined));
+    const listening = await expectMessage(server, serverLabel, SERVER_START_MS, (m) =>
+      m.type === 'listening' ? m : undefined,
+    );
     const start = await clock();
 
     const loadgenExecArgv = options.cpuProfileDir
       ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`, `--cpu-prof-name=loadgen-${kind}-${n}.cpuprofile`]
       : [];
-    loadgen = forkTracked(loadgenLabel, path.join(options.benchDist, 'fanout/loadgen.js'), [], { execArgv: loadgenExecArgv, maxMs: budgetMs });
-    const readyAnswer = expectMessage<LoadgenReady>(loadgen, loadgenLabel, config.connectTimeoutMs + config.readyTimeoutMs + 15_000, (m) =>
-      m.type === 'ready' ? m : undefined,
+    loadgen = forkTracked(loadgenLabel, path.join(options.benchDist, 'fanout/loadgen.js'), [], {
+      execArgv: loadgenExecArgv,
+      maxMs: budgetMs,
+    });
+    const readyAnswer = expectMessage<LoadgenReady>(
+      loadgen,
+      loadgenLabel,
+      config.connectTimeoutMs + config.readyTimeoutMs + 15_000,
+      (m) => (m.type === 'ready' ? m : undefined),
     );
-    loadgen.send({ type: 'start', config: { ...config, url: listening.url, connectConcurrency: options.connectConcurrency } } satisfies ToLoadgen);
+    loadgen.send({
+      type: 'start',
+      config: { ...config, url: listening.url, connectConcurrency: options.connectConcurrency },
+    } satisfies ToLoadgen);
     const ready = await readyAnswer;
     const readyAt = await clock();
 
-    const { snapshot: loaded, info } = await ask(server, serverLabel, { type: 'memory' }, 60_000, (m) => (m.type === 'memory' ? m : undefined));
+    const { snapshot: loaded, info } = await ask(server, serverLabel, { type: 'memory' }, 60_000, (m) =>
+      m.type === 'memory' ? m : undefined,
+    );
     checkMode(kind, n, info);
-    const cpuBefore = await ask(server, serverLabel, { type: 'cpu' }, 10_000, (m) => (m.type === 'cpu' ? m : undefined));
-    const resultAnswer = expectMessage<LoadgenResult>(loadgen, loadgenLabel, config.burstTimeoutMs + 15_000, (m) => (m.type === 'result' ? m : undefined));
+    const cpuBefore = await ask(server, serverLabel, { type: 'cpu' }, 10_000, (m) =>
+      m.type === 'cpu' ? m : undefined,
+    );
+    const resultAnswer = expectMessage<LoadgenResult>(loadgen, loadgenLabel, config.burstTimeoutMs + 15_000, (m) =>
+      m.type === 'result' ? m : undefined,
+    );
     loadgen.send({ type: 'go' } satisfies ToLoadgen);
     const result = await resultAnswer;
     // Read before the load generator closes its sockets, so the window (and the profile cut from it)
@@ -151,7 +188,8 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
       probes: ready.probes,
       burst,
       serverInfo: info,
-      serverCpuCores: (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, cpuAfter.wallMicros - cpuBefore.wallMicros),
+      serverCpuCores:
+        (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / Math.max(1, cpuAfter.wallMicros - cpuBefore.wallMicros),
       memory: {
         baseline: listening.baseline,
         loaded,
@@ -171,7 +209,9 @@ export async function runFanout(kind: ServerKind, config: Omit<LoadgenConfig, 'u
     // A clean stop first, so that --cpu-prof can write the profile.
     if (server.connected) server.send({ type: 'stop' } satisfies ToServer);
     const timer = setTimeout(() => server.kill('SIGKILL'), 20_000);
-    await new Promise<void>((resolve) => (server.exitCode !== null || server.signalCode !== null ? resolve() : server.once('exit', () => resolve())));
+    await new Promise<void>((resolve) =>
+      server.exitCode !== null || server.signalCode !== null ? resolve() : server.once('exit', () => resolve()),
+    );
     clearTimeout(timer);
   }
 }

@@ -4,7 +4,10 @@
  * memory and CPU questions until told to stop. It exits when the orchestrator goes away.
  */
 import type { BenchServer, BenchServerOptions } from './servers/types';
-import { FromServer, MemorySnapshot, SERVER_KINDS, ServerKind, ToServer } from './protocol';
+import type * as GraphqlWsPeer from './servers/graphql-ws-peer';
+import type * as OurService from './servers/our-service';
+import type * as RawWs from './servers/raw-ws';
+import { type FromServer, type MemorySnapshot, SERVER_KINDS, type ServerKind, type ToServer } from './protocol';
 
 function send(message: FromServer): void {
   process.send?.(message);
@@ -15,13 +18,15 @@ async function start(kind: ServerKind, options: BenchServerOptions): Promise<Ben
   switch (kind) {
     case 'raw':
     case 'raw-batched':
-      return (require('./servers/raw-ws') as typeof import('./servers/raw-ws')).startRawWs({ batched: kind === 'raw-batched' });
+      return (require('./servers/raw-ws') as typeof RawWs).startRawWs({
+        batched: kind === 'raw-batched',
+      });
     case 'peer':
-      return (require('./servers/graphql-ws-peer') as typeof import('./servers/graphql-ws-peer')).startGraphqlWsPeer();
+      return (require('./servers/graphql-ws-peer') as typeof GraphqlWsPeer).startGraphqlWsPeer();
     case 'ours':
     case 'ours-per-connection':
     case 'ours-redis':
-      return (require('./servers/our-service') as typeof import('./servers/our-service')).startOurService({
+      return (require('./servers/our-service') as typeof OurService).startOurService({
         ...(kind === 'ours-redis' ? { redisUrl: options.redisUrl } : {}),
         sharedSubscriptions: kind !== 'ours-per-connection',
       });

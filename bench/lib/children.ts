@@ -2,7 +2,7 @@
  * Child processes of a benchmark run: every one is tracked, bounded in time and killed when the run
  * ends, fails or is interrupted, so no server, load generator or redis-server outlives `npm run bench`.
  */
-import { ChildProcess, fork, spawn, SpawnOptions } from 'node:child_process';
+import { type ChildProcess, fork, spawn, type SpawnOptions } from 'node:child_process';
 import * as net from 'node:net';
 
 const live = new Set<ChildProcess>();

@@ -2,7 +2,7 @@
  * The README plot, as hand-written SVG (no plotting dependency): grouped bars of the fan-out ratios to
  * raw ws per N (throughput and p99), and the synthesis wall times, with the issue's targets as lines.
  */
-import { SERVER_KINDS, SERVER_LABELS, ServerKind } from '../fanout/protocol';
+import { SERVER_KINDS, SERVER_LABELS, type ServerKind } from '../fanout/protocol';
 import { machineLine } from './table';
 import type { BenchResults } from './results';
 
@@ -59,7 +59,9 @@ function panel(p: Panel): string {
   const plotBottom = p.y + p.height - 28;
   const plotLeft = p.x + 44;
   const plotRight = p.x + p.width - 8;
-  const values = [...p.groups.flatMap((g) => g.bars.map((b) => b.value)), ...p.refLines.map((r) => r.value)].filter(Number.isFinite);
+  const values = [...p.groups.flatMap((g) => g.bars.map((b) => b.value)), ...p.refLines.map((r) => r.value)].filter(
+    Number.isFinite,
+  );
   const { top, step } = niceScale(Math.max(...values, 0) * 1.12);
   const yOf = (v: number) => plotBottom - (Math.max(0, Math.min(v, top)) / top) * (plotBottom - plotTop);
 
@@ -68,7 +70,9 @@ function panel(p: Panel): string {
   for (let v = 0; v <= top + step / 2; v += step) {
     const y = yOf(v);
     out.push(`<line x1="${plotLeft}" x2="${plotRight}" y1="${y}" y2="${y}" stroke="#e6e6e6"/>`);
-    out.push(`<text x="${plotLeft - 6}" y="${y + 4}" font-size="10" text-anchor="end" fill="#555" ${FONT}>${esc(p.format(v))}</text>`);
+    out.push(
+      `<text x="${plotLeft - 6}" y="${y + 4}" font-size="10" text-anchor="end" fill="#555" ${FONT}>${esc(p.format(v))}</text>`,
+    );
   }
   const groupWidth = (plotRight - plotLeft) / Math.max(1, p.groups.length);
   p.groups.forEach((g, gi) => {
@@ -78,21 +82,31 @@ function panel(p: Panel): string {
     g.bars.forEach((b, bi) => {
       const x = start + bi * barWidth;
       if (!Number.isFinite(b.value)) {
-        out.push(`<text x="${x + barWidth / 2}" y="${plotBottom - 4}" font-size="9" text-anchor="middle" fill="#999" ${FONT}>n/a</text>`);
+        out.push(
+          `<text x="${x + barWidth / 2}" y="${plotBottom - 4}" font-size="9" text-anchor="middle" fill="#999" ${FONT}>n/a</text>`,
+        );
         return;
       }
       const y = yOf(b.value);
-      out.push(`<rect x="${x + 1}" y="${y}" width="${barWidth - 2}" height="${plotBottom - y}" fill="${b.color}"><title>${esc(b.text)}</title></rect>`);
+      out.push(
+        `<rect x="${x + 1}" y="${y}" width="${barWidth - 2}" height="${plotBottom - y}" fill="${b.color}"><title>${esc(b.text)}</title></rect>`,
+      );
       // Bare numbers above the bars (the axis carries the unit), so neighbours do not collide.
-      out.push(`<text x="${x + barWidth / 2}" y="${y - 3}" font-size="${barWidth < 18 ? 7 : barWidth < 24 ? 8 : 9}" text-anchor="middle" ${FONT}>${esc(p.format(b.value).replace(/[xs]$/, ''))}</text>`);
+      out.push(
+        `<text x="${x + barWidth / 2}" y="${y - 3}" font-size="${barWidth < 18 ? 7 : barWidth < 24 ? 8 : 9}" text-anchor="middle" ${FONT}>${esc(p.format(b.value).replace(/[xs]$/, ''))}</text>`,
+      );
     });
-    out.push(`<text x="${gx + groupWidth / 2}" y="${plotBottom + 16}" font-size="11" text-anchor="middle" ${FONT}>${esc(g.label)}</text>`);
+    out.push(
+      `<text x="${gx + groupWidth / 2}" y="${plotBottom + 16}" font-size="11" text-anchor="middle" ${FONT}>${esc(g.label)}</text>`,
+    );
   });
   out.push(`<line x1="${plotLeft}" x2="${plotRight}" y1="${plotBottom}" y2="${plotBottom}" stroke="#333"/>`);
   for (const r of p.refLines) {
     const y = yOf(r.value);
     out.push(`<line x1="${plotLeft}" x2="${plotRight}" y1="${y}" y2="${y}" stroke="#222" stroke-dasharray="5 4"/>`);
-    out.push(`<text x="${plotRight - 2}" y="${y - 4}" font-size="10" text-anchor="end" fill="#222" ${FONT}>${esc(r.label)}</text>`);
+    out.push(
+      `<text x="${plotRight - 2}" y="${y - 4}" font-size="10" text-anchor="end" fill="#222" ${FONT}>${esc(r.label)}</text>`,
+    );
   }
   return out.join('\n');
 }
@@ -128,7 +142,10 @@ export function renderPlot(results: BenchResults): string {
   const k = results.fanout ? Object.values(results.fanout.messagesPerBurst).join('/') : '?';
   parts.push(
     panel({
-      x: 16, y: 40, width: 520, height: 320,
+      x: 16,
+      y: 40,
+      width: 520,
+      height: 320,
       title: 'Fan-out throughput ÷ (a) raw ws (higher = better)',
       subtitle: `delivered msgs/s ÷ (a) at the same N; K = ${k} posts per burst`,
       groups: groupsOf((s) => s.rateRatio),
@@ -138,7 +155,10 @@ export function renderPlot(results: BenchResults): string {
   );
   parts.push(
     panel({
-      x: 566, y: 40, width: 420, height: 320,
+      x: 566,
+      y: 40,
+      width: 420,
+      height: 320,
       title: 'p99 latency ÷ (a) raw ws p99 (lower = better)',
       subtitle: 'p99 publish-to-receive ÷ (a) p99 at the same N',
       groups: groupsOf((s) => s.p99Ratio),
@@ -150,22 +170,42 @@ export function renderPlot(results: BenchResults): string {
   const synth = results.synth?.results ?? [];
   parts.push(
     panel({
-      x: 1016, y: 40, width: 276, height: 320,
+      x: 1016,
+      y: 40,
+      width: 276,
+      height: 320,
       title: 'Synthesis time (lower = better)',
       subtitle: `median of ${results.synth?.runs ?? '?'} runs after a warm-up, seconds`,
       groups: synth.map((r) => ({
         label: r.id === 'app' ? '(a) app' : r.id === 'cli' ? '(b) CLI' : '(c) AWS CDK',
-        bars: [{ value: r.medianMs / 1000, color: SYNTH_COLORS[r.id], text: `${r.label}: ${(r.medianMs / 1000).toFixed(2)} s` }],
+        bars: [
+          {
+            value: r.medianMs / 1000,
+            color: SYNTH_COLORS[r.id],
+            text: `${r.label}: ${(r.medianMs / 1000).toFixed(2)} s`,
+          },
+        ],
       })),
       refLines: [{ value: 1, label: 'target (a) 1 s' }],
       format: (v) => `${v.toFixed(1)}s`,
     }),
   );
-  parts.push(legend(16, 24, servers.map((s) => ({ label: SERVER_LABELS[s], color: COLORS[s] }))));
+  parts.push(
+    legend(
+      16,
+      24,
+      servers.map((s) => ({ label: SERVER_LABELS[s], color: COLORS[s] })),
+    ),
+  );
   const machine = results.fanout?.machine ?? results.synth?.machine;
-  if (machine) parts.push(`<text x="16" y="${height - 10}" font-size="10" fill="#555" ${FONT}>${esc(machineLine(machine))}</text>`);
+  if (machine)
+    parts.push(
+      `<text x="16" y="${height - 10}" font-size="10" fill="#555" ${FONT}>${esc(machineLine(machine))}</text>`,
+    );
   if (results.synth && results.synth.machine.date !== machine?.date) {
-    parts.push(`<text x="${width - 8}" y="${height - 10}" font-size="10" text-anchor="end" fill="#555" ${FONT}>synthesis measured ${esc(results.synth.machine.date)}</text>`);
+    parts.push(
+      `<text x="${width - 8}" y="${height - 10}" font-size="10" text-anchor="end" fill="#555" ${FONT}>synthesis measured ${esc(results.synth.machine.date)}</text>`,
+    );
   }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,

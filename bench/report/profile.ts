@@ -63,7 +63,12 @@ function top(map: Map<string, number>, totalMs: number, count: number): SelfTime
 }
 
 /** Self time between fromMicros and toMicros (process.hrtime clock); the whole profile by default. */
-export function summarizeProfile(file: string, fromMicros = -Infinity, toMicros = Infinity, count = 25): ProfileSummary {
+export function summarizeProfile(
+  file: string,
+  fromMicros = -Infinity,
+  toMicros = Infinity,
+  count = 25,
+): ProfileSummary {
   const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
   const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const byFunction = new Map<string, number>();

@@ -1,6 +1,6 @@
 /** The shape of bench/results/results.json and the aggregation of raw measurements into it. */
 import type { FanoutResult } from '../fanout/run-fanout';
-import { SERVER_KINDS, ServerKind } from '../fanout/protocol';
+import { SERVER_KINDS, type ServerKind } from '../fanout/protocol';
 import type { SynthResult } from '../synth/run-synth';
 import type { MachineFacts } from '../lib/machine';
 import { median } from '../lib/stats';
@@ -100,7 +100,10 @@ export function summarizeFanout(runs: readonly FanoutRecord[]): FanoutSummary[] 
     const key = `${run.subscribers}/${run.server}`;
     keys.set(key, [...(keys.get(key) ?? []), run]);
   }
-  const medians = new Map<string, Omit<FanoutSummary, 'rateRatio' | 'p99Ratio' | 'batchedRateRatio' | 'batchedP99Ratio'>>();
+  const medians = new Map<
+    string,
+    Omit<FanoutSummary, 'rateRatio' | 'p99Ratio' | 'batchedRateRatio' | 'batchedP99Ratio'>
+  >();
   for (const [key, group] of keys) {
     const ok = group.filter((r): r is FanoutResult => !isFailed(r));
     const first = group[0];
@@ -120,7 +123,9 @@ export function summarizeFanout(runs: readonly FanoutRecord[]): FanoutSummary[] 
       rssPerConnection: m((r) => r.memory.rssPerConnection),
       exact:
         ok.length === group.length &&
-        ok.every((r) => r.burst.delivered === r.burst.expected && r.burst.outOfOrder === 0 && r.burst.incompleteSockets === 0),
+        ok.every(
+          (r) => r.burst.delivered === r.burst.expected && r.burst.outOfOrder === 0 && r.burst.incompleteSockets === 0,
+        ),
       errors: [...new Set(group.flatMap((r) => (isFailed(r) ? [r.error] : r.burst.errors)))].slice(0, 5),
     });
   }
@@ -147,5 +152,10 @@ export function memoryRows(summary: readonly FanoutSummary[]): MemoryRow[] {
   const largest = Math.max(...summary.map((s) => s.subscribers));
   return summary
     .filter((s) => s.subscribers === largest && MEMORY_SERVERS.includes(s.server) && s.runs > 0)
-    .map((s) => ({ server: s.server, subscribers: s.subscribers, heapPerConnection: s.heapPerConnection, rssPerConnection: s.rssPerConnection }));
+    .map((s) => ({
+      server: s.server,
+      subscribers: s.subscribers,
+      heapPerConnection: s.heapPerConnection,
+      rssPerConnection: s.rssPerConnection,
+    }));
 }

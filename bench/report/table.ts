@@ -1,13 +1,21 @@
 /** Tables of a results file, as aligned text for the terminal and as Markdown for the README. */
-import { SERVER_LABELS, SERVER_SHORT, ServerKind } from '../fanout/protocol';
+import { SERVER_LABELS, SERVER_SHORT, type ServerKind } from '../fanout/protocol';
 import type { MachineFacts } from '../lib/machine';
 import type { BenchResults, FanoutSummary } from './results';
 
-type Table = { readonly title: string; readonly header: readonly string[]; readonly rows: readonly (readonly string[])[] };
+type Table = {
+  readonly title: string;
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly string[])[];
+};
 
 const KB = 1024;
-const num = (v: number, digits = 0) => (Number.isFinite(v) ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a');
-const ratio = (v: number | null | undefined) => (v !== null && v !== undefined && Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
+const num = (v: number, digits = 0) =>
+  Number.isFinite(v)
+    ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : 'n/a';
+const ratio = (v: number | null | undefined) =>
+  v !== null && v !== undefined && Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a';
 const kb = (bytes: number) => (Number.isFinite(bytes) ? `${(bytes / KB).toFixed(1)} KB` : 'n/a');
 const nLabel = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
@@ -19,7 +27,21 @@ function fanoutTable(summary: readonly FanoutSummary[]): Table {
   return {
     title:
       'Fan-out: one room, N subscribers, a burst of K posts (medians; ratios to (a) raw ws and to (a2) raw ws with batched writes, same N, same run)',
-    header: ['N', 'K', 'server', 'delivered/s', 'vs (a)', 'vs (a2)', 'p50 ms', 'p99 ms', 'p99 vs (a)', 'p99 vs (a2)', 'server CPU', 'loadgen CPU', 'exact'],
+    header: [
+      'N',
+      'K',
+      'server',
+      'delivered/s',
+      'vs (a)',
+      'vs (a2)',
+      'p50 ms',
+      'p99 ms',
+      'p99 vs (a)',
+      'p99 vs (a2)',
+      'server CPU',
+      'loadgen CPU',
+      'exact',
+    ],
     rows: summary.map((s) => [
       nLabel(s.subscribers),
       String(s.messages),
@@ -50,7 +72,8 @@ const COMPARISONS: readonly { readonly of: ServerKind; readonly to: ServerKind; 
 /** Each comparison at each N, as throughput ratio / p99 ratio (medians of the same run). */
 function comparisonTable(summary: readonly FanoutSummary[]): Table | undefined {
   const ns = [...new Set(summary.map((s) => s.subscribers))].sort((a, b) => a - b);
-  const find = (server: ServerKind, n: number) => summary.find((s) => s.server === server && s.subscribers === n && s.runs > 0);
+  const find = (server: ServerKind, n: number) =>
+    summary.find((s) => s.server === server && s.subscribers === n && s.runs > 0);
   const rows = COMPARISONS.filter((c) => ns.some((n) => find(c.of, n) && find(c.to, n))).map((c) => [
     `${SERVER_SHORT[c.of]} / ${SERVER_SHORT[c.to]}`,
     c.what,
@@ -62,7 +85,8 @@ function comparisonTable(summary: readonly FanoutSummary[]): Table | undefined {
   ]);
   if (rows.length === 0) return undefined;
   return {
-    title: 'What each part brings: delivered/s ratio / p99 ratio between two servers at the same N (medians, same run; higher / lower is better)',
+    title:
+      'What each part brings: delivered/s ratio / p99 ratio between two servers at the same N (medians, same run; higher / lower is better)',
     header: ['ratio', 'what it isolates', ...ns.map((n) => `N = ${nLabel(n)}`)],
     rows,
   };
@@ -123,7 +147,12 @@ export function tables(results: BenchResults): Table[] {
     list.push({
       title: 'Memory per subscribed idle connection (server process, after two GCs; (loaded - baseline) / N)',
       header: ['server', 'N', 'heap / connection', 'RSS / connection'],
-      rows: results.memory.rows.map((r) => [SERVER_LABELS[r.server], nLabel(r.subscribers), kb(r.heapPerConnection), kb(r.rssPerConnection)]),
+      rows: results.memory.rows.map((r) => [
+        SERVER_LABELS[r.server],
+        nLabel(r.subscribers),
+        kb(r.heapPerConnection),
+        kb(r.rssPerConnection),
+      ]),
     });
   }
   if (results.synth) {
@@ -154,7 +183,12 @@ export function tables(results: BenchResults): Table[] {
       rows: Array.from({ length: Math.min(12, p.burst.topFunctions.length) }, (_, i) => {
         const f = p.burst.topFunctions[i];
         const pkg = p.burst.byPackage[i];
-        return [`${f.selfPct.toFixed(1)}%`, `\`${f.name}\``, pkg ? pkg.name : '', pkg ? `${pkg.selfPct.toFixed(1)}%` : ''];
+        return [
+          `${f.selfPct.toFixed(1)}%`,
+          `\`${f.name}\``,
+          pkg ? pkg.name : '',
+          pkg ? `${pkg.selfPct.toFixed(1)}%` : '',
+        ];
       }),
     });
   }
@@ -165,7 +199,9 @@ export function tables(results: BenchResults): Table[] {
     // byPackage lists the top 15: a package missing from a shorter list had no samples at all.
     const missing = (summary: typeof ours) =>
       summary.byPackage.length < 15 ? '0%' : `< ${summary.byPackage[summary.byPackage.length - 1].selfPct.toFixed(1)}%`;
-    const names = [...new Set([...ours.byPackage.slice(0, 8), ...floor.burst.byPackage.slice(0, 8)].map((p) => p.name))];
+    const names = [
+      ...new Set([...ours.byPackage.slice(0, 8), ...floor.burst.byPackage.slice(0, 8)].map((p) => p.name)),
+    ];
     const pct = (summary: typeof ours, name: string) => {
       const v = share(summary, name);
       return v === undefined ? missing(summary) : `${v.toFixed(1)}%`;
@@ -196,8 +232,14 @@ export function renderText(list: readonly Table[]): string {
     .map((t) => {
       const cells = [t.header, ...t.rows].map((row) => row.map((c) => c.replace(/`/g, '')));
       const widths = t.header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
-      const line = (row: readonly string[]) => row.map((c, i) => (c ?? '').padEnd(widths[i])).join('  ').trimEnd();
-      return [t.title, line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+      const line = (row: readonly string[]) =>
+        row
+          .map((c, i) => (c ?? '').padEnd(widths[i]))
+          .join('  ')
+          .trimEnd();
+      return [t.title, line(cells[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join(
+        '\n',
+      );
     })
     .join('\n\n');
 }

@@ -19,7 +19,10 @@ const stack = new Stack(app, 'WsGraphqlPeer', { env: { account: '123456789012', 
 
 const vpc = new Vpc(stack, 'Vpc', { maxAzs: 2 });
 const repository = new Repository(stack, 'Repository');
-const zone = HostedZone.fromHostedZoneAttributes(stack, 'Zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'example.com' });
+const zone = HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  zoneName: 'example.com',
+});
 
 new ApplicationLoadBalancedFargateService(stack, 'Service', {
   cluster: new Cluster(stack, 'Cluster', { vpc }),

@@ -67,7 +67,9 @@ async function timeOnce(c: SynthCase): Promise<number> {
   const elapsed = performance.now() - started;
   if (code !== 0) throw new Error(`${c.label} (${c.commandLine}) exited with ${code}:\n${output.slice(-3000)}`);
   if (findFiles(c.outDir, c.expectOutput).length === 0) {
-    throw new Error(`${c.label} (${c.commandLine}) wrote no *${c.expectOutput} under ${c.outDir}:\n${output.slice(-3000)}`);
+    throw new Error(
+      `${c.label} (${c.commandLine}) wrote no *${c.expectOutput} under ${c.outDir}:\n${output.slice(-3000)}`,
+    );
   }
   return elapsed;
 }

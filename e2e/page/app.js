@@ -16,7 +16,9 @@
   }
 
   function pick(obj, path) {
-    return path.reduce(function (o, k) { return o == null ? o : o[k]; }, obj);
+    return path.reduce(function (o, k) {
+      return o == null ? o : o[k];
+    }, obj);
   }
 
   var url = 'wss://' + location.host + config.graphqlPath;
@@ -24,11 +26,19 @@
   var client = window.recommendedClient.createRecommendedClient({
     url: url,
     // A function: called again on every reconnect, so a refreshed token would be sent.
-    connectionParams: function () { return config.connectionParams || {}; },
-    onReconnect: function (n) { metaEl.textContent = 'endpoint ' + url + ' · reconnects ' + n; },
+    connectionParams: function () {
+      return config.connectionParams || {};
+    },
+    onReconnect: function (n) {
+      metaEl.textContent = 'endpoint ' + url + ' · reconnects ' + n;
+    },
     on: {
-      connected: function () { setStatus('connected', 'connected'); },
-      closed: function (e) { setStatus('closed', 'closed (' + (e && e.code) + '), reconnecting…'); },
+      connected: function () {
+        setStatus('connected', 'connected');
+      },
+      closed: function (e) {
+        setStatus('closed', 'closed (' + (e && e.code) + '), reconnecting…');
+      },
     },
   });
   window.e2e.client = client;

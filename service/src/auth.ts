@@ -77,7 +77,8 @@ export function createJwtVerifier(config: JwtConfig): TokenVerifier {
           key instanceof Uint8Array ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
         payload = result.payload;
       } catch (err) {
-        if (TOKEN_ERRORS.some((type) => err instanceof type)) throw new AuthenticationError(`Invalid token: ${(err as Error).message}`);
+        if (TOKEN_ERRORS.some((type) => err instanceof type))
+          throw new AuthenticationError(`Invalid token: ${(err as Error).message}`);
         throw err;
       }
       if (typeof payload.sub !== 'string' || payload.sub === '') {
@@ -92,7 +93,10 @@ export function createJwtVerifier(config: JwtConfig): TokenVerifier {
  * Verifies `token` when a verifier is configured. Returns null (anonymous) only without a verifier;
  * with one, a missing or bad token throws AuthenticationError.
  */
-export async function authenticate(verifier: TokenVerifier | undefined, token: string | undefined): Promise<Identity | null> {
+export async function authenticate(
+  verifier: TokenVerifier | undefined,
+  token: string | undefined,
+): Promise<Identity | null> {
   if (verifier === undefined) return null;
   if (token === undefined) throw new AuthenticationError('Missing bearer token');
   return verifier.verify(token);

@@ -142,7 +142,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const logLevel = r.oneOf(ENV.logLevel, LOG_LEVELS, 'info');
   const version = r.string(ENV.version) ?? '0.0.0-dev';
 
-  const keepaliveIntervalMs = r.int(ENV.keepaliveIntervalMs, DEFAULT_TIMING_MS.keepaliveIntervalMs, 100, 3_600_000, 'ms');
+  const keepaliveIntervalMs = r.int(
+    ENV.keepaliveIntervalMs,
+    DEFAULT_TIMING_MS.keepaliveIntervalMs,
+    100,
+    3_600_000,
+    'ms',
+  );
   const drainWindowMs = r.int(ENV.drainWindowMs, DEFAULT_TIMING_MS.drainWindowMs, 0, 3_600_000, 'ms');
   const drainPollIntervalMs = r.int(ENV.drainPollIntervalMs, DEFAULT_TIMING_MS.drainPollIntervalMs, 100, 60_000, 'ms');
   // The ALB allows 1..4000 s.
@@ -160,7 +166,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       tls: redisTls || redisUrl.startsWith('rediss:'),
     };
   } else if (redisAuthToken !== undefined || env[ENV.redisTls] !== undefined) {
-    problems.push(`${ENV.redisAuthToken}/${ENV.redisTls} are set but ${ENV.redisUrl} is not; set ${ENV.redisUrl} or remove them`);
+    problems.push(
+      `${ENV.redisAuthToken}/${ENV.redisTls} are set but ${ENV.redisUrl} is not; set ${ENV.redisUrl} or remove them`,
+    );
   }
 
   const allowedOrigins = r.origins(ENV.allowedOrigins);
@@ -168,7 +176,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const limits: Limits = {
     ...DEFAULT_LIMITS,
     maxPayloadBytes: r.int(ENV.maxPayloadBytes, DEFAULT_LIMITS.maxPayloadBytes, 1024, 16 * 1024 * 1024, 'bytes'),
-    connectionInitTimeoutMs: r.int(ENV.connectionInitTimeoutMs, DEFAULT_LIMITS.connectionInitTimeoutMs, 100, 60_000, 'ms'),
+    connectionInitTimeoutMs: r.int(
+      ENV.connectionInitTimeoutMs,
+      DEFAULT_LIMITS.connectionInitTimeoutMs,
+      100,
+      60_000,
+      'ms',
+    ),
     maxSubscriptionsPerSocket: r.int(ENV.maxSubscriptionsPerSocket, DEFAULT_LIMITS.maxSubscriptionsPerSocket, 1, 1_000),
     maxConnections: r.int(ENV.maxConnections, DEFAULT_LIMITS.maxConnections, 1, 1_000_000),
   };
@@ -298,7 +312,10 @@ class Reader {
     const raw = this.string(name);
     if (raw === undefined) return [];
     const origins: string[] = [];
-    for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+    for (const item of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)) {
       let origin: string | undefined;
       try {
         const url = new URL(item);

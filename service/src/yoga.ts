@@ -122,7 +122,9 @@ function disableIntrospection(): Plugin {
 
 function yogaLogger(logger: Logger): YogaLogger {
   const line = (args: unknown[]) => ({
-    message: args.map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a))).join(' '),
+    message: args
+      .map((a) => (a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a)))
+      .join(' '),
   });
   return {
     debug: (...args: unknown[]) => logger.debug('yoga', line(args)),

@@ -3,13 +3,7 @@
  * the same schema shape as our service, with a minimal in-process pub/sub. Every event is executed
  * and serialized once per subscriber, which is what most hand-rolled servers do.
  */
-import {
-  GraphQLID,
-  GraphQLNonNull,
-  GraphQLObjectType,
-  GraphQLSchema,
-  GraphQLString,
-} from 'graphql';
+import { GraphQLID, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { RoomPubSub } from './room-pubsub';

@@ -8,7 +8,7 @@
  * (setImmediate), or at once past 16 KB held, so a burst of posts leaves in one write per socket.
  */
 import type { Socket } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { listeningUrl } from './listen';
 import type { BenchServer } from './types';
 

@@ -95,7 +95,11 @@ export class ConnectionRegistry {
     const batches = Math.max(1, Math.min(total, Math.floor(windowMs / MIN_BATCH_INTERVAL_MS)));
     const intervalMs = batches > 1 ? windowMs / batches : 0;
     const batchSize = Math.ceil(total / batches);
-    this.logger.info('drain.connections', { total, batches, intervalMs: Math.round(intervalMs) } satisfies DrainProgress);
+    this.logger.info('drain.connections', {
+      total,
+      batches,
+      intervalMs: Math.round(intervalMs),
+    } satisfies DrainProgress);
 
     return new Promise<void>((resolve) => {
       let batch = 0;

@@ -30,7 +30,10 @@ function isSameOrigin(origin: string, host: string | null | undefined): boolean 
  * saw (the ALB appends by default). Earlier entries come from the client and can say anything, so the first
  * hop would let any client forge its logged address. Without the header (no proxy), the peer address.
  */
-export function clientAddress(forwardedFor: string | string[] | null | undefined, remoteAddress: string | undefined): string {
+export function clientAddress(
+  forwardedFor: string | string[] | null | undefined,
+  remoteAddress: string | undefined,
+): string {
   // Repeated headers arrive as an array (node) or joined with ", " (fetch Headers): both end with the proxy's.
   const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
   const last = header?.split(',').pop()?.trim();

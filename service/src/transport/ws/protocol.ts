@@ -62,7 +62,11 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
       } catch (err) {
         if (!(err instanceof AuthenticationError)) {
           // The verifier failed, not the token: a retryable close; the core's 4403 that follows is ignored.
-          logger.error('auth.verifier_failed', { connection: connection.id, address: connection.address, ...errorFields(err) });
+          logger.error('auth.verifier_failed', {
+            connection: connection.id,
+            address: connection.address,
+            ...errorFields(err),
+          });
           connection.close(CLOSE_CODES.authUnavailable, 'Authentication temporarily unavailable: retry later');
           return false;
         }
@@ -89,8 +93,13 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
           const member = shared.join(key, connection, id, {
             context: async () => enveloped.contextFactory(),
             subscribe: (contextValue) =>
-              enveloped.subscribe({ schema: enveloped.schema, document, contextValue, operationName, variableValues }) as
-                Promise<SubscribeResult>,
+              enveloped.subscribe({
+                schema: enveloped.schema,
+                document,
+                contextValue,
+                operationName,
+                variableValues,
+              }) as Promise<SubscribeResult>,
           });
           try {
             await member.context();
@@ -117,9 +126,12 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
       }
     },
 
-    execute: (args) => operationOf(args).execute(args) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['execute']>>,
+    execute: (args) =>
+      operationOf(args).execute(args) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['execute']>>,
     subscribe: (args) =>
-      (args.contextValue instanceof SharedMember ? args.contextValue.ready() : operationOf(args).subscribe(args)) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['subscribe']>>,
+      (args.contextValue instanceof SharedMember
+        ? args.contextValue.ready()
+        : operationOf(args).subscribe(args)) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['subscribe']>>,
 
     // Every stream handed to the core is tracked per socket (see operations.ts): the cap counts them all,
     // including any the core lost track of, and the socket's close ends them all.

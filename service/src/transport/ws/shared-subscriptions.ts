@@ -215,7 +215,11 @@ class SharedGroup {
   add(subscriber: SharedSubscriber, operationId: string): SharedMember {
     let bucket = this.buckets.get(operationId);
     if (bucket === undefined) {
-      bucket = { operationId, prefix: Buffer.from(`{"id":${JSON.stringify(operationId)},"type":"next","payload":`), members: new Set() };
+      bucket = {
+        operationId,
+        prefix: Buffer.from(`{"id":${JSON.stringify(operationId)},"type":"next","payload":`),
+        members: new Set(),
+      };
       this.buckets.set(operationId, bucket);
     }
     const member = new SharedMember(this, subscriber, bucket);
@@ -312,7 +316,8 @@ class SharedGroup {
  */
 export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
   /** Resolves the core's pending next(). */
-  private settle: ((result: IteratorResult<ExecutionResult> | PromiseLike<IteratorResult<ExecutionResult>>) => void) | undefined;
+  private settle:
+    ((result: IteratorResult<ExecutionResult> | PromiseLike<IteratorResult<ExecutionResult>>) => void) | undefined;
   /** Ended by the group: done, or the failure to throw. */
   private ended: { readonly failure: unknown } | undefined;
 
