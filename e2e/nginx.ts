@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSelfSignedCertificate, type SelfSignedCertificate } from './cert';
 import { renderNginxConfig, type NginxConfigProps } from './nginx-config';
-import { freePort } from '../__tests__/support/ports';
+import { freePort } from '../testkit/ports';
 import { killOnExit } from './processes';
 
 export const NGINX_PATH = '/usr/sbin/nginx';

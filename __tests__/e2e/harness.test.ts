@@ -11,7 +11,7 @@ import { sendHttp } from '../../e2e/http';
 import { startNginx, type NginxProxy } from '../../e2e/nginx';
 import { renderNginxConfig, type NginxConfigProps } from '../../e2e/nginx-config';
 import { e2eTiming } from '../../e2e/timing';
-import { freePort } from '../support/ports';
+import { freePort } from '../../testkit/ports';
 
 interface Upstream {
   readonly name: string;

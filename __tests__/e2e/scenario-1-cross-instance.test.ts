@@ -4,7 +4,7 @@
  * Real redis-server, two service processes, nginx as the ALB, the recommended graphql-ws client.
  */
 import { socketInstanceId, startStack, MESSAGE_POSTED, type Message, type Stack } from '../../e2e/stack';
-import { waitFor } from '../support/wait';
+import { waitFor } from '../../testkit/wait';
 
 describe('scenario 1: cross-instance delivery through the proxy', () => {
   let stack: Stack;

@@ -12,7 +12,7 @@
 import { ENV } from '../../service/src/env-names';
 import { MESSAGE_POSTED, startStack, type Message, type Stack } from '../../e2e/stack';
 import type { RecommendedClient } from '../../client';
-import { sleep, waitFor } from '../support/wait';
+import { sleep, waitFor } from '../../testkit/wait';
 
 const ROOM = 'quiet';
 const KEEPALIVE_OFF_MS = '3600000';

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RecommendedClient } from '../../client';
 import { MESSAGE_POSTED, socketInstanceId, startStack, type Message, type Stack } from '../../e2e/stack';
-import { sleep, waitFor, withTimeout } from '../support/wait';
+import { sleep, waitFor, withTimeout } from '../../testkit/wait';
 
 const CLIENTS = 240;
 const ROOM = 'rolling';

@@ -8,7 +8,7 @@
 import { PATHS } from '../../service/src/env-names';
 import { sendHttp } from '../../e2e/http';
 import { MESSAGE_POSTED, socketInstanceId, startStack, type Message, type Stack } from '../../e2e/stack';
-import { sleep, waitFor } from '../support/wait';
+import { sleep, waitFor } from '../../testkit/wait';
 
 const ROOM = 'outage';
 const OUTAGE_MS = 3_000;

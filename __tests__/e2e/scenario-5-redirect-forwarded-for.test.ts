@@ -9,7 +9,7 @@
 import { PATHS } from '../../service/src/env-names';
 import { sendHttp } from '../../e2e/http';
 import { PROXY_BIND_ADDRESS, socketInstanceId, startStack, type Stack } from '../../e2e/stack';
-import { waitFor } from '../support/wait';
+import { waitFor } from '../../testkit/wait';
 
 const CLIENT_ADDRESS = '127.0.0.3';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/browser';
 import { MESSAGE_POSTED, startStack, type Stack } from '../../e2e/stack';
-import { waitFor } from '../support/wait';
+import { waitFor } from '../../testkit/wait';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'e2e', 'artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'browser-subscription.png');

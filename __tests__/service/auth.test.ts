@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { AUTH_UNAVAILABLE } from '../../service/src/yoga';
-import { startTestApp, type TestApp } from '../support/app';
-import { graphqlPost, postMessage, rawSocket, subscribeRoomReady, wsClient } from '../support/clients';
+import { startTestApp, type TestApp } from '../../testkit/app';
+import { graphqlPost, postMessage, rawSocket, subscribeRoomReady, wsClient } from '../../testkit/clients';
 
 const SECRET = 'a-test-secret-that-is-at-least-32-bytes-long';
 const ISSUER = 'https://issuer.example.com/';

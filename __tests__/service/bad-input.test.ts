@@ -6,7 +6,7 @@
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { SUBSCRIPTION_OVERFLOW } from '../../service/src/pubsub';
 import type { Message } from '../../service/src/schema';
-import { startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../../testkit/app';
 import {
   initializedSocket,
   MESSAGE_POSTED,
@@ -16,8 +16,8 @@ import {
   wsClient,
   type RecordedWsClient,
   type Subscription,
-} from '../support/clients';
-import { sleep, waitFor } from '../support/wait';
+} from '../../testkit/clients';
+import { sleep, waitFor } from '../../testkit/wait';
 
 /** A subscriber on its own socket; after each bad input it must still get a freshly posted message. */
 async function startBystander(t: TestApp, room = 'bystander') {

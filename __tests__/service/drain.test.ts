@@ -8,7 +8,7 @@ import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { HTTP_FINISH_GRACE_MS } from '../../service/src/app';
 import { CLOSE_CODES } from '../../service/src/close-codes';
-import { startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../../testkit/app';
 import {
   graphqlPost,
   MESSAGE_POSTED,
@@ -18,11 +18,11 @@ import {
   wsClient,
   type RecordedWsClient,
   type Subscription,
-} from '../support/clients';
-import { startTaskMetadataStub, type TaskMetadataStub } from '../support/ecs-metadata-stub';
-import { startRedis, type RedisServer } from '../support/redis';
-import { spawnService, type ServiceProcess } from '../support/service-process';
-import { sleep, waitFor } from '../support/wait';
+} from '../../testkit/clients';
+import { startTaskMetadataStub, type TaskMetadataStub } from '../../testkit/ecs-metadata-stub';
+import { startRedis, type RedisServer } from '../../testkit/redis';
+import { spawnService, type ServiceProcess } from '../../testkit/service-process';
+import { sleep, waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 

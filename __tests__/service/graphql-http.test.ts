@@ -3,7 +3,7 @@
  * per audit. MUST audits are required by the spec; SHOULD and MAY audits also pass today and are held to it.
  */
 import { serverAudits } from 'graphql-http';
-import { startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../../testkit/app';
 
 let t: TestApp | undefined;
 let started: Promise<TestApp> | undefined;

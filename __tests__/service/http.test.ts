@@ -5,8 +5,8 @@
 import { Agent, request } from 'node:http';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { startTestApp, type TestApp } from '../support/app';
-import { graphqlPost, postMessage } from '../support/clients';
+import { startTestApp, type TestApp } from '../../testkit/app';
+import { graphqlPost, postMessage } from '../../testkit/clients';
 
 describe('HTTP (development mode)', () => {
   let t: TestApp;

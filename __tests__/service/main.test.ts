@@ -6,8 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { REPO_ROOT, spawnService } from '../support/service-process';
-import { postMessage } from '../support/clients';
+import { REPO_ROOT, spawnService } from '../../testkit/service-process';
+import { postMessage } from '../../testkit/clients';
 
 jest.setTimeout(60_000);
 

@@ -6,9 +6,9 @@
  * first is still starting), so it was neither counted against MAX_SUBSCRIPTIONS_PER_SOCKET nor ended when
  * the socket closed. The service tracks what it hands the core per socket.
  */
-import { startTestApp, type TestApp } from '../support/app';
-import { initializedSocket } from '../support/clients';
-import { waitFor } from '../support/wait';
+import { startTestApp, type TestApp } from '../../testkit/app';
+import { initializedSocket } from '../../testkit/clients';
+import { waitFor } from '../../testkit/wait';
 
 const MESSAGE_POSTED = 'subscription ($room: String!) { messagePosted(room: $room) { id text } }';
 const CAP = 2;

@@ -10,11 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PUBSUB_UNAVAILABLE } from '../../service/src/pubsub';
-import { startTestApp, type TestApp } from '../support/app';
-import { postMessage, sseClient, subscribeRoomReady, wsClient, type RecordedWsClient } from '../support/clients';
-import { startRedis, type RedisServer } from '../support/redis';
-import { spawnService, type ServiceProcess } from '../support/service-process';
-import { waitFor } from '../support/wait';
+import { startTestApp, type TestApp } from '../../testkit/app';
+import { postMessage, sseClient, subscribeRoomReady, wsClient, type RecordedWsClient } from '../../testkit/clients';
+import { startRedis, type RedisServer } from '../../testkit/redis';
+import { spawnService, type ServiceProcess } from '../../testkit/service-process';
+import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 

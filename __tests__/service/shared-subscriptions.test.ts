@@ -11,9 +11,9 @@ import { loadConfig } from '../../service/src/config';
 import { SUBSCRIPTION_OVERFLOW } from '../../service/src/pubsub';
 import type { Message } from '../../service/src/schema';
 import { canonicalJson } from '../../service/src/transport/ws/shared-subscriptions';
-import { startTestApp, type StartTestAppOptions, type TestApp } from '../support/app';
-import { initializedSocket, rawSocket, wsClient, type RecordedWsClient } from '../support/clients';
-import { sleep, waitFor } from '../support/wait';
+import { startTestApp, type StartTestAppOptions, type TestApp } from '../../testkit/app';
+import { initializedSocket, rawSocket, wsClient, type RecordedWsClient } from '../../testkit/clients';
+import { sleep, waitFor } from '../../testkit/wait';
 
 type Event = ['next', unknown] | ['error', unknown] | ['complete'];
 

@@ -3,9 +3,9 @@
  * delivery, keepalive comments at the configured interval, connection accounting, overflow.
  */
 import { SUBSCRIPTION_OVERFLOW } from '../../service/src/pubsub';
-import { startTestApp, type TestApp } from '../support/app';
-import { MESSAGE_POSTED, postMessage, sseClient, subscribeRoomReady } from '../support/clients';
-import { sleep, waitFor } from '../support/wait';
+import { startTestApp, type TestApp } from '../../testkit/app';
+import { MESSAGE_POSTED, postMessage, sseClient, subscribeRoomReady } from '../../testkit/clients';
+import { sleep, waitFor } from '../../testkit/wait';
 
 /** Opens a raw SSE stream and accumulates its text. */
 async function openStream(graphqlUrl: string, room: string) {

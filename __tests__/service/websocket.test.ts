@@ -2,7 +2,7 @@
  * WebSocket transport with the real graphql-ws client: subscriptions, queries and mutations on the same
  * socket, connection counting, keepalive (pings at the configured interval, dead peers terminated).
  */
-import { startTestApp, type TestApp } from '../support/app';
+import { startTestApp, type TestApp } from '../../testkit/app';
 import {
   postMessage,
   rawSocket,
@@ -10,8 +10,8 @@ import {
   subscribeRoomReady,
   wsClient,
   type RecordedWsClient,
-} from '../support/clients';
-import { sleep, waitFor } from '../support/wait';
+} from '../../testkit/clients';
+import { sleep, waitFor } from '../../testkit/wait';
 
 describe('WebSocket (graphql-transport-ws)', () => {
   let t: TestApp;

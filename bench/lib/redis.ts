@@ -2,7 +2,7 @@
  * A throwaway redis-server on a free loopback port for the fan-out run with Redis pub/sub: the tests'
  * launcher (no persistence, killed with the bench even on SIGKILL), plus the bench's time limit.
  */
-import { startRedis as startRedisServer } from '../../__tests__/support/redis';
+import { startRedis as startRedisServer } from '../../testkit/redis';
 
 export interface RedisHandle {
   readonly url: string;

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { withTimeout } from './wait';
 
-export const REPO_ROOT = join(__dirname, '..', '..');
+export const REPO_ROOT = join(__dirname, '..');
 export const SERVICE_ENTRY = join(REPO_ROOT, 'service', 'src', 'main.ts');
 
 /** One parsed stdout line of the service (`raw` when a line is not JSON). */

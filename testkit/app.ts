@@ -2,9 +2,9 @@
  * Builds and starts the service app in-process on 127.0.0.1 port 0, the same way main.ts does, with its
  * JSON log lines collected in memory instead of printed. Env values go through the real config parser.
  */
-import { buildApp, type App, type BuildAppOptions } from '../../service/src/app';
-import { loadConfig, type AppConfig, type Limits } from '../../service/src/config';
-import { createLogger } from '../../service/src/logger';
+import { buildApp, type App, type BuildAppOptions } from '../service/src/app';
+import { loadConfig, type AppConfig, type Limits } from '../service/src/config';
+import { createLogger } from '../service/src/logger';
 import type { LogLine } from './service-process';
 
 export interface TestApp {
