@@ -11,7 +11,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
-import { CONTAINER, ENV } from '../service/src/env-names';
+import { CONTAINER, ENV } from '../service/src/container-contract';
 import { resolveTiming, timingEnvironment, type WebSocketTiming } from './timing';
 import {
   checkArn,
@@ -379,7 +379,7 @@ export class WebSocketFargateService extends Construct {
     });
   }
 
-  /** Builds and checks the container's environment and secrets; the names come from env-names.ts. */
+  /** Builds and checks the container's environment and secrets; the names come from container-contract.ts. */
   private containerSettings(
     owner: string,
     props: WebSocketFargateServiceProps,

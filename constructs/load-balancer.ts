@@ -11,7 +11,7 @@ import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
 import { checkIpv4Cidr, checkIpv6Cidr } from './cidr';
-import { DEFAULT_TIMING } from './timing';
+import { TIMING_DEFAULTS } from '../service/src/container-contract';
 import { checkElbName, checkInteger, checkOneOf, checkPattern, fail } from './validation';
 
 /** ALB TLS policies that allow TLS 1.2 and 1.3 only. */
@@ -59,7 +59,7 @@ export interface WebSocketLoadBalancerProps {
   /**
    * Seconds a connection may stay silent before the ALB closes it (1..4000; AWS default 60). Comes from
    * the WebSocket timing so it stays at least twice the keepalive.
-   * @default DEFAULT_TIMING.idleTimeoutSeconds (120)
+   * @default TIMING_DEFAULTS.idleTimeoutSeconds (120)
    */
   readonly idleTimeoutSeconds?: number;
   /**
@@ -155,7 +155,7 @@ export class WebSocketLoadBalancer extends Construct {
     super(scope, id);
     const owner = this.node.path;
     const name = props.name ?? 'ws-graphql';
-    const idleTimeoutSeconds = props.idleTimeoutSeconds ?? DEFAULT_TIMING.idleTimeoutSeconds;
+    const idleTimeoutSeconds = props.idleTimeoutSeconds ?? TIMING_DEFAULTS.idleTimeoutSeconds;
     const dualStack = props.dualStack ?? false;
     const ingressCidrs = props.ingressCidrs ?? ['0.0.0.0/0'];
     const ingressIpv6Cidrs = props.ingressIpv6Cidrs ?? (dualStack ? ['::/0'] : []);

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
-import { CONTAINER, PATHS } from '../service/src/env-names';
+import { CONTAINER, PATHS } from '../service/src/container-contract';
 import { resolveTiming } from './timing';
 import { checkElbName, checkInteger, checkPattern, fail } from './validation';
 

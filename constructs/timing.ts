@@ -8,7 +8,12 @@
  *
  * Pure TypeScript with no cdktf imports: the service tests and e2e harness can load it cheaply.
  */
-import { ENV, SHUTDOWN_GRACE } from '../service/src/env-names';
+import {
+  defaultDeregistrationDelaySeconds,
+  ENV,
+  TIMING_DEFAULTS,
+  timingViolations,
+} from '../service/src/container-contract';
 import { ConfigError } from './config-error';
 
 export interface WebSocketTimingProps {
@@ -41,7 +46,8 @@ export interface WebSocketTimingProps {
   readonly deregistrationDelaySeconds?: number;
   /**
    * Container stop timeout in seconds: time between SIGTERM and SIGKILL (Fargate allows 2..120). Must leave
-   * room for a SIGTERM-triggered drain: >= drainWindowSeconds + SHUTDOWN_GRACE_SECONDS (9 s).
+   * room for a SIGTERM-triggered drain: >= drainWindowSeconds + SHUTDOWN_GRACE_SECONDS (9 s, see the
+   * container contract).
    * @default 60
    */
   readonly stopTimeoutSeconds?: number;
@@ -50,82 +56,19 @@ export interface WebSocketTimingProps {
 /** Resolved timing: every field set, all rules checked. */
 export type WebSocketTiming = Required<WebSocketTimingProps>;
 
-export const DEFAULT_TIMING = {
-  keepaliveIntervalSeconds: 15,
-  idleTimeoutSeconds: 120,
-  drainWindowSeconds: 30,
-  drainPollIntervalSeconds: 1,
-  stopTimeoutSeconds: 60,
-} as const;
-
 /**
- * What the service needs after the drain window before it exits (close handshakes, in-flight HTTP; see
- * SHUTDOWN_GRACE in the service's contract) plus 1 s for process exit, in seconds.
- */
-export const SHUTDOWN_GRACE_SECONDS = (SHUTDOWN_GRACE.closeHandshakeMs + SHUTDOWN_GRACE.inFlightHttpMs) / 1000 + 1;
-
-/** Margin added on top of the drain window (plus one poll) when deriving the deregistration delay. */
-export const DEREGISTRATION_MARGIN_SECONDS = 10;
-
-/**
- * Applies defaults and checks the timing rules. `owner` names the construct (its path) in error messages.
- * Values that are not plain numbers (unresolved tokens) are not range-checked.
+ * Applies defaults and checks the timing rules (both from the container contract, which the service's
+ * config parser applies too). `owner` names the construct (its path) in error messages.
  */
 export function resolveTiming(props: WebSocketTimingProps = {}, owner = 'WebSocketTiming'): WebSocketTiming {
-  const keepaliveIntervalSeconds = props.keepaliveIntervalSeconds ?? DEFAULT_TIMING.keepaliveIntervalSeconds;
-  const idleTimeoutSeconds = props.idleTimeoutSeconds ?? DEFAULT_TIMING.idleTimeoutSeconds;
-  const drainWindowSeconds = props.drainWindowSeconds ?? DEFAULT_TIMING.drainWindowSeconds;
-  const drainPollIntervalSeconds = props.drainPollIntervalSeconds ?? DEFAULT_TIMING.drainPollIntervalSeconds;
-  const stopTimeoutSeconds = props.stopTimeoutSeconds ?? DEFAULT_TIMING.stopTimeoutSeconds;
+  const keepaliveIntervalSeconds = props.keepaliveIntervalSeconds ?? TIMING_DEFAULTS.keepaliveIntervalSeconds;
+  const idleTimeoutSeconds = props.idleTimeoutSeconds ?? TIMING_DEFAULTS.idleTimeoutSeconds;
+  const drainWindowSeconds = props.drainWindowSeconds ?? TIMING_DEFAULTS.drainWindowSeconds;
+  const drainPollIntervalSeconds = props.drainPollIntervalSeconds ?? TIMING_DEFAULTS.drainPollIntervalSeconds;
+  const stopTimeoutSeconds = props.stopTimeoutSeconds ?? TIMING_DEFAULTS.stopTimeoutSeconds;
   const deregistrationDelaySeconds =
-    props.deregistrationDelaySeconds ??
-    Math.ceil(drainWindowSeconds + drainPollIntervalSeconds + DEREGISTRATION_MARGIN_SECONDS);
-
-  const fail = (prop: string, value: number, rule: string): never => {
-    throw new ConfigError(`${owner}: '${prop}' ${rule} (got ${value})`);
-  };
-  const range = (prop: string, value: number, min: number, max: number, integer = true) => {
-    if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-      fail(prop, value, `must be ${integer ? 'an integer ' : ''}in ${min}..${max}`);
-    }
-  };
-
-  range('keepaliveIntervalSeconds', keepaliveIntervalSeconds, 0.1, 3600, false);
-  range('idleTimeoutSeconds', idleTimeoutSeconds, 1, 4000);
-  range('drainWindowSeconds', drainWindowSeconds, 0, 3600, false);
-  range('drainPollIntervalSeconds', drainPollIntervalSeconds, 0.1, 60, false);
-  range('deregistrationDelaySeconds', deregistrationDelaySeconds, 0, 3600);
-  range('stopTimeoutSeconds', stopTimeoutSeconds, 2, 120);
-
-  if (idleTimeoutSeconds < 2 * keepaliveIntervalSeconds) {
-    fail(
-      'idleTimeoutSeconds',
-      idleTimeoutSeconds,
-      `must be at least 2x keepaliveIntervalSeconds (${keepaliveIntervalSeconds}), i.e. >= ${2 * keepaliveIntervalSeconds}; ` +
-        'raise idleTimeoutSeconds or lower keepaliveIntervalSeconds, or quiet sockets are cut with 1006',
-    );
-  }
-  const minDeregistration = drainWindowSeconds + drainPollIntervalSeconds;
-  if (deregistrationDelaySeconds < minDeregistration) {
-    fail(
-      'deregistrationDelaySeconds',
-      deregistrationDelaySeconds,
-      `must be >= drainWindowSeconds + drainPollIntervalSeconds (${minDeregistration}) so the task finishes ` +
-        'draining before the ALB cuts what is left',
-    );
-  }
-  // A SIGTERM-triggered drain takes the window, then the close handshakes and in-flight HTTP grace.
-  const minStopTimeout = Math.ceil(drainWindowSeconds + SHUTDOWN_GRACE_SECONDS);
-  if (stopTimeoutSeconds < minStopTimeout) {
-    fail(
-      'stopTimeoutSeconds',
-      stopTimeoutSeconds,
-      `must be >= drainWindowSeconds (${drainWindowSeconds}) + ${SHUTDOWN_GRACE_SECONDS} s of shutdown grace, i.e. >= ${minStopTimeout}, ` +
-        'so a SIGTERM-triggered drain ends before SIGKILL; lower drainWindowSeconds or raise stopTimeoutSeconds',
-    );
-  }
-
-  return {
+    props.deregistrationDelaySeconds ?? defaultDeregistrationDelaySeconds(drainWindowSeconds, drainPollIntervalSeconds);
+  const timing = {
     keepaliveIntervalSeconds,
     idleTimeoutSeconds,
     drainWindowSeconds,
@@ -133,6 +76,12 @@ export function resolveTiming(props: WebSocketTimingProps = {}, owner = 'WebSock
     deregistrationDelaySeconds,
     stopTimeoutSeconds,
   };
+
+  const [first] = timingViolations(timing);
+  if (first !== undefined) {
+    throw new ConfigError(`${owner}: '${first.name}' ${first.rule} (got ${first.value})`);
+  }
+  return timing;
 }
 
 /** The container environment that carries the timing to the service (milliseconds, as the service reads). */

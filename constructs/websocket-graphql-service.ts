@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { PATHS } from '../service/src/env-names';
+import { PATHS } from '../service/src/container-contract';
 import { type AlarmThresholds, ServiceAlarms } from './alarms';
 import { AliasRecords } from './alias-records';
 import { type CertificateKeyAlgorithm, DnsValidatedCertificate } from './certificate';

@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import type { ClientOptions as WsClientOptions } from 'ws';
 import { createRecommendedClient, type RecommendedClient, type RecommendedClientOptions } from '../client';
 import type { WebSocketTiming, WebSocketTimingProps } from '../constructs/timing';
-import { ENV, PATHS } from '../service/src/env-names';
+import { ENV, PATHS } from '../service/src/container-contract';
 import { startRedis, type RedisServer } from '../testkit/redis';
 import { spawnService, type LogLine, type ServiceProcess } from '../testkit/service-process';
 import { writeBrowserPage, type PageConfig } from './browser';

@@ -21,7 +21,7 @@ export interface TestApp {
 }
 
 export interface StartTestAppOptions extends Omit<BuildAppOptions, 'logger'> {
-  /** Environment variables (names from service/src/env-names.ts), parsed by loadConfig. */
+  /** Environment variables (names from service/src/container-contract.ts), parsed by loadConfig. */
   readonly env?: Record<string, string>;
   /** Limits that have no environment variable (slow-consumer bounds, graphql-armor numbers). */
   readonly limits?: Partial<Limits>;

@@ -10,7 +10,7 @@ import {
   type WebSocketFargateServiceProps,
 } from '../../constructs/fargate-service';
 import { resolveTiming } from '../../constructs/timing';
-import { CONTAINER, ENV } from '../../service/src/env-names';
+import { CONTAINER, ENV } from '../../service/src/container-contract';
 import { loadConfig } from '../../service/src/config';
 import { all, containerDefinitions, containerEnvironment, containerSecrets, only, ref, synth } from './helpers';
 

@@ -1,6 +1,6 @@
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { ServiceTargetGroup, type ServiceTargetGroupProps } from '../../constructs/target-group';
-import { CONTAINER, PATHS } from '../../service/src/env-names';
+import { CONTAINER, PATHS } from '../../service/src/container-contract';
 import { only, synth } from './helpers';
 
 const build = (props: Partial<ServiceTargetGroupProps> = {}) =>

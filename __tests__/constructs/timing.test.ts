@@ -1,16 +1,17 @@
 import { ConfigError } from '../../constructs/config-error';
-import { DEFAULT_TIMING, resolveTiming, timingEnvironment } from '../../constructs/timing';
-import { ENV } from '../../service/src/env-names';
+import { resolveTiming, timingEnvironment } from '../../constructs/timing';
+import { TIMING_DEFAULTS } from '../../service/src/container-contract';
+import { ENV } from '../../service/src/container-contract';
 
 describe('resolveTiming', () => {
   test('GIVEN no props WHEN resolved THEN the documented defaults and a derived deregistration delay', () => {
     expect(resolveTiming()).toEqual({
-      keepaliveIntervalSeconds: DEFAULT_TIMING.keepaliveIntervalSeconds,
-      idleTimeoutSeconds: DEFAULT_TIMING.idleTimeoutSeconds,
-      drainWindowSeconds: DEFAULT_TIMING.drainWindowSeconds,
-      drainPollIntervalSeconds: DEFAULT_TIMING.drainPollIntervalSeconds,
+      keepaliveIntervalSeconds: TIMING_DEFAULTS.keepaliveIntervalSeconds,
+      idleTimeoutSeconds: TIMING_DEFAULTS.idleTimeoutSeconds,
+      drainWindowSeconds: TIMING_DEFAULTS.drainWindowSeconds,
+      drainPollIntervalSeconds: TIMING_DEFAULTS.drainPollIntervalSeconds,
       deregistrationDelaySeconds: 30 + 1 + 10,
-      stopTimeoutSeconds: DEFAULT_TIMING.stopTimeoutSeconds,
+      stopTimeoutSeconds: TIMING_DEFAULTS.stopTimeoutSeconds,
     });
   });
 
@@ -72,7 +73,7 @@ describe('resolveTiming', () => {
     });
   });
 
-  test('GIVEN a timing WHEN turned into the environment THEN milliseconds under the names of env-names.ts', () => {
+  test('GIVEN a timing WHEN turned into the environment THEN milliseconds under the names of container-contract.ts', () => {
     const env = timingEnvironment(
       resolveTiming({ keepaliveIntervalSeconds: 12.5, drainWindowSeconds: 40, drainPollIntervalSeconds: 0.5 }),
     );
@@ -80,7 +81,7 @@ describe('resolveTiming', () => {
       [ENV.keepaliveIntervalMs]: '12500',
       [ENV.drainWindowMs]: '40000',
       [ENV.drainPollIntervalMs]: '500',
-      [ENV.lbIdleTimeoutMs]: String(DEFAULT_TIMING.idleTimeoutSeconds * 1000),
+      [ENV.lbIdleTimeoutMs]: String(TIMING_DEFAULTS.idleTimeoutSeconds * 1000),
     });
   });
 });

@@ -7,7 +7,7 @@ import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
 import { WebSocketGraphqlService, type WebSocketGraphqlServiceProps } from '../../constructs/websocket-graphql-service';
-import { ENV, CONTAINER } from '../../service/src/env-names';
+import { ENV, CONTAINER } from '../../service/src/container-contract';
 import { loadConfig } from '../../service/src/config';
 import {
   all,

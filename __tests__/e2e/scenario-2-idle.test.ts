@@ -9,7 +9,7 @@
  * 3600000 ms: no ping within the test. That environment breaks resolveTiming's rule (idle >= 2x keepalive)
  * on purpose, so it is set directly instead of through the timing object.
  */
-import { ENV } from '../../service/src/env-names';
+import { ENV } from '../../service/src/container-contract';
 import { MESSAGE_POSTED, startStack, type Message, type Stack } from '../../e2e/stack';
 import type { RecommendedClient } from '../../client';
 import { sleep, waitFor } from '../../testkit/wait';

@@ -5,7 +5,7 @@
  * error instead of hanging or pretending; and once Redis is back, delivery resumes on the subscriptions
  * that were open all along.
  */
-import { PATHS } from '../../service/src/env-names';
+import { PATHS } from '../../service/src/container-contract';
 import { sendHttp } from '../../e2e/http';
 import { MESSAGE_POSTED, socketInstanceId, startStack, type Message, type Stack } from '../../e2e/stack';
 import { sleep, waitFor } from '../../testkit/wait';

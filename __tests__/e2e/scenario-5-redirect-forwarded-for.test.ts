@@ -6,7 +6,7 @@
  * address of 127.0.0.3 in the service's log can only have come from X-Forwarded-For, never from the
  * socket's peer.
  */
-import { PATHS } from '../../service/src/env-names';
+import { PATHS } from '../../service/src/container-contract';
 import { sendHttp } from '../../e2e/http';
 import { PROXY_BIND_ADDRESS, socketInstanceId, startStack, type Stack } from '../../e2e/stack';
 import { waitFor } from '../../testkit/wait';

@@ -2,9 +2,9 @@
  * Environment parsing: defaults, every validation naming variable, value and range, all problems at
  * once, and agreement with the timing the infrastructure hands over (constructs/timing.ts).
  */
-import { DEFAULT_TIMING, resolveTiming, timingEnvironment } from '../../constructs/timing';
+import { resolveTiming, timingEnvironment } from '../../constructs/timing';
 import { ConfigError, DEFAULT_LIMITS, loadConfig } from '../../service/src/config';
-import { ENV } from '../../service/src/env-names';
+import { ENV, TIMING_DEFAULTS } from '../../service/src/container-contract';
 
 const problemsOf = (env: Record<string, string>): readonly string[] => {
   try {
@@ -24,10 +24,10 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       mode: 'development',
       logLevel: 'info',
-      keepaliveIntervalMs: DEFAULT_TIMING.keepaliveIntervalSeconds * 1000,
-      drainWindowMs: DEFAULT_TIMING.drainWindowSeconds * 1000,
-      drainPollIntervalMs: DEFAULT_TIMING.drainPollIntervalSeconds * 1000,
-      lbIdleTimeoutMs: DEFAULT_TIMING.idleTimeoutSeconds * 1000,
+      keepaliveIntervalMs: TIMING_DEFAULTS.keepaliveIntervalSeconds * 1000,
+      drainWindowMs: TIMING_DEFAULTS.drainWindowSeconds * 1000,
+      drainPollIntervalMs: TIMING_DEFAULTS.drainPollIntervalSeconds * 1000,
+      lbIdleTimeoutMs: TIMING_DEFAULTS.idleTimeoutSeconds * 1000,
       allowedOrigins: [],
       limits: DEFAULT_LIMITS,
     });
@@ -50,6 +50,31 @@ describe('loadConfig', () => {
     expect(config.drainWindowMs).toBe(20_000);
     expect(config.drainPollIntervalMs).toBe(500);
     expect(config.lbIdleTimeoutMs).toBe(900_000);
+  });
+
+  test('GIVEN an idle timeout under twice the keepalive WHEN the service starts THEN it refuses, as synth does', () => {
+    // The same values fail at synth (constructs/timing.ts) and at start: one rule, two readers.
+    expect(() => resolveTiming({ keepaliveIntervalSeconds: 20, idleTimeoutSeconds: 30 })).toThrow(
+      /'idleTimeoutSeconds' must be at least 2x keepaliveIntervalSeconds \(20\), i.e. >= 40/,
+    );
+    expect(problemsOf({ [ENV.keepaliveIntervalMs]: '20000', [ENV.lbIdleTimeoutMs]: '30000' })).toEqual([
+      `${ENV.lbIdleTimeoutMs}=30000 must be at least 2x ${ENV.keepaliveIntervalMs} (20000), i.e. >= 40000; ` +
+        `raise ${ENV.lbIdleTimeoutMs} or lower ${ENV.keepaliveIntervalMs}, or quiet sockets are cut with 1006`,
+    ]);
+    // At the edge both accept.
+    expect(() => resolveTiming({ keepaliveIntervalSeconds: 20, idleTimeoutSeconds: 40 })).not.toThrow();
+    expect(loadConfig({ [ENV.keepaliveIntervalMs]: '20000', [ENV.lbIdleTimeoutMs]: '40000' }).lbIdleTimeoutMs).toBe(
+      40_000,
+    );
+  });
+
+  test('GIVEN timing out of the range synth allows WHEN the service starts THEN the range is named in ms', () => {
+    expect(problemsOf({ [ENV.lbIdleTimeoutMs]: '4001000' })).toEqual([
+      `${ENV.lbIdleTimeoutMs}='4001000' must be an integer in 1000..4000000 (ms)`,
+    ]);
+    expect(() => resolveTiming({ idleTimeoutSeconds: 4001 })).toThrow(
+      /'idleTimeoutSeconds' must be an integer in 1..4000/,
+    );
   });
 
   test('NODE_ENV=production is production mode', () => {

@@ -1,12 +1,12 @@
 /**
  * No Docker engine runs here, so the image is not built in the tests. This checks that service/Dockerfile
  * and the root .dockerignore agree with the contract the ECS task definition uses (CONTAINER, PATHS in
- * service/src/env-names.ts) and with the rules of the issue: multi-stage, Node 20 slim, only the service's
+ * service/src/container-contract.ts) and with the rules of the issue: multi-stage, Node 20 slim, only the service's
  * production dependencies in the runtime stage, non-root user, exec-form command.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONTAINER, PATHS } from '../../service/src/env-names';
+import { CONTAINER, PATHS } from '../../service/src/container-contract';
 
 const ROOT = join(__dirname, '..', '..');
 const dockerfile = readFileSync(join(ROOT, 'service', 'Dockerfile'), 'utf8');

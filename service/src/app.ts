@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Plugin } from 'graphql-yoga';
 import { createJwtVerifier, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
-import { PATHS, SHUTDOWN_GRACE } from './env-names';
+import { PATHS, SHUTDOWN_GRACE } from './container-contract';
 import { createLogger, errorFields, type Logger } from './logger';
 import { createTopicPubSub, type PubSub } from './pubsub';
 import type { ChatTopics, ServerInfoSource } from './schema';

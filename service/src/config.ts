@@ -1,10 +1,10 @@
 /**
- * Parses and validates the service's environment (names from env-names.ts, the contract with the ECS task
+ * Parses and validates the service's environment (names from container-contract.ts, the contract with the ECS task
  * definition). Every problem is reported at once, each naming the variable, the value it got and the
  * allowed range, so a bad task definition fails at start with one readable message.
  */
 import { randomUUID } from 'node:crypto';
-import { ENV } from './env-names';
+import { ENV, TIMING_DEFAULTS, TIMING_RANGES, type TimingName, timingViolations } from './container-contract';
 
 export type Mode = 'production' | 'development';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -112,12 +112,20 @@ export const DEFAULT_LIMITS: Limits = {
   maxQueuedEventsPerSubscription: 1_000,
 };
 
-/** Defaults mirror constructs/timing.ts (keepalive 15 s, drain window 30 s, poll 1 s, ALB idle timeout 120 s). */
+/** Timing defaults in milliseconds, from the container contract (the constructs apply the same ones). */
 export const DEFAULT_TIMING_MS = {
-  keepaliveIntervalMs: 15_000,
-  drainWindowMs: 30_000,
-  drainPollIntervalMs: 1_000,
-  lbIdleTimeoutMs: 120_000,
+  keepaliveIntervalMs: TIMING_DEFAULTS.keepaliveIntervalSeconds * 1000,
+  drainWindowMs: TIMING_DEFAULTS.drainWindowSeconds * 1000,
+  drainPollIntervalMs: TIMING_DEFAULTS.drainPollIntervalSeconds * 1000,
+  lbIdleTimeoutMs: TIMING_DEFAULTS.idleTimeoutSeconds * 1000,
+} as const;
+
+/** The timing values the service reads, by their name in the contract's rules. */
+const TIMING_ENV = {
+  keepaliveIntervalSeconds: ENV.keepaliveIntervalMs,
+  idleTimeoutSeconds: ENV.lbIdleTimeoutMs,
+  drainWindowSeconds: ENV.drainWindowMs,
+  drainPollIntervalSeconds: ENV.drainPollIntervalMs,
 } as const;
 
 export class ConfigError extends Error {
@@ -142,17 +150,26 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const logLevel = r.oneOf(ENV.logLevel, LOG_LEVELS, 'info');
   const version = r.string(ENV.version) ?? '0.0.0-dev';
 
-  const keepaliveIntervalMs = r.int(
-    ENV.keepaliveIntervalMs,
-    DEFAULT_TIMING_MS.keepaliveIntervalMs,
-    100,
-    3_600_000,
-    'ms',
-  );
-  const drainWindowMs = r.int(ENV.drainWindowMs, DEFAULT_TIMING_MS.drainWindowMs, 0, 3_600_000, 'ms');
-  const drainPollIntervalMs = r.int(ENV.drainPollIntervalMs, DEFAULT_TIMING_MS.drainPollIntervalMs, 100, 60_000, 'ms');
-  // The ALB allows 1..4000 s.
-  const lbIdleTimeoutMs = r.int(ENV.lbIdleTimeoutMs, DEFAULT_TIMING_MS.lbIdleTimeoutMs, 1_000, 4_000_000, 'ms');
+  const timingMs = (name: keyof typeof TIMING_ENV, fallbackMs: number): number => {
+    const { min, max } = TIMING_RANGES[name];
+    return r.int(TIMING_ENV[name], fallbackMs, Math.ceil(min * 1000), max * 1000, 'ms');
+  };
+  const keepaliveIntervalMs = timingMs('keepaliveIntervalSeconds', DEFAULT_TIMING_MS.keepaliveIntervalMs);
+  const drainWindowMs = timingMs('drainWindowSeconds', DEFAULT_TIMING_MS.drainWindowMs);
+  const drainPollIntervalMs = timingMs('drainPollIntervalSeconds', DEFAULT_TIMING_MS.drainPollIntervalMs);
+  const lbIdleTimeoutMs = timingMs('idleTimeoutSeconds', DEFAULT_TIMING_MS.lbIdleTimeoutMs);
+  // The rules between timing values that synth enforces, so a hand-edited task definition fails here too.
+  const timingLabel = (name: TimingName): string =>
+    name in TIMING_ENV ? TIMING_ENV[name as keyof typeof TIMING_ENV] : name;
+  const timing = {
+    keepaliveIntervalSeconds: keepaliveIntervalMs / 1000,
+    idleTimeoutSeconds: lbIdleTimeoutMs / 1000,
+    drainWindowSeconds: drainWindowMs / 1000,
+    drainPollIntervalSeconds: drainPollIntervalMs / 1000,
+  };
+  for (const { name, value, rule } of timingViolations(timing, { label: timingLabel, scale: 1000 })) {
+    problems.push(`${timingLabel(name)}=${value * 1000} ${rule}`);
+  }
   const ecsMetadataUri = r.url(ENV.ecsMetadataUri, ['http:', 'https:']);
 
   const redisUrl = r.url(ENV.redisUrl, ['redis:', 'rediss:']);

@@ -13,7 +13,7 @@ import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
 import { authenticate, AuthenticationError, bearerToken, type Identity, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
-import { PATHS } from './env-names';
+import { PATHS } from './container-contract';
 import { errorFields, type Logger } from './logger';
 import type { PubSub } from './pubsub';
 import { buildSchema, type ChatContext, type ChatTopics, type ServerInfoSource } from './schema';

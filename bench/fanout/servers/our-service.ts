@@ -5,7 +5,7 @@
  */
 import { buildApp } from '../../../service/src/app';
 import { loadConfig } from '../../../service/src/config';
-import { ENV } from '../../../service/src/env-names';
+import { ENV } from '../../../service/src/container-contract';
 import type { BenchServer, BenchServerOptions } from './types';
 
 export interface OurServiceOptions extends BenchServerOptions {

@@ -3,7 +3,7 @@
  * being disposed at the end of a drain); everything else, `/health` and `/graphql` included, goes to Yoga.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { PATHS } from '../env-names';
+import { PATHS } from '../container-contract';
 
 export interface Readiness {
   readonly ready: boolean;

@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config';
-import { PATHS } from '../env-names';
+import { PATHS } from '../container-contract';
 import { errorFields, type Logger } from '../logger';
 import type { ConnectionRegistry, TrackedConnection } from './connections';
 import { clientAddress } from './origin';

@@ -10,7 +10,7 @@ import { handleProtocols, type Server as ProtocolServer } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from '../../auth';
 import type { Limits } from '../../config';
-import { PATHS } from '../../env-names';
+import { PATHS } from '../../container-contract';
 import type { Logger } from '../../logger';
 import type { ConnectionRegistry } from '../connections';
 import { clientAddress, isOriginAllowed } from '../origin';
