@@ -73,7 +73,11 @@ async function fanoutSection(options: BenchOptions): Promise<FanoutRecord[]> {
                 burstTimeoutMs: 120_000,
                 stallMs: 10_000,
               },
-              { benchDist: BENCH_DIST, redisUrl: redis?.url, connectConcurrency: options.connectConcurrency },
+              {
+                benchDist: BENCH_DIST,
+                ...(redis ? { redisUrl: redis.url } : {}),
+                connectConcurrency: options.connectConcurrency,
+              },
             );
             records.push(r);
             const b = r.burst;

@@ -170,14 +170,14 @@ export function createRecommendedClient(options: RecommendedClientOptions): Reco
 
   const client: Client = createClient({
     url: options.url,
-    connectionParams: options.connectionParams,
+    ...(options.connectionParams !== undefined ? { connectionParams: options.connectionParams } : {}),
     lazy: options.lazy ?? false,
     keepAlive: keepAliveMs,
     retryAttempts: Infinity,
     // Network errors (connection refused, 502 on the upgrade while both targets restart) are retried too.
     shouldRetry: () => true,
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, fullJitterDelayMs(retries, backoff, random))),
-    webSocketImpl: options.webSocketImpl,
+    ...(options.webSocketImpl !== undefined ? { webSocketImpl: options.webSocketImpl } : {}),
     onNonLazyError: options.onFatal ?? ((e) => console.error('graphql-ws client gave up', e)),
     on: {
       connected: (socket, payload, wasRetry) => {
@@ -211,10 +211,10 @@ export function createRecommendedClient(options: RecommendedClientOptions): Reco
         if (code !== undefined) stats.closeCodes.push(code);
         extra.closed?.(event);
       },
-      connecting: extra.connecting,
-      opened: extra.opened,
-      message: extra.message,
-      error: extra.error,
+      connecting: (isRetry) => extra.connecting?.(isRetry),
+      opened: (socket) => extra.opened?.(socket),
+      message: (message) => extra.message?.(message),
+      error: (error) => extra.error?.(error),
     },
   });
 

@@ -255,7 +255,11 @@ describe('WebSocketGraphqlService', () => {
       ).toBe('us-west-2');
     });
     test('hostedZoneId: no lookup, records in that zone', () => {
-      const { raw, json } = build({ hostedZoneName: undefined, hostedZoneId: 'Z0123456789ABCDEFGHIJ' });
+      const { hostedZoneName: _zoneName, ...withoutZoneName } = base;
+      const { raw, json } = synth(
+        (scope) =>
+          new WebSocketGraphqlService(scope, 'Api', { ...withoutZoneName, hostedZoneId: 'Z0123456789ABCDEFGHIJ' }),
+      );
       expect(raw).not.toHaveDataSource(DataAwsRoute53Zone);
       const records = Object.values(all(json, 'aws_route53_record'));
       expect(records.map((r) => r.zone_id)).toEqual(Array(3).fill('Z0123456789ABCDEFGHIJ'));

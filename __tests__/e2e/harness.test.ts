@@ -23,7 +23,11 @@ interface Upstream {
 async function startUpstream(name: string): Promise<Upstream> {
   const seen: Upstream['seen'] = [];
   const server: Server = createServer((req, res) => {
-    seen.push({ url: req.url ?? '', headers: req.headers, peer: req.socket.remoteAddress });
+    seen.push({
+      url: req.url ?? '',
+      headers: req.headers,
+      ...(req.socket.remoteAddress !== undefined ? { peer: req.socket.remoteAddress } : {}),
+    });
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ name, headers: req.headers, peer: req.socket.remoteAddress }));
   });

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const redisUrl = process.env.BENCH_REDIS_URL;
   if (kind === 'ours-redis' && !redisUrl) throw new Error(`server kind '${kind}' needs BENCH_REDIS_URL`);
 
-  const server = await start(kind as ServerKind, { redisUrl });
+  const server = await start(kind as ServerKind, redisUrl ? { redisUrl } : {});
   send({ type: 'listening', url: server.url, baseline: await measureMemory() });
 
   process.on('message', (message: ToServer) => {

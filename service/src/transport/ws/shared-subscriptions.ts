@@ -117,9 +117,9 @@ export class SharedSubscriptions {
     document: DocumentNode,
     payload: {
       readonly query: string;
-      readonly operationName?: string | null;
-      readonly variables?: Record<string, unknown> | null;
-      readonly extensions?: Record<string, unknown> | null;
+      readonly operationName?: string | null | undefined;
+      readonly variables?: Record<string, unknown> | null | undefined;
+      readonly extensions?: Record<string, unknown> | null | undefined;
     },
     identity: Identity | null,
   ): string | undefined {
