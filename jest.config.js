@@ -1,11 +1,26 @@
-/** @type {import('jest').Config} */
-module.exports = {
+/**
+ * Two projects: `unit` (constructs and pure service logic: no sockets, processes, Redis, nginx or browser;
+ * `npm run test:unit`) and `integration` (everything that runs real components). `npm test` runs both.
+ * @type {import('jest').Config}
+ */
+const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/__tests__'],
-  testMatch: ['**/*.test.ts'],
   // Type-checking is done once by `npm run typecheck`; with isolatedModules in tsconfig.json ts-jest only transpiles.
   transform: { '^.+\\.ts$': 'ts-jest' },
   setupFilesAfterEnv: ['<rootDir>/__tests__/setup.ts'],
+};
+const UNIT = ['<rootDir>/__tests__/constructs/**/*.test.ts', '<rootDir>/__tests__/**/unit/**/*.test.ts'];
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: UNIT },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/__tests__/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/__tests__/constructs/', '/unit/'],
+    },
+  ],
   testTimeout: 30_000,
   maxWorkers: 2,
 };

@@ -2,8 +2,8 @@
  * The pub/sub's subscriptions in memory: ordered per topic id, bounded queue (overflow ends the
  * subscription with SUBSCRIPTION_OVERFLOW instead of growing or throwing inside the publisher), cleanup.
  */
-import { createLogger } from '../../service/src/logger';
-import { createTopicPubSub, SUBSCRIPTION_OVERFLOW, SubscriptionOverflowError } from '../../service/src/pubsub';
+import { createLogger } from '../../../service/src/logger';
+import { createTopicPubSub, SUBSCRIPTION_OVERFLOW, SubscriptionOverflowError } from '../../../service/src/pubsub';
 
 type Topics = { tick: [id: string, payload: number] };
 const pubsub = (maxQueuedEvents = 5) =>

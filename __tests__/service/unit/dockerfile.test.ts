@@ -6,9 +6,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONTAINER, PATHS } from '../../service/src/container-contract';
+import { CONTAINER, PATHS } from '../../../service/src/container-contract';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 const dockerfile = readFileSync(join(ROOT, 'service', 'Dockerfile'), 'utf8');
 
 interface Instruction {

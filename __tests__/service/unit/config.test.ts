@@ -2,9 +2,9 @@
  * Environment parsing: defaults, every validation naming variable, value and range, all problems at
  * once, and agreement with the timing the infrastructure hands over (constructs/timing.ts).
  */
-import { resolveTiming, timingEnvironment } from '../../constructs/timing';
-import { ConfigError, DEFAULT_LIMITS, loadConfig } from '../../service/src/config';
-import { ENV, TIMING_DEFAULTS } from '../../service/src/container-contract';
+import { resolveTiming, timingEnvironment } from '../../../constructs/timing';
+import { ConfigError, DEFAULT_LIMITS, loadConfig } from '../../../service/src/config';
+import { ENV, TIMING_DEFAULTS } from '../../../service/src/container-contract';
 
 const problemsOf = (env: Record<string, string>): readonly string[] => {
   try {
