@@ -5,9 +5,10 @@
  * pings (2 s, from the same timing object as nginx's timeout) count as traffic. With keepalive off, the
  * proxy cuts the same socket after the idle timeout and the client sees 1006: the scenario can fail.
  *
- * The service cannot switch its keepalive off (KEEPALIVE_INTERVAL_MS is 100..3600000 ms), so "off" is
- * 3600000 ms: no ping within the test. That environment breaks resolveTiming's rule (idle >= 2x keepalive)
- * on purpose, so it is set directly instead of through the timing object.
+ * The service cannot switch its keepalive off, so "off" is 2000 s: no ping within the test. The service
+ * refuses a keepalive over half the load balancer idle timeout it is told, so that instance is told the
+ * largest one the ALB allows (4000 s) while nginx keeps 5 s: the mismatch a hand-edited task definition
+ * would make, set directly instead of through the timing object.
  */
 import { ENV } from '../../service/src/container-contract';
 import { MESSAGE_POSTED, startStack, type Message, type Stack } from '../../e2e/stack';
@@ -15,7 +16,7 @@ import type { RecommendedClient } from '../../client';
 import { sleep, waitFor } from '../../testkit/wait';
 
 const ROOM = 'quiet';
-const KEEPALIVE_OFF_MS = '3600000';
+const KEEPALIVE_OFF_ENV = { [ENV.keepaliveIntervalMs]: '2000000', [ENV.lbIdleTimeoutMs]: '4000000' };
 
 interface Watched {
   readonly client: RecommendedClient;
@@ -57,7 +58,7 @@ describe('scenario 2: idle subscriptions and the proxy idle timeout', () => {
   beforeAll(async () => {
     [withKeepalive, withoutKeepalive] = await Promise.all([
       startStack({ instances: 1 }),
-      startStack({ instances: 1, env: { [ENV.keepaliveIntervalMs]: KEEPALIVE_OFF_MS } }),
+      startStack({ instances: 1, env: KEEPALIVE_OFF_ENV }),
     ]);
     idleMs = withKeepalive.timing.idleTimeoutSeconds * 1000;
     expect(withKeepalive.proxy.config).toContain(`proxy_read_timeout ${withKeepalive.timing.idleTimeoutSeconds}s;`);

@@ -248,8 +248,11 @@ describe('HTTP (development mode) shows what production hides', () => {
 describe('HTTP keep-alive outlives the load balancer idle timeout', () => {
   // The ALB reuses idle backend connections until its own idle timeout; if the service closed one first,
   // a request racing the close would get a 502. LB_IDLE_TIMEOUT_MS is 1 s here, the server keeps 1 s + 5 s.
+  // The keepalive is 0.5 s: the service refuses an idle timeout under twice the keepalive, as synth does.
   test('an idle keep-alive connection is still usable after the load balancer idle timeout', async () => {
-    const t = await startTestApp({ env: { LB_IDLE_TIMEOUT_MS: '1000', LOG_LEVEL: 'error' } });
+    const t = await startTestApp({
+      env: { LB_IDLE_TIMEOUT_MS: '1000', KEEPALIVE_INTERVAL_MS: '500', LOG_LEVEL: 'error' },
+    });
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
       const first = await get(`${t.url}/health`, agent);
