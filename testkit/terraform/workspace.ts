@@ -1,0 +1,277 @@
+/**
+ * A scratch Terraform root for offline plans: synthesized stacks as child directories (each planned as its
+ * own root by the run blocks that name it), `terraform test` files beside them, one `terraform init`.
+ * Every command but `init` runs with AWS unreachable: HTTP(S) proxies point at a closed loopback port, the
+ * metadata service is off and no shared AWS config or credentials are read.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort } from '../ports';
+import { offlineStack, type StackJson } from './stack-json';
+import { renderTestFile, type TestFile } from './test-file';
+import { prepareToolchain, type Toolchain } from './toolchain';
+
+export interface CommandResult {
+  readonly args: readonly string[];
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** A Terraform diagnostic as `-json` prints it. */
+export interface Diagnostic {
+  readonly severity: 'error' | 'warning';
+  readonly summary: string;
+  readonly detail: string;
+  readonly address?: string;
+}
+
+/** One entry of a plan's `resource_changes`. */
+export interface ResourceChange {
+  readonly address: string;
+  readonly type: string;
+  readonly change: { readonly actions: readonly string[] };
+  readonly action_reason?: string;
+}
+
+export interface PlanJson {
+  readonly resource_changes?: readonly ResourceChange[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly [key: string]: any;
+}
+
+export interface RunResult {
+  readonly file: string;
+  readonly run: string;
+  /** pass | fail | error | skip, as Terraform reports it. */
+  readonly status: string;
+  readonly diagnostics: readonly Diagnostic[];
+  /** The plan of a `command = plan` run (with -verbose). */
+  readonly plan?: PlanJson;
+}
+
+export interface TestReport {
+  readonly command: CommandResult;
+  /** Runs by `<file>/<run>`, e.g. `tests/staging.tftest.hcl/plan`. */
+  readonly runs: ReadonlyMap<string, RunResult>;
+  /** Diagnostics not tied to a run (configuration errors of a test file). */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Terraform's closing line: "Success! 3 passed, 0 failed." */
+  readonly summary: string;
+}
+
+/** Counts of a plan by action, as `terraform plan` prints them. */
+export interface PlanCounts {
+  readonly add: number;
+  readonly change: number;
+  readonly destroy: number;
+}
+
+export function planCounts(plan: PlanJson): PlanCounts {
+  let add = 0;
+  let change = 0;
+  let destroy = 0;
+  for (const rc of plan.resource_changes ?? []) {
+    const a = rc.change.actions;
+    if (a.includes('create')) add++;
+    if (a.includes('delete')) destroy++;
+    if (a.includes('update')) change++;
+  }
+  return { add, change, destroy };
+}
+
+/** Resource changes that delete a live resource before its replacement exists (`-/+`). */
+export function deleteFirstReplacements(plan: PlanJson): ResourceChange[] {
+  return (plan.resource_changes ?? []).filter((rc) => rc.change.actions.join(',') === 'delete,create');
+}
+
+/** Diagnostics as Terraform words them: "Error: summary: detail (address)". */
+export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
+  return diagnostics
+    .map(
+      (d) =>
+        `${d.severity === 'error' ? 'Error' : 'Warning'}: ${d.summary}${d.detail ? `: ${d.detail}` : ''}${d.address ? ` (${d.address})` : ''}`,
+    )
+    .join('\n');
+}
+
+export interface WorkspaceOptions {
+  /** Directory to use (created); default: a new temporary directory, removed by dispose(). */
+  readonly dir?: string;
+  /** The hashicorp/aws version the stacks pin: used when the provider comes from the registry. */
+  readonly pinnedVersion: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Limit of one terraform command, in ms. @default 300000 */
+  readonly timeoutMs?: number;
+}
+
+export class OfflineWorkspace {
+  /** Finds the toolchain (throws ToolchainUnavailable) and makes the workspace directory. */
+  static async create(options: WorkspaceOptions): Promise<OfflineWorkspace> {
+    const owned = options.dir === undefined;
+    const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'offline-plan-'));
+    fs.mkdirSync(dir, { recursive: true });
+    const env = options.env ?? process.env;
+    const toolchain = prepareToolchain(path.join(dir, '.cli'), options.pinnedVersion, env);
+    // Nothing listens there once freePort has closed it: connections through the proxy are refused.
+    const closedPort = await freePort();
+    return new OfflineWorkspace(dir, owned, toolchain, env, closedPort, options.timeoutMs ?? 300_000);
+  }
+
+  private constructor(
+    readonly dir: string,
+    private readonly owned: boolean,
+    readonly toolchain: Toolchain,
+    private readonly baseEnv: NodeJS.ProcessEnv,
+    private readonly closedPort: number,
+    private readonly timeoutMs: number,
+  ) {
+    fs.writeFileSync(
+      path.join(dir, 'main.tf.json'),
+      `${JSON.stringify({ terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: toolchain.provider.version } } } }, null, 2)}\n`,
+    );
+  }
+
+  /**
+   * Writes the stack for an offline plan (see offlineStack) to `stacks/<name>/cdk.tf.json` and returns the
+   * module path run blocks use (`./stacks/<name>`).
+   */
+  addStack(name: string, stack: StackJson): string {
+    if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) throw new Error(`stack directory name "${name}" is not [a-z0-9_-]+`);
+    const dir = path.join(this.dir, 'stacks', name);
+    fs.mkdirSync(dir, { recursive: true });
+    const offline = offlineStack(stack, this.toolchain.provider.version);
+    fs.writeFileSync(path.join(dir, 'cdk.tf.json'), `${JSON.stringify(offline, null, 2)}\n`);
+    return `./stacks/${name}`;
+  }
+
+  /** Writes `tests/<name>.tftest.hcl`; returns its path relative to the workspace (as reports name it). */
+  addTestFile(name: string, file: TestFile): string {
+    const rel = path.join('tests', `${name}.tftest.hcl`);
+    fs.mkdirSync(path.join(this.dir, 'tests'), { recursive: true });
+    fs.writeFileSync(path.join(this.dir, rel), renderTestFile(file));
+    return rel;
+  }
+
+  /** The environment of every command: our CLI config; for all but init, AWS unreachable. */
+  private env(offline: boolean): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = {
+      ...this.baseEnv,
+      TF_CLI_CONFIG_FILE: this.toolchain.cliConfigFile,
+      CHECKPOINT_DISABLE: '1',
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+    };
+    delete env.TF_PLUGIN_CACHE_DIR;
+    if (!offline) return env;
+    for (const key of Object.keys(env)) {
+      if (/^AWS_/.test(key) || /^(https?|all|no)_proxy$/i.test(key)) delete env[key];
+    }
+    const proxy = `http://127.0.0.1:${this.closedPort}`;
+    return {
+      ...env,
+      HTTPS_PROXY: proxy,
+      HTTP_PROXY: proxy,
+      https_proxy: proxy,
+      http_proxy: proxy,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+    };
+  }
+
+  /** Runs terraform in `cwd` (relative to the workspace); never throws on a non-zero exit. */
+  run(args: readonly string[], options: { cwd?: string; offline?: boolean } = {}): Promise<CommandResult> {
+    const cwd = path.join(this.dir, options.cwd ?? '.');
+    return new Promise((resolve, reject) => {
+      const child = spawn(this.toolchain.terraform, args, {
+        cwd,
+        env: this.env(options.offline ?? true),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      child.once('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ args, code: code ?? (signal ? 128 : 1), stdout, stderr });
+      });
+    });
+  }
+
+  /** `terraform init` of the workspace root (providers and the stack directories the tests name). */
+  async init(cwd = '.'): Promise<CommandResult> {
+    const result = await this.run(['init', '-input=false', '-backend=false', '-no-color'], {
+      cwd,
+      // The registry is reachable only without the blocking proxy; a mirror needs no network at all.
+      offline: this.toolchain.provider.kind === 'mirror',
+    });
+    if (result.code !== 0) throw new Error(`terraform init failed in ${cwd}:\n${result.stderr || result.stdout}`);
+    return result;
+  }
+
+  /** `terraform test` of the workspace (all files, or `files` only), parsed. */
+  async test(files: readonly string[] = []): Promise<TestReport> {
+    const args = ['test', '-json', '-verbose', '-no-color', ...files.map((f) => `-filter=${f}`)];
+    const command = await this.run(args);
+    return parseTestOutput(command);
+  }
+
+  /** `terraform plan` of one stack directory (inited here) saved and read back with `terraform show -json`. */
+  async plan(stackDir: string, variables: Readonly<Record<string, string>> = {}): Promise<PlanJson> {
+    await this.init(stackDir);
+    const vars = Object.entries(variables).flatMap(([k, v]) => ['-var', `${k}=${v}`]);
+    const plan = await this.run(['plan', '-input=false', '-no-color', '-out=offline.tfplan', ...vars], {
+      cwd: stackDir,
+    });
+    if (plan.code !== 0) throw new Error(`terraform plan failed in ${stackDir}:\n${plan.stderr || plan.stdout}`);
+    const show = await this.run(['show', '-json', 'offline.tfplan'], { cwd: stackDir });
+    if (show.code !== 0) throw new Error(`terraform show failed in ${stackDir}:\n${show.stderr}`);
+    return JSON.parse(show.stdout) as PlanJson;
+  }
+
+  dispose(): void {
+    if (this.owned) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Parses `terraform test -json -verbose` output. */
+export function parseTestOutput(command: CommandResult): TestReport {
+  const runs = new Map<string, RunResult>();
+  const diagnostics: Diagnostic[] = [];
+  let summary = '';
+  const key = (file: string, run: string) => `${file}/${run}`;
+  const entry = (file: string, run: string): RunResult => {
+    const found = runs.get(key(file, run));
+    if (found) return found;
+    const fresh: RunResult = { file, run, status: 'unknown', diagnostics: [] };
+    runs.set(key(file, run), fresh);
+    return fresh;
+  };
+  for (const line of command.stdout.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const m = JSON.parse(line) as Record<string, any>;
+    const file = m['@testfile'] as string | undefined;
+    const run = m['@testrun'] as string | undefined;
+    if (m.type === 'test_summary') summary = m['@message'] as string;
+    if (m.type === 'diagnostic') {
+      if (file !== undefined && run !== undefined) (entry(file, run).diagnostics as Diagnostic[]).push(m.diagnostic);
+      else diagnostics.push(m.diagnostic as Diagnostic);
+    }
+    if (file === undefined || run === undefined) continue;
+    if (m.type === 'test_run' && m.test_run.progress === 'complete') {
+      runs.set(key(file, run), { ...entry(file, run), status: m.test_run.status as string });
+    }
+    if (m.type === 'test_plan') runs.set(key(file, run), { ...entry(file, run), plan: m.test_plan as PlanJson });
+  }
+  return { command, runs, diagnostics, summary };
+}
