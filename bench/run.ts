@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: compiles the app, the service and the bench with tsc, then runs the fan-out, memory,
  * synthesis and profile sections, prints the tables, and writes results.json, the SVG plot and the
- * README tables. See bench/options.ts for arguments and environment variables.
+ * tables in docs/benchmarks.md. See bench/options.ts for arguments and environment variables.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -155,17 +155,17 @@ function readPrevious(file: string): BenchResults {
   }
 }
 
-const README_START = '<!-- bench:results:start -->';
-const README_END = '<!-- bench:results:end -->';
+const RESULTS_DOC = path.join(ROOT, 'docs', 'benchmarks.md');
+const RESULTS_START = '<!-- bench:results:start -->';
+const RESULTS_END = '<!-- bench:results:end -->';
 
-/** Replaces the generated tables inside the README's bench section, and nothing else. */
-function updateReadme(markdown: string): boolean {
-  const file = path.join(ROOT, 'README.md');
-  const text = fs.readFileSync(file, 'utf8');
-  const start = text.indexOf(README_START);
-  const end = text.indexOf(README_END);
+/** Replaces the generated tables in docs/benchmarks.md, and nothing else. */
+function updateResultsDoc(markdown: string): boolean {
+  const text = fs.readFileSync(RESULTS_DOC, 'utf8');
+  const start = text.indexOf(RESULTS_START);
+  const end = text.indexOf(RESULTS_END);
   if (start < 0 || end < start) return false;
-  fs.writeFileSync(file, `${text.slice(0, start + README_START.length)}\n${markdown}\n${text.slice(end)}`);
+  fs.writeFileSync(RESULTS_DOC, `${text.slice(0, start + RESULTS_START.length)}\n${markdown}\n${text.slice(end)}`);
   return true;
 }
 
@@ -301,9 +301,9 @@ async function main(): Promise<void> {
   const markdown = `${measured.join('\n')}\n\n${renderMarkdown(list)}`;
   fs.writeFileSync(path.join(options.outDir, 'results.md'), `${markdown}\n`);
   log(`\n${renderText(list)}\n`);
-  // Only a run that writes the committed results may touch the README.
-  if (options.outDir === path.join(ROOT, 'bench/results') && updateReadme(markdown))
-    log('README.md bench tables updated');
+  // Only a run that writes the committed results may touch the docs.
+  if (options.outDir === path.join(ROOT, 'bench/results') && updateResultsDoc(markdown))
+    log(`${path.relative(ROOT, RESULTS_DOC)} bench tables updated`);
   log(
     `wrote ${path.relative(ROOT, resultsFile)}, bench.svg, results.md in ${Math.round((Date.now() - started) / 1000)} s`,
   );

@@ -1,7 +1,7 @@
 /**
  * The environments the default app deploys: one stack per entry, named by its key
  * (`cdktf.out/stacks/<key>`). Every field not set here takes the default documented on the construct
- * props (see README, "Configuration"). Edit the domain and hosted zone before deploying.
+ * props (see docs/infrastructure.md, "Inputs"). Edit the domain and hosted zone before deploying.
  */
 import type { WebSocketGraphqlStackProps } from '../constructs/websocket-graphql-stack';
 

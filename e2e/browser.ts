@@ -1,10 +1,9 @@
 /**
  * The browser test's page and the headless Chromium that loads it.
  *
- * The service's GraphiQL loads its assets from a CDN, which the test machine cannot reach, so the page is
- * our own (e2e/page/), served by nginx under /e2e/ on the same origin as /graphql. It runs the very
- * client configuration app teams get (client/recommended-client.ts): transpiled here at run time and
- * joined to graphql-ws' own UMD build, so no bundler is needed.
+ * The page (e2e/page/) is served by nginx under /e2e/ on the same origin as /graphql. It runs the very
+ * client configuration app teams get (client/recommended-client.ts), which GraphiQL does not use:
+ * transpiled here at run time and joined to graphql-ws' own UMD build, so no bundler is needed.
  */
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

@@ -133,27 +133,3 @@ describe('the commands users run', () => {
     }
   }, 120_000);
 });
-
-describe('README (infra section) stays true to the code', () => {
-  const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('<!-- infra:start -->'), readme.indexOf('<!-- infra:end -->'));
-  const outdir = freshDir();
-  synthesize(ENVIRONMENTS, outdir);
-  const staging = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'staging', 'cdk.tf.json'), 'utf8'));
-
-  test('the -target address of the first deploy step exists', () => {
-    const [, type, id] = /-target=(aws_\w+)\.(\w+)/.exec(section) ?? [];
-    expect(staging.resource[type]?.[id]).toBeDefined();
-  });
-  test('the repository named in the push step is the staging repository', () => {
-    const [, name] = /--repository-names (\S+)/.exec(section) ?? [];
-    expect(Object.values(staging.resource.aws_ecr_repository).map((r) => (r as { name: string }).name)).toEqual([name]);
-  });
-  test('every output in the outputs table exists, and no output is missing from it', () => {
-    const table = section.slice(section.indexOf('### Outputs'), section.indexOf('### Configuration'));
-    const documented = [...table.matchAll(/`([a-z_]+)`/g)]
-      .map((m) => m[1])
-      .filter((n) => n in staging.output || n.includes('_'));
-    expect(new Set(documented)).toEqual(new Set(Object.keys(staging.output)));
-  });
-});

@@ -1,11 +1,11 @@
 /**
  * Scenario 6: a real browser. Headless Chromium (Debian's package, driven by playwright-core with its
- * executablePath; playwright never downloads a browser here) loads a page from the proxy's https origin,
- * subscribes over wss:// through the proxy with the recommended client, and shows a message that another
- * client (this test, over https) posted. The screenshot is saved to e2e/artifacts/.
- *
- * The page is our own (e2e/page/), not GraphiQL: Yoga's GraphiQL loads its assets from a CDN that this
- * machine cannot reach.
+ * executablePath; playwright never downloads a browser here) talks to the stack through the proxy's https
+ * origin, subscribes over wss://, and shows a message that another client (this test, over https) posted:
+ * - from a page running the recommended client (e2e/page/), served by the proxy under /e2e/;
+ * - from the service's own GraphiQL, whose scripts come from the service itself: the test fails if the page
+ *   asks for anything outside the proxy's origin.
+ * Screenshots of both are saved to e2e/artifacts/.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,11 +16,12 @@ import { waitFor } from '../../testkit/wait';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'e2e', 'artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'browser-subscription.png');
+const GRAPHIQL_SCREENSHOT = join(ARTIFACTS, 'graphiql-subscription.png');
 const ROOM = 'browser';
 
 describe('scenario 6: a real browser subscribes through the proxy', () => {
   let stack: Stack;
-  let browser: Browser | undefined;
+  let browser: Browser;
   beforeAll(async () => {
     stack = await startStack({
       page: {
@@ -29,6 +30,7 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
         display: { text: ['messagePosted', 'text'], detail: ['messagePosted', 'sentAt'] },
       },
     });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], timeout: 20_000 });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -36,7 +38,6 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
   });
 
   it('shows a message posted by another client, and saves a screenshot', async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], timeout: 20_000 });
     // The run's self-signed certificate is not in Chromium's store; everything else about TLS is real.
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 900, height: 520 } });
     const page = await context.newPage();
@@ -87,4 +88,56 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
     expect(stack.logs().some((l) => l.event === 'ws.open')).toBe(true);
     expect(stack.logs().filter((l) => l.event === 'ws.upgrade_refused')).toEqual([]);
   });
+
+  it("runs a subscription in the service's GraphiQL over WebSocket, with no asset from outside", async () => {
+    const origin = new URL(stack.graphqlUrl).origin;
+    const room = 'graphiql';
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1100, height: 560 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    const elsewhere: string[] = [];
+    page.on('request', (r) => {
+      const url = r.url();
+      if (!url.startsWith(`${origin}/`) && !url.startsWith('blob:') && !url.startsWith('data:')) elsewhere.push(url);
+    });
+    const sockets: string[] = [];
+    const sent: string[] = [];
+    page.on('websocket', (ws) => {
+      sockets.push(ws.url());
+      ws.on('framesent', (f) => sent.push(String(f.payload)));
+    });
+
+    // GraphiQL takes the operation from the URL; the page is large (its scripts are inlined), hence the timeouts.
+    const query = `subscription { messagePosted(room: "${room}") { text } }`;
+    await page.goto(`${stack.graphqlUrl}?query=${encodeURIComponent(query)}`, { timeout: 30_000 });
+    const run = page.locator('.graphiql-execute-button');
+    await run.waitFor({ timeout: 30_000 });
+    await run.click();
+
+    // The response pane is an editor that renders spaces as no-break spaces.
+    const paneText = async () => (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ');
+    let probes = 0;
+    await waitFor(
+      'a probe message in the GraphiQL response pane',
+      async () => {
+        await stack.post(room, `probe ${++probes}`);
+        return /probe \d+/.test(await paneText());
+      },
+      15_000,
+      300,
+    );
+    const text = `Hello GraphiQL (${new Date().toISOString()})`;
+    expect((await stack.post(room, text)).errors).toBeUndefined();
+    await waitFor('the message in the response pane', async () => (await paneText()).includes(text), 5_000);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: GRAPHIQL_SCREENSHOT });
+
+    expect(elsewhere).toEqual([]);
+    expect(sockets).toEqual([stack.wsUrl]);
+    // graphql-transport-ws: GraphiQL subscribed over the socket, not over SSE.
+    expect(sent.some((f) => JSON.parse(f).type === 'subscribe')).toBe(true);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  }, 90_000);
 });

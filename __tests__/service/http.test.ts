@@ -130,6 +130,10 @@ describe('HTTP (development mode)', () => {
     const html = await response.text();
     expect(html).toContain('GraphiQL');
     expect(html).toMatch(/"subscriptionsProtocol":\s*"WS"/);
+    // Its scripts and styles are in the page itself: it works offline and behind proxies that block CDNs.
+    expect(html).toContain('renderYogaGraphiQL');
+    expect(html).not.toMatch(/\b(src|href)=["']?(https?:)?\/\//);
+    expect(html).not.toMatch(/https?:\/\/[^\s"'`)]*\.(js|css)\b/);
   });
 
   test('introspection works in development', async () => {

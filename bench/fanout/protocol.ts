@@ -35,9 +35,10 @@ export interface MemorySnapshot {
 }
 
 /**
- * The servers under test (see bench/fanout/servers/), in table order. The issue's four are (a), (b), (c)
- * and (d); (a2) and (c0) split our lead over (a) into its parts: (a2) is the floor with the same write
- * batching as our service, (c0) our service with subscription de-duplication turned off.
+ * The servers under test (see bench/fanout/servers/), in table order. (a) is the floor every ratio divides
+ * by, (b) the common peer, (c) and (d) our service with in-memory and Redis pub/sub; (a2) and (c0) split our
+ * lead over (a) into its parts: (a2) is the floor with the same write batching as our service, (c0) our
+ * service with subscription de-duplication turned off.
  */
 export const SERVER_KINDS = ['raw', 'raw-batched', 'peer', 'ours-per-connection', 'ours', 'ours-redis'] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];

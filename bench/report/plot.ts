@@ -1,6 +1,6 @@
 /**
- * The README plot, as hand-written SVG (no plotting dependency): grouped bars of the fan-out ratios to
- * raw ws per N (throughput and p99), and the synthesis wall times, with the issue's targets as lines.
+ * The benchmark plot (docs/benchmarks.md), as hand-written SVG (no plotting dependency): grouped bars of the fan-out ratios to
+ * raw ws per N (throughput and p99), and the synthesis wall times, with the performance targets as lines.
  */
 import { SERVER_KINDS, SERVER_LABELS, type ServerKind } from '../fanout/protocol';
 import { machineLine } from './table';

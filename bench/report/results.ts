@@ -145,7 +145,7 @@ export function summarizeFanout(runs: readonly FanoutRecord[]): FanoutSummary[] 
     .sort((a, b) => order(a) - order(b));
 }
 
-/** Servers in the memory table: the (a), (b), (c), and (c0) to show what sharing saves per socket. */
+/** Servers in the memory table: (a) the floor, (b) the peer, (c) ours, and (c0) to show what sharing saves per socket. */
 const MEMORY_SERVERS: readonly ServerKind[] = ['raw', 'peer', 'ours-per-connection', 'ours'];
 
 export function memoryRows(summary: readonly FanoutSummary[]): MemoryRow[] {

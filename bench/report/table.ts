@@ -98,7 +98,10 @@ export interface Target {
   readonly met: boolean | null;
 }
 
-/** The issue's targets and where the results stand. */
+/**
+ * The project's performance targets and where the results stand: fan-out and p99 as ratios to (a) raw ws
+ * (absolute figures move with the machine), heap per connection and synthesis time as limits.
+ */
 export function targets(results: BenchResults): Target[] {
   const out: Target[] = [];
   const summary = results.fanout?.summary ?? [];
@@ -220,7 +223,7 @@ export function tables(results: BenchResults): Table[] {
     });
   }
   list.push({
-    title: 'Targets (issue 5)',
+    title: 'Performance targets (ratios to (a) raw ws, and absolute limits)',
     header: ['target', 'now', 'met'],
     rows: targets(results).map((t) => [t.target, t.value, t.met === null ? 'not measured' : t.met ? 'yes' : 'no']),
   });

@@ -1,5 +1,5 @@
 /**
- * WebSocket close codes the service uses, in one place (the README documents the same table).
+ * WebSocket close codes the service uses, in one place (docs/PROTOCOL.md documents the same table).
  * The graphql-transport-ws protocol codes (44xx) are produced by graphql-ws's protocol core; the rest by
  * the service's WebSocket adapter.
  */

@@ -14,6 +14,7 @@ import { createYoga, type Plugin, type YogaInitialContext, type YogaLogger } fro
 import { authenticate, AuthenticationError, bearerToken, type Identity, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
 import { PATHS } from './container-contract';
+import { renderBundledGraphiQL } from './graphiql';
 import { errorFields, type Logger } from './logger';
 import type { PubSub } from './pubsub';
 import { buildSchema, type ChatContext, type ChatTopics, type ServerInfoSource } from './schema';
@@ -65,6 +66,7 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
     logging: yogaLogger(logger),
     maskedErrors: { isDev: !production },
     graphiql: production ? false : { title: 'Chat rooms', subscriptionsProtocol: 'WS' },
+    renderGraphiQL: renderBundledGraphiQL,
     maxRequestBodySize: limits.maxRequestBodyBytes,
     batching: false,
     cors: (request) => {

@@ -1,0 +1,59 @@
+/**
+ * docs/infrastructure.md stays true to the code: the generated inputs table matches the props' TSDoc, and
+ * the deploy steps and outputs name what the default app synthesizes.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ENVIRONMENTS } from '../../config/environments';
+import { synthesize } from '../../main';
+import { INPUTS_END, INPUTS_START, renderInputsTable, withInputsTable } from '../../scripts/inputs-table';
+import { readDoc, section } from './markdown';
+
+const DOC = 'docs/infrastructure.md';
+const doc = readDoc(DOC);
+
+describe(`${DOC}: inputs table`, () => {
+  const table = renderInputsTable();
+
+  test('is the one generated from WebSocketGraphqlStackProps (regenerate with `npm run docs:inputs`)', () => {
+    expect(doc).toBe(withInputsTable(doc, table));
+  });
+
+  test('lists the required inputs first and every nested settings field', () => {
+    const names = [...table.matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]);
+    expect(names.slice(0, 2)).toEqual(['domainName', 'region']);
+    expect(names).toEqual(expect.arrayContaining(['timing.idleTimeoutSeconds', 'network.natGateways', 'imageTag']));
+    expect(table).toMatch(/^\| `timing\.idleTimeoutSeconds` \| ALB idle timeout .* \| `number` \| `120` \| no \|$/m);
+  });
+
+  test('the markers are in the doc, once each', () => {
+    expect(doc.split(INPUTS_START)).toHaveLength(2);
+    expect(doc.split(INPUTS_END)).toHaveLength(2);
+  });
+});
+
+describe(`${DOC}: deploy steps and outputs`, () => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'docs-infra-'));
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+  synthesize(ENVIRONMENTS, outdir);
+  const staging = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'staging', 'cdk.tf.json'), 'utf8'));
+  const deploy = section(doc, 'Deploy');
+
+  test('the -target address of the first deploy step exists', () => {
+    const [, type, id] = /-target=(aws_\w+)\.(\w+)/.exec(deploy) ?? [];
+    expect(staging.resource[type]?.[id]).toBeDefined();
+  });
+
+  test('the repository named in the push step is the staging repository', () => {
+    const [, name] = /--repository-names (\S+)/.exec(deploy) ?? [];
+    expect(Object.values(staging.resource.aws_ecr_repository).map((r) => (r as { name: string }).name)).toEqual([name]);
+  });
+
+  test('every output in the outputs table exists, and no output is missing from it', () => {
+    const documented = [...section(doc, 'Outputs').matchAll(/^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \|/gm)].flatMap((m) =>
+      m.slice(1).filter((n): n is string => n !== undefined),
+    );
+    expect(new Set(documented)).toEqual(new Set(Object.keys(staging.output)));
+  });
+});
