@@ -12,6 +12,12 @@
  *   The pings also count as traffic for the ALB idle timeout.
  * - connectionParams as a function: it is called on every (re)connect, so a refreshed token is sent
  *   after a drain instead of the one that was valid when the page loaded.
+ * - Token expiry: the service closes a socket with 4403 "Token expired: ..." when the token it was opened
+ *   with expires (exp plus the configured clock tolerance). That close is retried like any other (graphql-ws
+ *   calls `shouldRetry` for 4403; only 4400, 4401, 4406, 4409, 4429, 4500 and 1xxx protocol errors are
+ *   fatal), so the client reconnects at once with what connectionParams returns then: a fresh token. Make
+ *   sure connectionParams refreshes an expired token rather than returning the cached one, or the
+ *   reconnect is refused with 4403 again (and retried with backoff until it succeeds).
  *
  * Only `graphql-ws` is imported: the same file runs in Node (pass `webSocketImpl`) and in a browser.
  */
@@ -81,7 +87,7 @@ export interface RecommendedClientOptions {
   readonly onReconnect?: (reconnects: number) => void;
   /**
    * Called when the client gives up for good: only a fatal close (e.g. 4400 Bad Request, 4401) or an
-   * internal error, since retries are unbounded.
+   * internal error, since retries are unbounded (4403, token expired or refused, is retried).
    * @default console.error
    */
   readonly onFatal?: (errorOrCloseEvent: unknown) => void;
@@ -102,11 +108,23 @@ export interface ClientStats {
   pongTimeouts: number;
   /** Close codes seen, in order (1012 from a draining task, 1006 from a cut, 4499 after a pong timeout). */
   closeCodes: number[];
+  /** Sockets the service closed because their token expired (4403 "Token expired"); each is retried. */
+  tokenExpiries: number;
 }
 
 /** A graphql-ws Client plus its live connection counters. */
 export interface RecommendedClient extends Client {
   readonly stats: Readonly<ClientStats>;
+}
+
+/** Start of the reason of the service's 4403 close when a socket's token expires. */
+export const TOKEN_EXPIRED_REASON_PREFIX = 'Token expired';
+
+/** True for the service's "your token expired" close (4403 with a Token expired reason). */
+export function isTokenExpiredClose(event: unknown): boolean {
+  if (closeCodeOf(event) !== 4403) return false;
+  const reason = (event as { reason?: unknown }).reason;
+  return typeof reason === 'string' && reason.startsWith(TOKEN_EXPIRED_REASON_PREFIX);
 }
 
 export const RECOMMENDED_DEFAULTS = {
@@ -159,7 +177,7 @@ export function createRecommendedClient(options: RecommendedClientOptions): Reco
     throw new Error(`createRecommendedClient: 'url' must start with wss:// or ws:// (got ${options.url})`);
   }
 
-  const stats: ClientStats = { connects: 0, reconnects: 0, pongTimeouts: 0, closeCodes: [] };
+  const stats: ClientStats = { connects: 0, reconnects: 0, pongTimeouts: 0, closeCodes: [], tokenExpiries: 0 };
   const random = options.random ?? Math.random;
   let pongTimer: ReturnType<typeof setTimeout> | undefined;
   const clearPongTimer = () => {
@@ -174,7 +192,8 @@ export function createRecommendedClient(options: RecommendedClientOptions): Reco
     lazy: options.lazy ?? false,
     keepAlive: keepAliveMs,
     retryAttempts: Infinity,
-    // Network errors (connection refused, 502 on the upgrade while both targets restart) are retried too.
+    // Network errors (connection refused, 502 on the upgrade while both targets restart) are retried too, and
+    // so is 4403: after a token-expired close the reconnect calls connectionParams again for a fresh token.
     shouldRetry: () => true,
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, fullJitterDelayMs(retries, backoff, random))),
     ...(options.webSocketImpl !== undefined ? { webSocketImpl: options.webSocketImpl } : {}),
@@ -209,6 +228,7 @@ export function createRecommendedClient(options: RecommendedClientOptions): Reco
         clearPongTimer();
         const code = closeCodeOf(event);
         if (code !== undefined) stats.closeCodes.push(code);
+        if (isTokenExpiredClose(event)) stats.tokenExpiries += 1;
         extra.closed?.(event);
       },
       connecting: (isRetry) => extra.connecting?.(isRetry),

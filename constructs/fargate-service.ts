@@ -11,7 +11,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
-import { CONTAINER, ENV } from '../service/src/container-contract';
+import { CONTAINER, ENV, MEMORY_BUDGET, maxConnectionsForMemory } from '../service/src/container-contract';
 import { resolveTiming, timingEnvironment, type WebSocketTiming } from './timing';
 import {
   checkArn,
@@ -82,6 +82,12 @@ export interface WebSocketFargateServiceProps {
    */
   readonly memory?: number;
   /**
+   * MAX_CONNECTIONS: most WebSocket + SSE connections per task. At most what the task memory holds with
+   * every socket at its limits (see MEMORY_BUDGET in the container contract).
+   * @default - maxConnectionsForMemory(memory): 4096 at 512 MiB, 12288 at 1024 MiB
+   */
+  readonly maxConnections?: number;
+  /**
    * CPU architecture of the image.
    * @default 'X86_64'
    */
@@ -138,6 +144,11 @@ export interface WebSocketFargateServiceProps {
    * @default - not set (the service's own default)
    */
   readonly allowedOrigins?: string[];
+  /**
+   * PUBLIC_ORIGIN: the service's own public origin (`https://api.example.com`), allowed like allowedOrigins.
+   * @default - not set
+   */
+  readonly publicOrigin?: string;
   /**
    * Redis for cross-task fan-out: sets REDIS_URL and REDIS_TLS, and REDIS_AUTH_TOKEN as a secret.
    * @default - none: in-memory pub/sub (correct only with one task)
@@ -207,7 +218,20 @@ export class WebSocketFargateService extends Construct {
       fail(owner, 'subnetIds', '', 'must list at least one subnet (two or more AZs recommended)');
     }
 
-    const { environment, secrets } = this.containerSettings(owner, props, timing);
+    const memoryConnections = maxConnectionsForMemory(memory);
+    const maxConnections = props.maxConnections ?? memoryConnections;
+    checkInteger(owner, 'maxConnections', maxConnections, 1, MEMORY_BUDGET.maxConnectionsCeiling);
+    if (maxConnections > memoryConnections) {
+      fail(
+        owner,
+        'maxConnections',
+        maxConnections,
+        `must be <= ${memoryConnections}: a task with ${memory} MiB holds that many sockets at their limits ` +
+          '(see MEMORY_BUDGET in service/src/container-contract.ts); raise memory or lower maxConnections',
+      );
+    }
+
+    const { environment, secrets } = this.containerSettings(owner, props, timing, memory, maxConnections);
     this.containerEnvironment = environment;
     this.containerSecrets = secrets;
 
@@ -384,8 +408,13 @@ export class WebSocketFargateService extends Construct {
     owner: string,
     props: WebSocketFargateServiceProps,
     timing: WebSocketTiming,
+    memory: number,
+    maxConnections: number,
   ): { environment: Record<string, string>; secrets: Record<string, string> } {
     const managed: Record<string, string> = {
+      // The memory budget: this many sockets at their limits fit in the task, and V8 may use that memory.
+      [ENV.maxConnections]: String(maxConnections),
+      [ENV.nodeOptions]: `--max-old-space-size=${Math.floor(memory * MEMORY_BUDGET.heapShare)}`,
       [ENV.port]: String(CONTAINER.port),
       [ENV.host]: '0.0.0.0',
       [ENV.nodeEnv]: props.nodeEnv ?? 'production',
@@ -407,6 +436,16 @@ export class WebSocketFargateService extends Construct {
         ),
       );
       managed[ENV.allowedOrigins] = props.allowedOrigins.join(',');
+    }
+    if (props.publicOrigin !== undefined) {
+      checkPattern(
+        owner,
+        'publicOrigin',
+        props.publicOrigin,
+        /^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/,
+        'must be an exact origin such as "https://api.example.com" (scheme://host[:port], no path, no wildcard)',
+      );
+      managed[ENV.publicOrigin] = props.publicOrigin;
     }
     const managedSecrets: Record<string, string> = {};
     if (props.redis) {

@@ -85,6 +85,8 @@ export interface ServiceSettings {
   readonly logLevel?: LogLevel;
   /** @default - ['https://<domainName>'] */
   readonly allowedOrigins?: string[];
+  /** @default - derived from memory (see WebSocketFargateServiceProps.maxConnections) */
+  readonly maxConnections?: number;
   /** @default - none */
   readonly jwtSecretArn?: string;
   /** @default {} */
@@ -348,6 +350,8 @@ export class WebSocketGraphqlService extends Construct {
       timing: this.timing,
       desiredCount: counts.desiredCount,
       allowedOrigins: [`https://${props.domainName}`],
+      // The API's own origin stays allowed when serviceSettings.allowedOrigins lists the apps' origins.
+      publicOrigin: `https://${props.domainName}`,
       ...serviceSettings,
       ...(this.redis ? { redis: { url: this.redis.url, authTokenSecretArn: this.redis.authTokenSecretArn } } : {}),
     });

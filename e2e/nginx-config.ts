@@ -199,8 +199,8 @@ ${staticLocation}
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
-      # The Host header as the client sent it, port included (the ALB forwards it unchanged): the service
-      # compares a browser's Origin with it.
+      # The Host header as the client sent it, port included (the ALB forwards it unchanged). The service
+      # does not trust it for origin checks (PUBLIC_ORIGIN / ALLOWED_ORIGINS are configured instead).
       proxy_set_header Host $http_host;
       proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto $scheme;

@@ -35,6 +35,12 @@ export interface StartNginxProps extends Omit<
    */
   readonly startTimeoutMs?: number;
   /**
+   * HTTPS port to listen on, for callers that must know the page origin before nginx starts (the services'
+   * PUBLIC_ORIGIN). Without it nginx gets a free port, and a fresh one if that is taken before it binds.
+   * @default - a free port
+   */
+  readonly httpsPort?: number;
+  /**
    * Keep the temp dir (config, logs) after stop, for debugging.
    * @default - true when E2E_KEEP=1
    */
@@ -117,7 +123,7 @@ async function attempt(
   certificate: SelfSignedCertificate,
 ): Promise<NginxProxy> {
   // nginx must be told its ports: free ones now, a retry on fresh ones if another process takes one first.
-  const httpsPort = await freePort();
+  const httpsPort = props.httpsPort ?? (await freePort());
   let httpPort = await freePort();
   while (httpPort === httpsPort) httpPort = await freePort();
   const config = renderNginxConfig({
@@ -201,7 +207,7 @@ export async function startNginx(props: StartNginxProps): Promise<NginxProxy> {
       return await attempt(props, prefix, certificate);
     } catch (err) {
       // A reserved port can be taken before nginx binds it: one retry on fresh ports.
-      if (err instanceof Error && /Address already in use/.test(err.message)) {
+      if (err instanceof Error && /Address already in use/.test(err.message) && props.httpsPort === undefined) {
         return await attempt(props, prefix, certificate);
       }
       throw err;

@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import type { ClientOptions as WsClientOptions } from 'ws';
 import { createRecommendedClient, type RecommendedClient, type RecommendedClientOptions } from '../client';
 import type { WebSocketTiming, WebSocketTimingProps } from '../constructs/timing';
+import { freePort } from '../testkit/ports';
 import { ENV, PATHS } from '../service/src/container-contract';
 import { startRedis, type RedisServer } from '../testkit/redis';
 import { spawnService, type LogLine, type ServiceProcess } from '../testkit/service-process';
@@ -196,10 +197,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   try {
     started.redis = await startRedis();
+    // The services trust only configured origins (never the Host header): they must know the page's origin,
+    // the proxy's https origin, before the proxy starts.
+    const httpsPort = await freePort();
     const env: Record<string, string> = {
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
       [ENV.redisUrl]: started.redis.url,
+      [ENV.publicOrigin]: `https://localhost:${httpsPort}`,
       ...timingEnvironment(timing),
       ...options.env,
     };
@@ -234,6 +239,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       upstreams: instances.map((i) => ({ host: '127.0.0.1', port: i.port })),
       idleTimeoutSeconds: timing.idleTimeoutSeconds,
       proxyBindAddress: PROXY_BIND_ADDRESS,
+      httpsPort,
       ...(staticRoot !== undefined ? { staticRoot } : {}),
     });
     const proxy = started.proxy;

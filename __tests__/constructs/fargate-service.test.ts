@@ -99,6 +99,9 @@ describe('WebSocketFargateService', () => {
         [ENV.drainWindowMs]: '30000',
         [ENV.drainPollIntervalMs]: '1000',
         [ENV.lbIdleTimeoutMs]: '120000',
+        // The memory budget of a 1024 MiB task (see memory-budget.test.ts).
+        [ENV.maxConnections]: '12288',
+        [ENV.nodeOptions]: '--max-old-space-size=768',
       });
       const names = c.environment.map((e: { name: string }) => e.name);
       expect(names).toEqual([...names].sort());

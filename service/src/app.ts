@@ -2,11 +2,12 @@
  * The app factory: wires config -> pub/sub, Yoga, the WebSocket and SSE adapters, the node http server,
  * and owns the lifecycle (start, drain, stop). The entry point (main.ts) and the tests build the same app.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Plugin } from 'graphql-yoga';
 import { createJwtVerifier, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
+import { createDefenceCounters, type DefenceCounters } from './counters';
 import { PATHS, SHUTDOWN_GRACE } from './container-contract';
 import { createLogger, errorFields, type Logger } from './logger';
 import { createTopicPubSub, type PubSub } from './pubsub';
@@ -57,6 +58,8 @@ export interface App {
   start(): Promise<StartedApp>;
   readiness(): Readiness;
   connections(): { webSocket: number; sse: number; total: number };
+  /** How often each defence against misbehaving clients fired (also in `/ready`). */
+  counters(): Readonly<DefenceCounters>;
   /** Shared WebSocket subscriptions: groups (one execution each) and the subscriptions they serve. */
   sharedSubscriptions(): SharedSubscriptionStats;
   /**
@@ -88,6 +91,12 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
     logger,
   });
   const registry = new ConnectionRegistry(logger);
+  const counters = createDefenceCounters();
+  // Read on every upgrade and CORS request; in development the listening address joins it at start.
+  const trustedOrigins: string[] = [
+    ...config.allowedOrigins,
+    ...(config.publicOrigin !== undefined ? [config.publicOrigin] : []),
+  ];
   const serverInfo: ServerInfoSource = {
     instanceId: config.instanceId,
     version: config.version,
@@ -101,6 +110,8 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
     verifier,
     registry,
     logger,
+    trustedOrigins,
+    counters,
     ...(options.plugins !== undefined ? { plugins: options.plugins } : {}),
   });
   const getEnveloped = yoga.getEnveloped as unknown as GetEnveloped;
@@ -118,8 +129,9 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
     registry,
     protocol,
     limits: config.limits,
-    allowedOrigins: config.allowedOrigins,
+    trustedOrigins,
     logger,
+    counters,
   });
 
   const readiness = (): Readiness => {
@@ -130,12 +142,34 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
       pubsub: pubsubStatus,
       instanceId: config.instanceId,
       connections: registry.counts(),
+      counters: { ...counters },
     };
   };
 
-  const httpServer = createServer(createRequestListener(yoga, readiness));
+  const { httpHeadersTimeoutMs, httpRequestTimeoutMs, maxHttpConnections } = config.limits;
+  const httpServer = createServer(
+    // How often node looks for requests past their headers/request timeout: a fraction of the timeout, so a
+    // trickling client is cut close to it rather than up to node's default 30 s later.
+    { connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(httpHeadersTimeoutMs / 4))) },
+    createRequestListener(yoga, readiness),
+  );
   httpServer.keepAliveTimeout = config.lbIdleTimeoutMs + HTTP_KEEPALIVE_MARGIN_MS;
-  httpServer.headersTimeout = httpServer.keepAliveTimeout + 5_000;
+  // Their own, short limits: a client trickling its headers (a WebSocket upgrade included) is answered 408
+  // and closed after seconds, whatever the keep-alive timeout.
+  httpServer.headersTimeout = httpHeadersTimeoutMs;
+  httpServer.requestTimeout = httpRequestTimeoutMs;
+  // Every TCP connection counts, pending upgrades and idle ones included; more are closed at accept.
+  httpServer.maxConnections = maxHttpConnections;
+  httpServer.on('drop', () => {
+    if (counters.httpConnectionsDropped++ % 1_000 === 0) {
+      logger.warn('http.connections_dropped', { max: maxHttpConnections, total: counters.httpConnectionsDropped });
+    }
+  });
+  // A connection that never sends a byte is not covered by headersTimeout (node starts it with the first
+  // byte): it gets the same time to start its first request, then node's own timers take over.
+  httpServer.on('connection', (socket: Socket) => socket.setTimeout(httpHeadersTimeoutMs));
+  httpServer.on('request', (req: IncomingMessage) => clearFirstRequestTimeout(req.socket));
+  httpServer.on('upgrade', (req: IncomingMessage) => clearFirstRequestTimeout(req.socket));
   httpServer.on('upgrade', webSocket.handleUpgrade);
 
   let drainPromise: Promise<void> | undefined;
@@ -168,6 +202,10 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
           const { port } = httpServer.address() as AddressInfo;
           const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
           const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+          if (config.mode === 'development' && config.publicOrigin === undefined) {
+            // GraphiQL served from this process: its own address, never whatever Host a request names.
+            trustedOrigins.push(`http://localhost:${port}`, new URL(url).origin);
+          }
           registry.startKeepalive(config.keepaliveIntervalMs);
           logger.info('server.listening', {
             port,
@@ -187,6 +225,7 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
 
     readiness,
     connections: () => registry.counts(),
+    counters: () => ({ ...counters }),
     sharedSubscriptions: () => shared?.stats() ?? { groups: 0, members: 0 },
 
     drain(reason) {
@@ -213,6 +252,15 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
       await closeEverything(0);
     },
   };
+}
+
+/**
+ * Ends the first-request timeout set on 'connection' once a request has started: from then on node's own
+ * timers apply (request timeout, keep-alive timeout after the response; server.timeout is 0, so node runs
+ * no socket timeout during a request), and WebSockets and SSE streams have their own keepalive.
+ */
+function clearFirstRequestTimeout(socket: Socket): void {
+  socket.setTimeout(0);
 }
 
 /**

@@ -12,6 +12,11 @@ export interface Identity {
   readonly subject: string;
   /** All verified claims (scopes, tenant, ...), for resolvers that authorize. */
   readonly claims: Readonly<Record<string, unknown>>;
+  /**
+   * When the credential stops being valid, in ms since the epoch (clock tolerance included): a WebSocket
+   * or SSE stream authenticated with it is closed then. Unset: it does not expire.
+   */
+  readonly expiresAt?: number;
 }
 
 /**
@@ -64,7 +69,7 @@ export function createJwtVerifier(config: JwtConfig): TokenVerifier {
     algorithms,
     // Without `exp` a token would never expire; without `sub` there is no identity.
     requiredClaims: ['exp', 'sub'],
-    clockTolerance: 5,
+    clockTolerance: config.clockToleranceSeconds,
     ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
     ...(config.audience !== undefined ? { audience: [...config.audience] } : {}),
   };
@@ -84,7 +89,10 @@ export function createJwtVerifier(config: JwtConfig): TokenVerifier {
       if (typeof payload.sub !== 'string' || payload.sub === '') {
         throw new AuthenticationError('Invalid token: no sub claim');
       }
-      return { subject: payload.sub, claims: payload };
+      // `exp` is required above; jose has checked it is a number in the future (within the tolerance).
+      const expiresAt =
+        typeof payload.exp === 'number' ? (payload.exp + config.clockToleranceSeconds) * 1000 : undefined;
+      return { subject: payload.sub, claims: payload, ...(expiresAt !== undefined ? { expiresAt } : {}) };
     },
   };
 }

@@ -23,7 +23,10 @@ export const CLOSE_CODES = {
   badRequest: 4400,
   /** `subscribe` before the connection was acknowledged. */
   unauthorized: 4401,
-  /** Authentication failed on `connection_init`. */
+  /**
+   * Authentication failed on `connection_init`, or the socket's token expired (reason TOKEN_EXPIRED_REASON):
+   * the recommended client reconnects with fresh connectionParams.
+   */
   forbidden: 4403,
   /** The client did not offer the `graphql-transport-ws` subprotocol. */
   subprotocolNotAcceptable: 4406,
@@ -36,6 +39,9 @@ export const CLOSE_CODES = {
   /** Unexpected server error while handling a message. */
   internalServerError: 4500,
 } as const;
+
+/** Close reason of a 4403 sent when the socket's token expires; clients match on its start. */
+export const TOKEN_EXPIRED_REASON = 'Token expired: reconnect with a fresh token';
 
 export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 

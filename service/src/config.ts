@@ -4,7 +4,14 @@
  * allowed range, so a bad task definition fails at start with one readable message.
  */
 import { randomUUID } from 'node:crypto';
-import { ENV, TIMING_DEFAULTS, TIMING_RANGES, type TimingName, timingViolations } from './container-contract';
+import {
+  ENV,
+  MEMORY_BUDGET,
+  TIMING_DEFAULTS,
+  TIMING_RANGES,
+  type TimingName,
+  timingViolations,
+} from './container-contract';
 
 export type Mode = 'production' | 'development';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -20,6 +27,19 @@ export interface Limits {
   readonly maxSubscriptionsPerSocket: number;
   /** Most concurrent WebSocket + SSE connections on this task; more are refused with HTTP 503. */
   readonly maxConnections: number;
+  /**
+   * Most TCP connections the HTTP server holds (plain HTTP, pending upgrades, WebSockets, SSE); more are
+   * closed as soon as they are accepted. At least maxConnections.
+   */
+  readonly maxHttpConnections: number;
+  /** Time a client has to send a request's complete headers (WebSocket upgrades included), in ms. */
+  readonly httpHeadersTimeoutMs: number;
+  /** Time a client has to send a whole HTTP request, headers and body, in ms. */
+  readonly httpRequestTimeoutMs: number;
+  /** Largest `variables` of one WebSocket operation, in bytes of JSON. */
+  readonly maxVariablesBytesPerOperation: number;
+  /** Largest total `variables` of the operations running at once on one WebSocket, in bytes of JSON. */
+  readonly maxVariablesBytesPerSocket: number;
   /** Largest accepted HTTP request body in bytes (Yoga answers 413 above it). */
   readonly maxRequestBodyBytes: number;
   /** graphql-armor: deepest selection set. */
@@ -60,6 +80,8 @@ export interface JwtConfig {
   readonly issuer?: string;
   /** Expected `aud` claim(s). */
   readonly audience?: readonly string[];
+  /** Clock skew allowed on `exp`/`nbf`, in seconds; connections are closed this long after `exp`. */
+  readonly clockToleranceSeconds: number;
 }
 
 export interface AppConfig {
@@ -86,6 +108,11 @@ export interface AppConfig {
   readonly redis?: RedisConfig;
   /** Exact origins (scheme://host[:port]) allowed to open WebSockets and make CORS requests. */
   readonly allowedOrigins: readonly string[];
+  /**
+   * The service's own public origin, allowed like allowedOrigins. Unset in development: the listening
+   * address (http://localhost:<port>, http://127.0.0.1:<port>) is allowed instead; in production, nothing.
+   */
+  readonly publicOrigin?: string;
   readonly limits: Limits;
   /**
    * Subscription de-duplication on WebSockets: sockets with the same subscription (query, variables, auth
@@ -97,12 +124,19 @@ export interface AppConfig {
 }
 
 export const DEFAULT_PORT = 4000;
+/** Default of JWT_CLOCK_TOLERANCE_SECONDS. */
+export const DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS = 5;
 
 export const DEFAULT_LIMITS: Limits = {
   maxPayloadBytes: 64 * 1024,
   connectionInitTimeoutMs: 5_000,
   maxSubscriptionsPerSocket: 50,
   maxConnections: 10_000,
+  maxHttpConnections: 11_000,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  maxVariablesBytesPerOperation: MEMORY_BUDGET.maxVariablesBytesPerOperation,
+  maxVariablesBytesPerSocket: MEMORY_BUDGET.maxVariablesBytesPerSocket,
   maxRequestBodyBytes: 100 * 1024,
   maxDepth: 8,
   maxAliases: 15,
@@ -111,6 +145,9 @@ export const DEFAULT_LIMITS: Limits = {
   maxBufferedBytes: 1024 * 1024,
   maxQueuedEventsPerSubscription: 1_000,
 };
+
+/** Connections over MAX_CONNECTIONS that MAX_HTTP_CONNECTIONS leaves for plain HTTP when it is not set. */
+export const HTTP_CONNECTION_HEADROOM = 1_000;
 
 /** Timing defaults in milliseconds, from the container contract (the constructs apply the same ones). */
 export const DEFAULT_TIMING_MS = {
@@ -189,6 +226,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   const allowedOrigins = r.origins(ENV.allowedOrigins);
+  const [publicOrigin, ...extraPublic] = r.origins(ENV.publicOrigin);
+  if (extraPublic.length > 0) problems.push(`${ENV.publicOrigin} must be one origin (got ${1 + extraPublic.length})`);
 
   const limits: Limits = {
     ...DEFAULT_LIMITS,
@@ -202,7 +241,46 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ),
     maxSubscriptionsPerSocket: r.int(ENV.maxSubscriptionsPerSocket, DEFAULT_LIMITS.maxSubscriptionsPerSocket, 1, 1_000),
     maxConnections: r.int(ENV.maxConnections, DEFAULT_LIMITS.maxConnections, 1, 1_000_000),
+    httpHeadersTimeoutMs: r.int(ENV.httpHeadersTimeoutMs, DEFAULT_LIMITS.httpHeadersTimeoutMs, 100, 300_000, 'ms'),
+    httpRequestTimeoutMs: r.int(ENV.httpRequestTimeoutMs, DEFAULT_LIMITS.httpRequestTimeoutMs, 100, 600_000, 'ms'),
+    maxVariablesBytesPerOperation: r.int(
+      ENV.maxVariablesBytesPerOperation,
+      DEFAULT_LIMITS.maxVariablesBytesPerOperation,
+      16,
+      16 * 1024 * 1024,
+      'bytes',
+    ),
+    maxVariablesBytesPerSocket: r.int(
+      ENV.maxVariablesBytesPerSocket,
+      DEFAULT_LIMITS.maxVariablesBytesPerSocket,
+      16,
+      256 * 1024 * 1024,
+      'bytes',
+    ),
   };
+  const maxHttpConnections = r.int(
+    ENV.maxHttpConnections,
+    limits.maxConnections + HTTP_CONNECTION_HEADROOM,
+    1,
+    2_000_000,
+  );
+  if (maxHttpConnections < limits.maxConnections) {
+    problems.push(
+      `${ENV.maxHttpConnections}=${maxHttpConnections} must be >= ${ENV.maxConnections} (${limits.maxConnections}): ` +
+        'every WebSocket and SSE stream is also an HTTP connection',
+    );
+  }
+  if (limits.httpRequestTimeoutMs < limits.httpHeadersTimeoutMs) {
+    problems.push(
+      `${ENV.httpRequestTimeoutMs}=${limits.httpRequestTimeoutMs} must be >= ${ENV.httpHeadersTimeoutMs} (${limits.httpHeadersTimeoutMs})`,
+    );
+  }
+  if (limits.maxVariablesBytesPerSocket < limits.maxVariablesBytesPerOperation) {
+    problems.push(
+      `${ENV.maxVariablesBytesPerSocket}=${limits.maxVariablesBytesPerSocket} must be >= ` +
+        `${ENV.maxVariablesBytesPerOperation} (${limits.maxVariablesBytesPerOperation})`,
+    );
+  }
 
   const sharedSubscriptions = r.bool(ENV.sharedSubscriptions, true);
   const jwt = readJwt(r, problems);
@@ -222,7 +300,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(ecsMetadataUri !== undefined ? { ecsMetadataUri } : {}),
     ...(redis !== undefined ? { redis } : {}),
     allowedOrigins,
-    limits,
+    ...(publicOrigin !== undefined ? { publicOrigin } : {}),
+    limits: { ...limits, maxHttpConnections },
     sharedSubscriptions,
     ...(jwt !== undefined ? { jwt } : {}),
   };
@@ -233,6 +312,7 @@ function readJwt(r: Reader, problems: string[]): JwtConfig | undefined {
   const jwksUrl = r.url(ENV.jwtJwksUrl, ['https:', 'http:']);
   const issuer = r.string(ENV.jwtIssuer);
   const audienceRaw = r.string(ENV.jwtAudience);
+  const clockToleranceSeconds = r.int(ENV.jwtClockToleranceSeconds, DEFAULT_JWT_CLOCK_TOLERANCE_SECONDS, 0, 300, 's');
   const audience = audienceRaw
     ?.split(',')
     .map((a) => a.trim())
@@ -261,6 +341,7 @@ function readJwt(r: Reader, problems: string[]): JwtConfig | undefined {
     ...(jwksUrl !== undefined ? { jwksUrl } : {}),
     ...(issuer !== undefined ? { issuer } : {}),
     ...(audience !== undefined && audience.length > 0 ? { audience } : {}),
+    clockToleranceSeconds,
   };
 }
 

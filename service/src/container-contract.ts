@@ -20,6 +20,8 @@ export const ENV = {
   logLevel: 'LOG_LEVEL',
   /** Version string reported by Query.serverInfo and logs (the image tag). */
   version: 'APP_VERSION',
+  /** Read by Node itself: the task sets V8's heap limit here (--max-old-space-size, see MEMORY_BUDGET). */
+  nodeOptions: 'NODE_OPTIONS',
 
   /** Interval of WebSocket pings and SSE keepalive comments, in milliseconds. */
   keepaliveIntervalMs: 'KEEPALIVE_INTERVAL_MS',
@@ -45,6 +47,11 @@ export const ENV = {
 
   /** Comma-separated origins allowed to open WebSockets and make CORS requests. */
   allowedOrigins: 'ALLOWED_ORIGINS',
+  /**
+   * The service's own public origin (`https://api.example.com`), allowed like ALLOWED_ORIGINS (GraphiQL).
+   * The Host header is never trusted for this: a DNS-rebinding page controls it.
+   */
+  publicOrigin: 'PUBLIC_ORIGIN',
 
   /** Largest accepted WebSocket message, in bytes. */
   maxPayloadBytes: 'MAX_PAYLOAD_BYTES',
@@ -54,6 +61,19 @@ export const ENV = {
   maxSubscriptionsPerSocket: 'MAX_SUBSCRIPTIONS_PER_SOCKET',
   /** Most concurrent WebSocket + SSE connections on one task. */
   maxConnections: 'MAX_CONNECTIONS',
+  /**
+   * Most TCP connections the HTTP server holds at once (plain HTTP, requests still sending their headers,
+   * WebSockets, SSE); more are closed as soon as they are accepted.
+   */
+  maxHttpConnections: 'MAX_HTTP_CONNECTIONS',
+  /** Time a client has to send a request's complete headers (upgrades included), in milliseconds. */
+  httpHeadersTimeoutMs: 'HTTP_HEADERS_TIMEOUT_MS',
+  /** Time a client has to send a whole HTTP request (headers and body), in milliseconds. */
+  httpRequestTimeoutMs: 'HTTP_REQUEST_TIMEOUT_MS',
+  /** Largest `variables` of one WebSocket operation, in bytes of JSON. */
+  maxVariablesBytesPerOperation: 'MAX_VARIABLES_BYTES_PER_OPERATION',
+  /** Largest total `variables` of the operations running on one WebSocket, in bytes of JSON. */
+  maxVariablesBytesPerSocket: 'MAX_VARIABLES_BYTES_PER_SOCKET',
   /**
    * `false` turns off subscription de-duplication on WebSockets (every subscription executes per
    * connection); default `true`.
@@ -68,6 +88,11 @@ export const ENV = {
   jwtIssuer: 'JWT_ISSUER',
   /** Expected `aud` claim. */
   jwtAudience: 'JWT_AUDIENCE',
+  /**
+   * Clock skew allowed when checking `exp`/`nbf`, in seconds; a connection authenticated with a token is
+   * closed this long after the token's `exp`.
+   */
+  jwtClockToleranceSeconds: 'JWT_CLOCK_TOLERANCE_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -228,4 +253,46 @@ export function timingViolations(values: Partial<TimingSeconds>, wording: Timing
     }
   }
   return violations;
+}
+
+/**
+ * The memory budget of one task: what MAX_CONNECTIONS sockets hold when each is at its limits must fit in
+ * the task's memory. The constructs derive MAX_CONNECTIONS (and V8's heap limit) from the task memory
+ * with these numbers; docs/security.md shows the arithmetic.
+ */
+export const MEMORY_BUDGET = {
+  /** Process baseline (Node, V8, Yoga, schema, Redis client) plus headroom for GC and bursts, in MiB. */
+  reserveMiB: 256,
+  /** One idle subscribed socket (measured 9.7 KB RSS, 6.1 KB heap in bench/results), rounded up, in bytes. */
+  socketBytes: 16 * 1024,
+  /** Heap held per byte of operation variables (measured about 3x: parsed values, JSON, shared-subscription key). */
+  variablesHeapFactor: 3,
+  /** Default of MAX_VARIABLES_BYTES_PER_OPERATION. */
+  maxVariablesBytesPerOperation: 8 * 1024,
+  /** Default of MAX_VARIABLES_BYTES_PER_SOCKET. */
+  maxVariablesBytesPerSocket: 16 * 1024,
+  /** Derived connection counts stop here: one file descriptor per socket, and the task's nofile limit is 65535. */
+  maxConnectionsCeiling: 60_000,
+  /** Share of the task memory given to V8's old space (--max-old-space-size); the rest is buffers and code. */
+  heapShare: 0.75,
+} as const;
+
+/** Worst-case memory of one socket at its limits, in bytes: the socket itself plus its variables budget. */
+export function socketBudgetBytes(
+  maxVariablesBytesPerSocket: number = MEMORY_BUDGET.maxVariablesBytesPerSocket,
+): number {
+  return MEMORY_BUDGET.socketBytes + MEMORY_BUDGET.variablesHeapFactor * maxVariablesBytesPerSocket;
+}
+
+/**
+ * The most sockets a task with `memoryMiB` can hold at their limits: (memory - reserve) / socketBudgetBytes,
+ * at most maxConnectionsCeiling and at least 1.
+ */
+export function maxConnectionsForMemory(
+  memoryMiB: number,
+  maxVariablesBytesPerSocket: number = MEMORY_BUDGET.maxVariablesBytesPerSocket,
+): number {
+  const available = (memoryMiB - MEMORY_BUDGET.reserveMiB) * 1024 * 1024;
+  const fit = Math.floor(available / socketBudgetBytes(maxVariablesBytesPerSocket));
+  return Math.max(1, Math.min(MEMORY_BUDGET.maxConnectionsCeiling, fit));
 }

@@ -9,10 +9,12 @@ import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaInitialContext, type YogaLogger } from 'graphql-yoga';
 import { authenticate, AuthenticationError, bearerToken, type Identity, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
+import type { DefenceCounters } from './counters';
 import { PATHS } from './container-contract';
 import { renderBundledGraphiQL } from './graphiql';
 import { errorFields, type Logger } from './logger';
@@ -37,21 +39,25 @@ export interface GraphQLServerOptions {
   readonly verifier: TokenVerifier | undefined;
   readonly registry: ConnectionRegistry;
   readonly logger: Logger;
+  /** Origins that get CORS answers (see transport/origin.ts); read per request, so it may grow after start. */
+  readonly trustedOrigins: readonly string[];
+  readonly counters: DefenceCounters;
   /** Extra Yoga/envelop plugins (tracing, persisted operations, ...); they run for HTTP, SSE and WebSocket. */
   readonly plugins?: readonly Plugin[];
 }
 
 export function createGraphQLServer(options: GraphQLServerOptions) {
-  const { config, pubsub, server, verifier, registry, logger } = options;
+  const { config, pubsub, server, verifier, registry, logger, trustedOrigins, counters } = options;
   const production = config.mode === 'production';
   const { limits } = config;
 
   const plugins: Plugin[] = [
+    csrfPrevention(),
     maxTokensPlugin({ n: limits.maxTokens }) as Plugin,
     maxDepthPlugin({ n: limits.maxDepth, flattenFragments: true }) as Plugin,
     maxAliasesPlugin({ n: limits.maxAliases }) as Plugin,
     costLimitPlugin({ maxCost: limits.maxCost }) as Plugin,
-    useSseTransport({ registry, limits, logger }),
+    useSseTransport({ registry, limits, logger, counters }),
     ...(options.plugins ?? []),
   ];
   if (production) {
@@ -72,7 +78,7 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
     cors: (request) => {
       const origin = request.headers.get('origin');
       // Only allowlisted (or same) origins get CORS headers; Yoga's default would reflect any origin with credentials.
-      if (origin === null || !isOriginAllowed(origin, request.headers.get('host'), config.allowedOrigins)) return false;
+      if (origin === null || !isOriginAllowed(origin, trustedOrigins)) return false;
       return { origin: [origin], credentials: true, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 };
     },
     context: async (initial: YogaInitialContext & ServerContext): Promise<ChatContext> => {
@@ -111,6 +117,30 @@ async function authenticateHttp(
       extensions: { code: AUTH_UNAVAILABLE, http: { status: 503, headers: { 'Retry-After': '5' } } },
     });
   }
+}
+
+/**
+ * Header a client must send with a POST whose content type a browser may send cross-site without a CORS
+ * preflight (form encodings, text/plain, no content type). JSON and GraphQL-response content types need a
+ * preflight already and pass as they are.
+ */
+export const CSRF_HEADER = 'x-graphql-yoga-csrf';
+
+/**
+ * Cross-site request forgery: a page on another site can make the browser POST a form (urlencoded,
+ * multipart, text/plain) to the API, cookies included, without a preflight; Yoga's CSRF prevention refuses
+ * such a request with 403 unless it carries CSRF_HEADER (which only a preflighted, CORS-allowed request can
+ * add). GET is exempt: Yoga refuses mutations over GET (405), and a cross-site GET cannot read the answer,
+ * so plain GET queries (caches, curl, the GraphQL-over-HTTP audit) keep working without the header.
+ */
+function csrfPrevention(): Plugin {
+  const csrf = useCSRFPrevention({ requestHeaders: [CSRF_HEADER] });
+  return {
+    onRequestParse(payload) {
+      if (payload.request.method === 'GET' || payload.request.method === 'HEAD') return undefined;
+      return csrf.onRequestParse?.(payload);
+    },
+  };
 }
 
 /** Production: the schema is not for browsing; clients ship their documents. */

@@ -163,9 +163,13 @@ describe('loadConfig', () => {
       secret,
       issuer: 'iss',
       audience: ['a', 'b'],
+      clockToleranceSeconds: 5,
     });
-    expect(loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks.json' }).jwt).toEqual({
+    expect(
+      loadConfig({ JWT_JWKS_URL: 'https://id.example.com/jwks.json', JWT_CLOCK_TOLERANCE_SECONDS: '0' }).jwt,
+    ).toEqual({
       jwksUrl: 'https://id.example.com/jwks.json',
+      clockToleranceSeconds: 0,
     });
   });
 

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { PATHS } from '../container-contract';
+import type { DefenceCounters } from '../counters';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -11,6 +12,8 @@ export interface Readiness {
   readonly pubsub: { readonly backend: 'memory' | 'redis'; readonly ready: boolean };
   readonly instanceId: string;
   readonly connections: { readonly webSocket: number; readonly sse: number; readonly total: number };
+  /** How often each defence against misbehaving clients fired (see counters.ts). */
+  readonly counters: Readonly<DefenceCounters>;
 }
 
 export function createRequestListener(

@@ -1,27 +1,22 @@
 /**
  * Origin policy for browsers, shared by the WebSocket upgrade (cross-site WebSocket hijacking, RFC 6455
- * section 10.2) and CORS: allowed are the configured exact origins and the service's own origin (GraphiQL).
- * Requests without an Origin header are not from a browser page and are not subject to it.
+ * section 10.2) and CORS: allowed are exactly the configured origins (ALLOWED_ORIGINS, PUBLIC_ORIGIN), scheme,
+ * host and port compared. The Host header is never consulted: a DNS-rebinding page sends `Host: evil.com`
+ * with `Origin: http://evil.com`, so "Origin matches Host" proves nothing. Requests without an Origin header
+ * are not from a browser page and are not subject to it.
  */
-export function isOriginAllowed(
-  origin: string | null | undefined,
-  host: string | null | undefined,
-  allowedOrigins: readonly string[],
-): boolean {
+export function isOriginAllowed(origin: string | null | undefined, trustedOrigins: readonly string[]): boolean {
   if (origin == null) return true;
-  if (allowedOrigins.includes(origin)) return true;
-  return isSameOrigin(origin, host);
+  return trustedOrigins.includes(normalizeOrigin(origin));
 }
 
-/** Compares the Origin's host:port with the Host header (the scheme differs behind TLS termination). */
-function isSameOrigin(origin: string, host: string | null | undefined): boolean {
-  if (host == null || host === '') return false;
+/** Browsers send origins in their serialized form already; this lowercases the host and drops default ports. */
+function normalizeOrigin(origin: string): string {
   try {
     const url = new URL(origin);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-    return url.host.toLowerCase() === host.toLowerCase();
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : origin;
   } catch {
-    return false;
+    return origin;
   }
 }
 

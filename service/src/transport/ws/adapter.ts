@@ -10,6 +10,7 @@ import { handleProtocols, type Server as ProtocolServer } from 'graphql-ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken } from '../../auth';
 import type { Limits } from '../../config';
+import type { DefenceCounters } from '../../counters';
 import { PATHS } from '../../container-contract';
 import type { Logger } from '../../logger';
 import type { ConnectionRegistry } from '../connections';
@@ -28,8 +29,10 @@ export interface WebSocketAdapterOptions {
   readonly registry: ConnectionRegistry;
   readonly protocol: ProtocolServer<WsConnection>;
   readonly limits: Limits;
-  readonly allowedOrigins: readonly string[];
+  /** Origins allowed to open sockets (see origin.ts); read on every upgrade, so it may grow after start. */
+  readonly trustedOrigins: readonly string[];
   readonly logger: Logger;
+  readonly counters: DefenceCounters;
 }
 
 export interface WebSocketAdapter {
@@ -38,8 +41,8 @@ export interface WebSocketAdapter {
 }
 
 export function createWebSocketAdapter(options: WebSocketAdapterOptions): WebSocketAdapter {
-  const { registry, protocol, limits, allowedOrigins, logger } = options;
-  const shared: WsShared = { registry, limits, logger };
+  const { registry, protocol, limits, trustedOrigins, logger, counters } = options;
+  const shared: WsShared = { registry, limits, logger, counters };
   const wss = new WebSocketServer({
     noServer: true,
     WebSocket: TrackedWebSocket,
@@ -90,7 +93,7 @@ export function createWebSocketAdapter(options: WebSocketAdapterOptions): WebSoc
 
       if (pathOf(req.url) !== PATHS.graphql) return refuse(404, 'Not found');
       if (registry.draining) return refuse(503, 'Draining: reconnect to another instance');
-      if (!isOriginAllowed(req.headers.origin, req.headers.host, allowedOrigins)) {
+      if (!isOriginAllowed(req.headers.origin, trustedOrigins)) {
         return refuse(403, 'Origin not allowed');
       }
       if (registry.size >= limits.maxConnections) {

@@ -8,8 +8,9 @@ import type { Socket } from 'node:net';
 import type { WebSocket as ProtocolSocket } from 'graphql-ws';
 import WebSocket, { type RawData } from 'ws';
 import type { Identity } from '../../auth';
-import { CLOSE_CODES, limitCloseReason } from '../../close-codes';
+import { CLOSE_CODES, limitCloseReason, TOKEN_EXPIRED_REASON } from '../../close-codes';
 import type { Limits } from '../../config';
+import type { DefenceCounters } from '../../counters';
 import { errorFields, type Logger } from '../../logger';
 import type { ConnectionRegistry, TrackedConnection } from '../connections';
 import { returnAll, type TrackedOperation } from './operations';
@@ -17,6 +18,8 @@ import { returnAll, type TrackedOperation } from './operations';
 const TEXT_FRAME = { binary: false } as const;
 /** Most bytes held corked on one socket before they are written anyway. */
 const CORK_FLUSH_BYTES = 16 * 1024;
+/** setTimeout's largest delay (about 24.8 days); a later expiry re-arms the timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The `ws` socket class the server creates (WebSocketServer's `WebSocket` option), with a back-pointer. */
 export class TrackedWebSocket extends WebSocket {
@@ -28,14 +31,16 @@ export interface WsShared {
   readonly registry: ConnectionRegistry;
   readonly limits: Limits;
   readonly logger: Logger;
+  readonly counters: DefenceCounters;
 }
 
 export class WsConnection implements ProtocolSocket, TrackedConnection {
   readonly kind = 'ws';
   /** Answered the last keepalive ping (or is new). */
   alive = true;
-  /** Set by onConnect after the token was verified. */
-  identity: Identity | null = null;
+  private verified: Identity | null = null;
+  /** Closes the socket when its token expires (only while an expiring identity is set). */
+  private expiryTimer: NodeJS.Timeout | undefined;
   /** graphql-ws's message handler (registered through onMessage). */
   private handler: ((data: string) => Promise<void>) | undefined;
   /** graphql-ws's cleanup for this socket (returned by `opened`). */
@@ -58,6 +63,46 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
 
   get protocol(): string {
     return this.ws.protocol;
+  }
+
+  /** Set by onConnect after the token was verified; an expiring identity closes the socket at its expiry. */
+  get identity(): Identity | null {
+    return this.verified;
+  }
+
+  set identity(identity: Identity | null) {
+    this.verified = identity;
+    this.armExpiry(identity?.expiresAt);
+  }
+
+  private armExpiry(expiresAt: number | undefined): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    if (expiresAt === undefined) return;
+    const delay = expiresAt - Date.now();
+    if (delay <= 0) {
+      this.tokenExpired();
+      return;
+    }
+    this.expiryTimer = setTimeout(
+      () => (delay > MAX_TIMER_MS ? this.armExpiry(expiresAt) : this.tokenExpired()),
+      Math.min(delay, MAX_TIMER_MS),
+    );
+    this.expiryTimer.unref();
+  }
+
+  /** The token the socket authenticated with is no longer valid: nothing more may reach or leave it. */
+  private tokenExpired(): void {
+    this.expiryTimer = undefined;
+    if (this.ws.readyState !== WebSocket.OPEN && this.ws.readyState !== WebSocket.CONNECTING) return;
+    this.shared.counters.tokenExpiredWebSocket++;
+    this.shared.logger.info('ws.token_expired', {
+      connection: this.id,
+      address: this.address,
+      subject: this.verified?.subject,
+      expiresAt: this.verified?.expiresAt,
+    });
+    this.close(CLOSE_CODES.forbidden, TOKEN_EXPIRED_REASON);
   }
 
   /**
@@ -165,6 +210,8 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
 
   /** The socket is gone: bookkeeping, log, and let the protocol core end the subscriptions. */
   onClosed(code: number, reason: string): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     this.shared.registry.remove(this);
     this.shared.logger.info('ws.close', {
       connection: this.id,

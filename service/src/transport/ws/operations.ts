@@ -13,6 +13,8 @@ export class TrackedOperation<T = unknown> implements AsyncIterableIterator<T> {
   constructor(
     source: AsyncIterable<T>,
     private readonly live: Set<TrackedOperation>,
+    /** Bytes of variables this operation holds, counted in its socket's budget (variables-budget.ts). */
+    readonly variablesBytes = 0,
   ) {
     this.inner = source[Symbol.asyncIterator]();
     live.add(this as TrackedOperation);

@@ -13,6 +13,7 @@ import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
 import type { WsConnection } from './connection';
 import { TrackedOperation } from './operations';
 import { SharedMember, type SharedSubscriptions, type SubscribeResult } from './shared-subscriptions';
+import { heldVariablesBytes, variablesBytes, variablesRefusal } from './variables-budget';
 
 type Operation = (args: ExecutionArgs) => unknown;
 
@@ -80,6 +81,16 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
       const active = Object.keys(ctx.subscriptions).length;
       if (active > limits.maxSubscriptionsPerSocket) return [tooManyOperations(limits.maxSubscriptionsPerSocket)];
       const connection = ctx.extra;
+      // Early, before parsing: onOperation checks again when the operation is added (variables-budget.ts).
+      const tooLarge = variablesRefusal(
+        variablesBytes(payload.variables),
+        heldVariablesBytes(connection.operations),
+        limits,
+      );
+      if (tooLarge !== undefined) {
+        connection.shared.counters.variablesRefused++;
+        return [tooLarge];
+      }
       try {
         const enveloped = getEnveloped({ transport: 'ws', identity: connection.identity, params: payload });
         const document = enveloped.parse(payload.query);
@@ -135,7 +146,7 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
 
     // Every stream handed to the core is tracked per socket (see operations.ts): the cap counts them all,
     // including any the core lost track of, and the socket's close ends them all.
-    onOperation(ctx: ProtocolContext, _id, _payload, _args, result) {
+    onOperation(ctx: ProtocolContext, _id, payload, _args, result) {
       if (!isAsyncIterable(result)) return undefined;
       const connection = ctx.extra;
       const live = (connection.operations ??= new Set());
@@ -143,7 +154,14 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
         void (result as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.();
         return { errors: [tooManyOperations(limits.maxSubscriptionsPerSocket)] };
       }
-      return new TrackedOperation(result as AsyncIterable<ExecutionResult>, live);
+      const bytes = variablesBytes(payload.variables);
+      const tooLarge = variablesRefusal(bytes, heldVariablesBytes(live), limits);
+      if (tooLarge !== undefined) {
+        connection.shared.counters.variablesRefused++;
+        void (result as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.();
+        return { errors: [tooLarge] };
+      }
+      return new TrackedOperation(result as AsyncIterable<ExecutionResult>, live, bytes);
     },
 
     onError(ctx: ProtocolContext, _id, _payload, errors) {

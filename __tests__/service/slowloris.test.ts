@@ -1,0 +1,106 @@
+/**
+ * Slowloris: clients that trickle their request headers (plain requests and WebSocket upgrades) are cut
+ * after HTTP_HEADERS_TIMEOUT_MS, not after the keep-alive timeout (minutes); idle TCP connections past
+ * MAX_HTTP_CONNECTIONS are closed as soon as they are accepted. Bounded: a few dozen sockets on 127.0.0.1,
+ * each test ends within seconds.
+ */
+import { connect, type Socket } from 'node:net';
+import { startTestApp, type TestApp } from '../../testkit/app';
+import { rawSocket } from '../../testkit/clients';
+import { sleep, waitFor, withTimeout } from '../../testkit/wait';
+
+interface Trickler {
+  readonly socket: Socket;
+  readonly closedAt: Promise<number>;
+  response: string;
+}
+
+/** Opens a connection and sends a request's headers one byte every `everyMs`, never finishing them. */
+function trickle(port: number, upgrade: boolean, everyMs: number): Trickler {
+  const socket = connect({ port, host: '127.0.0.1' });
+  const head =
+    'GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+    (upgrade
+      ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+      : '') +
+    'X-Padding: ' +
+    'a'.repeat(10_000);
+  const trickler: Trickler = {
+    socket,
+    response: '',
+    closedAt: new Promise((resolve) => socket.once('close', () => resolve(Date.now()))),
+  };
+  socket.on('data', (chunk) => (trickler.response += chunk.toString()));
+  socket.on('error', () => undefined);
+  let sent = 0;
+  const timer = setInterval(() => {
+    if (socket.destroyed || sent >= head.length) return clearInterval(timer);
+    socket.write(head[sent++] ?? '');
+  }, everyMs);
+  socket.once('close', () => clearInterval(timer));
+  return trickler;
+}
+
+describe('slowloris', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.stop();
+    t = undefined;
+  });
+
+  test('40 connections trickling headers (half of them upgrades) are closed within HTTP_HEADERS_TIMEOUT_MS', async () => {
+    t = await startTestApp({
+      env: { LOG_LEVEL: 'warn', HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000' },
+    });
+    const startedAt = Date.now();
+    const tricklers = Array.from({ length: 40 }, (_, i) => trickle(t!.port, i % 2 === 0, 100));
+    try {
+      const closedAt = await withTimeout(
+        'every trickling connection to be closed',
+        Promise.all(tricklers.map((x) => x.closedAt)),
+        8_000,
+      );
+      // Cut after the 1 s timeout (plus node's check interval), nowhere near the keep-alive timeout.
+      expect(Math.max(...closedAt) - startedAt).toBeLessThan(4_000);
+      expect(Math.min(...closedAt) - startedAt).toBeGreaterThanOrEqual(900);
+      for (const x of tricklers) expect(x.response).toMatch(/^HTTP\/1\.1 408|^$/);
+    } finally {
+      for (const x of tricklers) x.socket.destroy();
+    }
+    // The service still serves everyone else.
+    const socket = rawSocket(t.wsUrl);
+    await socket.opened;
+    socket.close();
+  });
+
+  test('idle TCP connections beyond MAX_HTTP_CONNECTIONS are closed at once; the others stay until their timeout', async () => {
+    t = await startTestApp({
+      env: { LOG_LEVEL: 'error', MAX_CONNECTIONS: '5', MAX_HTTP_CONNECTIONS: '20', HTTP_HEADERS_TIMEOUT_MS: '3000' },
+    });
+    const sockets: Socket[] = [];
+    const closed = new Set<Socket>();
+    try {
+      for (let i = 0; i < 30; i++) {
+        const socket = connect({ port: t.port, host: '127.0.0.1' });
+        socket.on('error', () => undefined);
+        socket.once('close', () => closed.add(socket));
+        sockets.push(socket);
+        // In order: the server has accepted this one before the next connects.
+        await new Promise((resolve) => socket.once('connect', resolve));
+        await sleep(5);
+      }
+      await waitFor('the 10 connections over the cap to be closed', () => closed.size >= 10, 2_000);
+      await sleep(300);
+      expect(sockets.slice(0, 20).filter((s) => closed.has(s))).toHaveLength(0);
+      expect(sockets.slice(20).filter((s) => closed.has(s))).toHaveLength(10);
+      expect(t.app.counters().httpConnectionsDropped).toBe(10);
+      // Idle connections that never send a request are cut by the headers timeout too.
+      await waitFor('the idle connections to time out', () => closed.size === 30, 6_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+    const socket = rawSocket(t.wsUrl);
+    await socket.opened;
+    socket.close();
+  });
+});
