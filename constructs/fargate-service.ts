@@ -320,6 +320,14 @@ export class WebSocketFargateService extends Construct {
       mountPoints: [{ sourceVolume: TMP_VOLUME, containerPath: CONTAINER.tmpDir, readOnly: false }],
       // SIGTERM -> drain -> exit must fit in here; Fargate allows at most 120 s.
       stopTimeout: timing.stopTimeoutSeconds,
+      // The image's own probe (same as its HEALTHCHECK): the path the target group checks, on the container port.
+      healthCheck: {
+        command: ['CMD', ...CONTAINER.healthCheckCommand],
+        interval: 15,
+        timeout: 5,
+        retries: 3,
+        startPeriod: 10,
+      },
       // tini as PID 1 forwards SIGTERM to node and reaps children.
       linuxParameters: { initProcessEnabled: true },
       // One file descriptor per open WebSocket.

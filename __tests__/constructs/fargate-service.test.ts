@@ -88,6 +88,15 @@ describe('WebSocketFargateService', () => {
     test('stop timeout from the timing', () => {
       expect(c.stopTimeout).toBe(60);
     });
+    test("health check: the image's own probe (its HEALTHCHECK), with the same timings", () => {
+      expect(c.healthCheck).toEqual({
+        command: ['CMD', ...CONTAINER.healthCheckCommand],
+        interval: 15,
+        timeout: 5,
+        retries: 3,
+        startPeriod: 10,
+      });
+    });
     test('environment: timing, port, host, production, info, version = image tag; sorted by name', () => {
       expect(containerEnvironment(json)).toEqual({
         [ENV.port]: String(CONTAINER.port),

@@ -123,6 +123,11 @@ export const CONTAINER = {
   user: '1000:1000',
   /** The only writable path with a read-only root filesystem. */
   tmpDir: '/tmp',
+  /**
+   * The container health probe (service/src/healthcheck.ts: GET PATHS.health on PORT), run from the image's
+   * working directory by the Dockerfile HEALTHCHECK and the task definition's health check alike.
+   */
+  healthCheckCommand: ['node', 'service/dist/healthcheck.js'],
 } as const;
 
 /** The WebSocket timing values, in seconds (the unit of the ALB and ECS settings). */

@@ -1,12 +1,13 @@
 /**
- * No Docker engine runs here, so the image is not built in the tests. This checks that service/Dockerfile
- * and the root .dockerignore agree with the contract the ECS task definition uses (CONTAINER, PATHS in
- * service/src/container-contract.ts) and with the rules of the issue: multi-stage, Node 20 slim, only the service's
- * production dependencies in the runtime stage, non-root user, exec-form command.
+ * Reads service/Dockerfile and the root .dockerignore: they agree with the contract the ECS task definition
+ * uses (CONTAINER, PATHS in service/src/container-contract.ts) and keep the image's rules: multi-stage, build
+ * stages on a version-pinned Node 24 LTS slim image, a runtime stage with the node binary but no npm, only
+ * the service's production dependencies, non-root user, exec-form command, the shared health probe.
+ * __tests__/container/ builds and runs the image.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONTAINER, PATHS } from '../../../service/src/container-contract';
+import { CONTAINER } from '../../../service/src/container-contract';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const dockerfile = readFileSync(join(ROOT, 'service', 'Dockerfile'), 'utf8');
@@ -40,13 +41,18 @@ const arg = (name: string) =>
   /ARG\s+(\S+)=(\S+)/.exec(dockerfile.split('\n').find((l) => l.startsWith(`ARG ${name}=`)) ?? '')?.[2];
 
 describe('service/Dockerfile', () => {
-  test('is multi-stage, every stage on Node 20 bookworm slim', () => {
-    expect(all.length).toBeGreaterThanOrEqual(2);
-    const image = arg('NODE_IMAGE');
-    expect(image).toBe('node:20-bookworm-slim');
-    for (const stage of all) {
-      expect(stage[0]?.args).toMatch(/^\$\{NODE_IMAGE\}|^node:20-bookworm-slim/);
-    }
+  test('build stages on Node 24 LTS bookworm slim, pinned to a full version', () => {
+    expect(arg('NODE_IMAGE')).toMatch(/^node:24\.\d+\.\d+-bookworm-slim$/);
+    const builders = all.slice(0, -1);
+    expect(builders.length).toBeGreaterThanOrEqual(1);
+    for (const stage of builders) expect(stage[0]?.args).toMatch(/^\$\{NODE_IMAGE\} AS \w+$/);
+  });
+
+  test('the runtime stage is the same Debian release without npm: only the node binary is copied in', () => {
+    expect(arg('RUNTIME_IMAGE')).toMatch(/^debian:bookworm(-\d+)?-slim$/);
+    expect(runtime[0]?.args).toBe('${RUNTIME_IMAGE}');
+    const fromBuildImage = find(runtime, 'COPY').filter((c) => c.args.includes('/usr/local/'));
+    expect(fromBuildImage.map((c) => c.args)).toEqual(['--from=build /usr/local/bin/node /usr/local/bin/node']);
   });
 
   test('the runtime stage runs as CONTAINER.user (non-root)', () => {
@@ -80,11 +86,16 @@ describe('service/Dockerfile', () => {
     expect(find(runtime, 'ENTRYPOINT')).toHaveLength(0);
   });
 
-  test('the health check probes PATHS.health on the container port', () => {
-    const healthcheck = find(runtime, 'HEALTHCHECK')[0]?.args ?? '';
-    expect(healthcheck).toContain(PATHS.health);
-    expect(healthcheck).toContain(String(CONTAINER.port));
-    expect(healthcheck).toMatch(/CMD \[/);
+  test('the health check runs CONTAINER.healthCheckCommand, the probe of PATHS.health on PORT', () => {
+    const healthchecks = find(runtime, 'HEALTHCHECK');
+    expect(healthchecks).toHaveLength(1);
+    const json = /\bCMD (\[.*\])$/.exec(healthchecks[0]?.args ?? '')?.[1] ?? 'null';
+    expect(JSON.parse(json)).toEqual(CONTAINER.healthCheckCommand);
+    // The probe is compiled with the service: service/dist/healthcheck.js from service/src/healthcheck.ts.
+    const script = CONTAINER.healthCheckCommand[1].replace(/^service\/dist\/(.*)\.js$/, 'service/src/$1.ts');
+    const probe = readFileSync(join(ROOT, script), 'utf8');
+    expect(probe).toMatch(/PATHS\.health/);
+    expect(probe).toMatch(/ENV\.port\]\s*\?\?\s*String\(CONTAINER\.port\)/);
   });
 
   test('the runtime stage gets only the service workspace production dependencies and the compiled output', () => {
