@@ -5,7 +5,9 @@ import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdktf.out/', 'service/dist/', 'bench/results/', 'e2e/artifacts/', '.gen/'] },
+  {
+    ignores: ['node_modules/', 'cdktf.out/', 'service/dist/', 'bench/results/', 'e2e/artifacts/', '.gen/', 'handoff/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,44 @@
+/**
+ * The synthesized stacks the policy and hand-off commands read: `cdktf.out/stacks/<stack>/cdk.tf.json`.
+ * Synthesizes the default app first (in this process: no second Node start) unless told not to.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ENVIRONMENTS } from '../config/environments';
+import { synthesize } from '../main';
+
+export interface SynthesizedStack {
+  readonly name: string;
+  /** Path of cdk.tf.json relative to the working directory, with forward slashes. */
+  readonly file: string;
+  readonly text: string;
+  readonly doc: unknown;
+}
+
+/**
+ * Returns the stacks in `outdir` (all, or those named), synthesizing the default app into it first unless
+ * `synth` is false. Throws naming the stack when one is missing.
+ */
+export function loadStacks(
+  options: { outdir?: string; synth?: boolean; only?: readonly string[] } = {},
+): SynthesizedStack[] {
+  const outdir = options.outdir ?? 'cdktf.out';
+  if (options.synth !== false) synthesize(ENVIRONMENTS, outdir);
+  const stacksDir = path.join(outdir, 'stacks');
+  const available = fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir).sort() : [];
+  const names = options.only !== undefined && options.only.length > 0 ? [...options.only] : available;
+  if (names.length === 0) throw new Error(`no stacks in ${stacksDir}: run without --no-synth to synthesize them`);
+  return names.map((name) => {
+    const file = path.join(stacksDir, name, 'cdk.tf.json');
+    if (!fs.existsSync(file)) {
+      throw new Error(`stack '${name}' not found: no ${file} (stacks: ${available.join(', ') || 'none'})`);
+    }
+    const text = fs.readFileSync(file, 'utf8');
+    return {
+      name,
+      file: path.relative(process.cwd(), path.resolve(file)).split(path.sep).join('/'),
+      text,
+      doc: JSON.parse(text),
+    };
+  });
+}
