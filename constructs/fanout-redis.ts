@@ -5,7 +5,7 @@ import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subn
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { checkInteger, checkPattern, checkResourceName, fail } from './validation';
 
 export const REDIS_PORT = 6379;
@@ -149,14 +149,13 @@ export class FanoutRedis extends Construct {
   }
 
   /** Admits `securityGroupId` (the tasks) on the Redis port: the cache's only ingress. */
-  public allowClient(id: string, securityGroupId: string): SecurityGroupRule {
-    return new SecurityGroupRule(this, id, {
-      type: 'ingress',
+  public allowClient(id: string, securityGroupId: string): VpcSecurityGroupIngressRule {
+    return new VpcSecurityGroupIngressRule(this, id, {
       securityGroupId: this.securityGroup.id,
-      protocol: 'tcp',
+      ipProtocol: 'tcp',
       fromPort: REDIS_PORT,
       toPort: REDIS_PORT,
-      sourceSecurityGroupId: securityGroupId,
+      referencedSecurityGroupId: securityGroupId,
       description: 'Redis from the service tasks',
     });
   }

@@ -10,7 +10,8 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { CONTAINER, ENV } from '../service/src/container-contract';
 import { resolveTiming, timingEnvironment, type WebSocketTiming } from './timing';
 import {
@@ -331,23 +332,19 @@ export class WebSocketFargateService extends Construct {
       tags: { Name: `${name}-tasks` },
       lifecycle: { createBeforeDestroy: true },
     });
-    new SecurityGroupRule(this, 'IngressFromLoadBalancer', {
-      type: 'ingress',
+    new VpcSecurityGroupIngressRule(this, 'IngressFromLoadBalancer', {
       securityGroupId: this.securityGroup.id,
-      protocol: 'tcp',
+      ipProtocol: 'tcp',
       fromPort: CONTAINER.port,
       toPort: CONTAINER.port,
-      sourceSecurityGroupId: props.loadBalancerSecurityGroupId,
+      referencedSecurityGroupId: props.loadBalancerSecurityGroupId,
       description: 'From the load balancer',
     });
-    // Tasks reach ECR, CloudWatch Logs, Secrets Manager, Redis and any JWKS endpoint.
-    new SecurityGroupRule(this, 'Egress', {
-      type: 'egress',
+    // Tasks reach ECR, CloudWatch Logs, Secrets Manager, Redis and any JWKS endpoint. Protocol -1 takes no ports.
+    new VpcSecurityGroupEgressRule(this, 'Egress', {
       securityGroupId: this.securityGroup.id,
-      protocol: '-1',
-      fromPort: 0,
-      toPort: 0,
-      cidrBlocks: ['0.0.0.0/0'],
+      ipProtocol: '-1',
+      cidrIpv4: '0.0.0.0/0',
       description: 'Outbound',
     });
 

@@ -2,7 +2,7 @@ import { TerraformOutput } from 'cdktf';
 import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group';
 import { FanoutRedis, type FanoutRedisProps } from '../../constructs/fanout-redis';
-import { all, only, ref, synth } from './helpers';
+import { only, ref, securityGroupRules, synth } from './helpers';
 
 const base: FanoutRedisProps = {
   vpcId: 'vpc-0123456789abcdef0',
@@ -68,7 +68,7 @@ describe('FanoutRedis', () => {
       expect(only(json, 'aws_elasticache_replication_group').security_group_ids).toEqual([
         ref(json, 'aws_security_group', 'id'),
       ]);
-      expect(all(json, 'aws_security_group_rule')).toEqual({});
+      expect(securityGroupRules(json)).toEqual([]);
     });
   });
 
@@ -104,14 +104,14 @@ describe('FanoutRedis', () => {
       const { json } = synth((scope) => {
         new FanoutRedis(scope, 'Redis', base).allowClient('FromTasks', 'sg-0bbbbbbbbbbbbbbbb');
       });
-      expect(Object.values(all(json, 'aws_security_group_rule'))).toEqual([
+      expect(securityGroupRules(json)).toEqual([
         expect.objectContaining({
-          type: 'ingress',
+          direction: 'ingress',
           security_group_id: ref(json, 'aws_security_group', 'id'),
-          source_security_group_id: 'sg-0bbbbbbbbbbbbbbbb',
+          referenced_security_group_id: 'sg-0bbbbbbbbbbbbbbbb',
           from_port: 6379,
           to_port: 6379,
-          protocol: 'tcp',
+          ip_protocol: 'tcp',
         }),
       ]);
     });

@@ -12,7 +12,16 @@ import {
 import { resolveTiming } from '../../constructs/timing';
 import { CONTAINER, ENV } from '../../service/src/container-contract';
 import { loadConfig } from '../../service/src/config';
-import { all, containerDefinitions, containerEnvironment, containerSecrets, only, ref, synth } from './helpers';
+import {
+  all,
+  containerDefinitions,
+  containerEnvironment,
+  containerSecrets,
+  only,
+  ref,
+  securityGroupRules,
+  synth,
+} from './helpers';
 
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf';
 const base: WebSocketFargateServiceProps = {
@@ -118,16 +127,27 @@ describe('WebSocketFargateService', () => {
     });
     test('task security group admits only the load balancer security group on the container port', () => {
       const sg = ref(json, 'aws_security_group', 'id');
-      const rules = Object.values(all(json, 'aws_security_group_rule'));
-      expect(rules.filter((r) => r.type === 'ingress')).toEqual([
+      const rules = securityGroupRules(json);
+      expect(rules.filter((r) => r.direction === 'ingress')).toEqual([
         expect.objectContaining({
           security_group_id: sg,
-          source_security_group_id: base.loadBalancerSecurityGroupId,
-          protocol: 'tcp',
+          referenced_security_group_id: base.loadBalancerSecurityGroupId,
+          ip_protocol: 'tcp',
           from_port: CONTAINER.port,
           to_port: CONTAINER.port,
         }),
       ]);
+    });
+    test('task security group egress: one all-protocol rule to 0.0.0.0/0, no port range', () => {
+      const egress = securityGroupRules(json).filter((r) => r.direction === 'egress');
+      expect(egress).toEqual([
+        expect.objectContaining({
+          security_group_id: ref(json, 'aws_security_group', 'id'),
+          ip_protocol: '-1',
+          cidr_ipv4: '0.0.0.0/0',
+        }),
+      ]);
+      expect(egress[0]).not.toHaveProperty('from_port');
     });
     test('service: Fargate, private subnets, no public IP, registered in the target group', () => {
       expect(raw).toHaveResourceWithProperties(EcsService, {

@@ -17,6 +17,7 @@ import {
   type Json,
   only,
   ref,
+  securityGroupRules,
   synth,
 } from './helpers';
 
@@ -28,7 +29,7 @@ const base: WebSocketGraphqlServiceProps = {
 const build = (props: Partial<WebSocketGraphqlServiceProps> = {}) =>
   synth((scope) => new WebSocketGraphqlService(scope, 'Api', { ...base, ...props }));
 const listener = (json: Json, port: number) => Object.values(all(json, 'aws_lb_listener')).find((l) => l.port === port);
-const rules = (json: Json) => Object.values(all(json, 'aws_security_group_rule'));
+const rules = (json: Json) => securityGroupRules(json);
 const sg = (json: Json, idPart: string) => ref(json, 'aws_security_group', 'id', idPart);
 const existing = {
   vpcId: 'vpc-0123456789abcdef0',
@@ -148,27 +149,27 @@ describe('WebSocketGraphqlService', () => {
       expect(rules(json)).toEqual(
         expect.arrayContaining([
           expect.objectContaining({
-            type: 'ingress',
+            direction: 'ingress',
             security_group_id: tasks,
-            source_security_group_id: alb,
+            referenced_security_group_id: alb,
             from_port: CONTAINER.port,
           }),
           expect.objectContaining({
-            type: 'egress',
+            direction: 'egress',
             security_group_id: alb,
-            source_security_group_id: tasks,
+            referenced_security_group_id: tasks,
             from_port: CONTAINER.port,
           }),
         ]),
       );
-      expect(rules(json).filter((r) => r.security_group_id === alb && r.type === 'egress')).toHaveLength(1);
+      expect(rules(json).filter((r) => r.security_group_id === alb && r.direction === 'egress')).toHaveLength(1);
     });
     test('Redis SG <- task SG on 6379 only', () => {
       const redis = sg(json, 'Redis_SecurityGroup');
       expect(rules(json).filter((r) => r.security_group_id === redis)).toEqual([
         expect.objectContaining({
-          type: 'ingress',
-          source_security_group_id: sg(json, 'Service_SecurityGroup'),
+          direction: 'ingress',
+          referenced_security_group_id: sg(json, 'Service_SecurityGroup'),
           from_port: 6379,
           to_port: 6379,
         }),
