@@ -67,7 +67,7 @@ describe('WebSocketGraphqlService', () => {
     });
     test('resources are named ws-graphql', () => {
       expect(raw).toHaveResourceWithProperties(Lb, { name: 'ws-graphql' });
-      expect(raw).toHaveResourceWithProperties(LbTargetGroup, { name: 'ws-graphql' });
+      expect(raw).toHaveResourceWithProperties(LbTargetGroup, { name_prefix: 'ws-gr-', tags: { Name: 'ws-graphql' } });
       expect(raw).toHaveResourceWithProperties(EcrRepository, { name: 'ws-graphql' });
     });
     test('tasks in the private subnets, 2 desired, scaling 2..4', () => {
