@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { type ITerraformDependable } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
@@ -155,7 +156,9 @@ export interface WebSocketFargateServiceProps {
    */
   readonly environment?: Record<string, string>;
   /**
-   * More secrets: variable name to Secrets Manager or SSM parameter ARN.
+   * More secrets: variable name to Secrets Manager or SSM parameter ARN. The execution role may read each:
+   * `secretsmanager:GetSecretValue` on secrets, `ssm:GetParameters` on parameters; a reference resolved only
+   * at apply (another resource's `arn`) is granted both, since its service is not known at synth.
    * @default {}
    */
   readonly secrets?: Record<string, string>;
@@ -223,43 +226,50 @@ export class WebSocketFargateService extends Construct {
     });
 
     const partition = new DataAwsPartition(this, 'Partition');
-    const assumeByEcsTasks = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-    });
+    const account = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const region = props.region ?? new DataAwsRegion(this, 'Region').region;
+    // Against the confused deputy: ECS may assume the roles only on behalf of this account (and, for the
+    // task role, for ECS resources in this region of it).
+    const assumeByEcsTasks = (condition: Record<string, Record<string, string>>): string =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'ecs-tasks.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: condition,
+          },
+        ],
+      });
+    const sourceAccount = { StringEquals: { 'aws:SourceAccount': account } };
 
     // Used by the ECS agent: pull the image, write logs, read the secrets. Not visible to the app.
     this.executionRole = new IamRole(this, 'ExecutionRole', {
       name: `${name}-execution`,
-      assumeRolePolicy: assumeByEcsTasks,
+      assumeRolePolicy: assumeByEcsTasks(sourceAccount),
     });
     const executionPolicy = new IamRolePolicyAttachment(this, 'ExecutionRolePolicy', {
       role: this.executionRole.name,
       policyArn: `arn:${partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
     });
-    const secretArns = [...new Set(Object.values(secrets).map(secretPolicyResource))];
+    const secretStatements = secretsStatements(Object.values(secrets), managedSecretArns(props));
     let secretsPolicy: IamRolePolicy | undefined;
-    if (secretArns.length > 0) {
+    if (secretStatements.length > 0) {
       secretsPolicy = new IamRolePolicy(this, 'ExecutionRoleSecrets', {
         name: 'read-task-secrets',
         role: this.executionRole.id,
-        policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'],
-              Resource: secretArns,
-            },
-          ],
-        }),
+        policy: JSON.stringify({ Version: '2012-10-17', Statement: secretStatements }),
       });
     }
 
     // The app's own identity: no permissions unless asked for (least privilege).
     this.taskRole = new IamRole(this, 'TaskRole', {
       name: `${name}-task`,
-      assumeRolePolicy: assumeByEcsTasks,
+      assumeRolePolicy: assumeByEcsTasks({
+        ...sourceAccount,
+        ArnLike: { 'aws:SourceArn': `arn:${partition.partition}:ecs:${region}:${account}:*` },
+      }),
     });
     if (enableExecuteCommand) {
       new IamRolePolicy(this, 'TaskRoleExecuteCommand', {
@@ -283,7 +293,6 @@ export class WebSocketFargateService extends Construct {
       });
     }
 
-    const region = props.region ?? new DataAwsRegion(this, 'Region').region;
     const containerDefinition = {
       name: CONTAINER_NAME,
       image: `${props.imageRepositoryUrl}:${props.imageTag}`,
@@ -445,6 +454,44 @@ export class WebSocketFargateService extends Construct {
       secrets: sortByKey({ ...managedSecrets, ...extraSecrets }),
     };
   }
+}
+
+/** valueFrom ARNs this construct sets itself, all of them Secrets Manager secrets (even as references). */
+function managedSecretArns(props: WebSocketFargateServiceProps): Set<string> {
+  return new Set([
+    ...(props.redis ? [props.redis.authTokenSecretArn] : []),
+    ...(props.jwtSecretArn !== undefined ? [props.jwtSecretArn] : []),
+  ]);
+}
+
+/**
+ * The execution role's statements for the task's secrets: `secretsmanager:GetSecretValue` on Secrets Manager
+ * ARNs and `ssm:GetParameters` on SSM parameter ARNs, each only on its own service (the other action would
+ * grant nothing there). A reference resolved only at apply whose service is unknown at synth is named in both.
+ */
+function secretsStatements(valueFroms: string[], secretsManager: Set<string>): object[] {
+  const secretResources = new Set<string>();
+  const parameterResources = new Set<string>();
+  for (const valueFrom of valueFroms) {
+    const known = secretsManager.has(valueFrom) || /^arn:aws[a-z-]*:secretsmanager:/.test(valueFrom);
+    if (known || isUnresolved(valueFrom)) secretResources.add(secretPolicyResource(valueFrom));
+    if (!known) parameterResources.add(valueFrom);
+  }
+  return [
+    ...(secretResources.size > 0
+      ? [
+          {
+            Sid: 'ReadSecrets',
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: [...secretResources],
+          },
+        ]
+      : []),
+    ...(parameterResources.size > 0
+      ? [{ Sid: 'ReadParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [...parameterResources] }]
+      : []),
+  ];
 }
 
 /**

@@ -4,6 +4,7 @@ import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import {
   CONTAINER_NAME,
   WebSocketFargateService,
@@ -64,12 +65,47 @@ describe('WebSocketFargateService', () => {
         role: ref(json, 'aws_iam_role', 'name', 'ExecutionRole'),
         policy_arn: `arn:${ref(json, 'aws_partition', 'partition', '', 'data')}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
       });
-      for (const role of Object.values(all(json, 'aws_iam_role'))) {
-        expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
-          { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ]);
-      }
       expect(raw).not.toHaveResource(IamRolePolicy);
+    });
+    describe('trust policies: only ECS tasks of this account (confused deputy)', () => {
+      const account = (): string => ref(json, 'aws_caller_identity', 'account_id', '', 'data');
+      const trust = (idPart: string) =>
+        JSON.parse(
+          all(json, 'aws_iam_role')[Object.keys(all(json, 'aws_iam_role')).find((k) => k.includes(idPart))!]
+            .assume_role_policy,
+        ).Statement;
+      test('task role: aws:SourceAccount and aws:SourceArn of ECS in this region and account', () => {
+        expect(trust('TaskRole')).toEqual([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'ecs-tasks.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': account() },
+              ArnLike: {
+                'aws:SourceArn': `arn:${ref(json, 'aws_partition', 'partition', '', 'data')}:ecs:${ref(json, 'aws_region', 'region', '', 'data')}:${account()}:*`,
+              },
+            },
+          },
+        ]);
+      });
+      test('execution role: aws:SourceAccount', () => {
+        expect(trust('ExecutionRole')).toEqual([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'ecs-tasks.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': account() } },
+          },
+        ]);
+      });
+      test('region prop: used in aws:SourceArn without a lookup', () => {
+        const { json: j } = build({ region: 'eu-central-1' });
+        const role = Object.entries(all(j, 'aws_iam_role')).find(([k]) => k.includes('TaskRole'))![1];
+        expect(JSON.parse(role.assume_role_policy).Statement[0].Condition.ArnLike['aws:SourceArn']).toMatch(
+          /^arn:\$\{data\.aws_partition\.\w+\.partition\}:ecs:eu-central-1:\$\{data\.aws_caller_identity\.\w+\.account_id\}:\*$/,
+        );
+      });
     });
     test('log group /ecs/<name> kept 30 days, used by the awslogs driver', () => {
       expect(raw).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/ecs/ws-graphql', retention_in_days: 30 });
@@ -276,10 +312,9 @@ describe('WebSocketFargateService', () => {
       expect(containerSecrets(json)).toEqual({ [ENV.redisAuthToken]: tokenArn });
       const policy = only(json, 'aws_iam_role_policy');
       expect(policy.role).toBe(ref(json, 'aws_iam_role', 'id', 'ExecutionRole'));
-      expect(JSON.parse(policy.policy).Statement[0]).toMatchObject({
-        Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'],
-        Resource: [tokenArn],
-      });
+      expect(JSON.parse(policy.policy).Statement).toEqual([
+        { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [tokenArn] },
+      ]);
       expect(only(json, 'aws_ecs_service').depends_on).toContain(ref(json, 'aws_iam_role_policy', 'id').slice(2, -4));
       const config = loadConfig({ ...containerEnvironment(json), [ENV.redisAuthToken]: 'x'.repeat(64) });
       expect(config.redis).toEqual({ url: 'rediss://redis.internal:6379', authToken: 'x'.repeat(64), tls: true });
@@ -323,6 +358,25 @@ describe('WebSocketFargateService', () => {
         ],
       ])('%s', (_, valueFrom, resource) => {
         expect(resources(valueFrom)).toEqual([resource]);
+      });
+      test('each action only on its own service: GetSecretValue on secrets, GetParameters on parameters', () => {
+        const param = 'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key';
+        const { json } = build({ jwtSecretArn: SECRET, secrets: { API_KEY: param } });
+        expect(JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement).toEqual([
+          { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [SECRET] },
+          { Sid: 'ReadParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [param] },
+        ]);
+      });
+      test('a reference known only at apply: both statements name it (its service is unknown at synth)', () => {
+        const { json } = synth((scope) => {
+          const secret = new SecretsmanagerSecret(scope, 'Secret', { name: 'api' });
+          new WebSocketFargateService(scope, 'App', { ...base, secrets: { API_KEY: secret.arn } });
+        });
+        const arn = ref(json, 'aws_secretsmanager_secret', 'arn');
+        expect(JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement).toEqual([
+          { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [arn] },
+          { Sid: 'ReadParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [arn] },
+        ]);
       });
       test('two keys of one secret: one resource', () => {
         const { json } = build({ secrets: { A: `${SM}:api-AbCdEf:a::`, B: `${SM}:api-AbCdEf:b::` } });
