@@ -24,7 +24,7 @@ import { checkArn, checkCounts, checkDomainName, checkInZone, checkResourceName,
 export interface RegistrySettings {
   /** @default '<name>' */
   readonly repositoryName?: string;
-  /** @default 30 */
+  /** @default 100 */
   readonly keepLastImages?: number;
   /** @default 'AES256' */
   readonly encryption?: RegistryEncryption;
