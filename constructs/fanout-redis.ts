@@ -6,7 +6,7 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { checkInteger, checkPattern, checkResourceName, fail } from './validation';
+import { checkInteger, checkOneOf, checkPattern, checkResourceName, fail } from './validation';
 
 export const REDIS_PORT = 6379;
 
@@ -39,6 +39,13 @@ export interface FanoutRedisProps {
    * @default 0
    */
   readonly snapshotRetentionDays?: number;
+  /**
+   * How ElastiCache applies a changed AUTH token (aws provider 6 requires one whenever a token is set).
+   * `ROTATE` adds the new token and keeps accepting the old one, so running tasks stay connected while new
+   * ones start with the new token; apply once more with `SET` to drop the old token afterwards.
+   * @default 'ROTATE'
+   */
+  readonly authTokenUpdateStrategy?: 'ROTATE' | 'SET';
 }
 
 /**
@@ -65,6 +72,7 @@ export class FanoutRedis extends Construct {
     const nodeCount = props.nodeCount ?? 2;
     const engineVersion = props.engineVersion ?? '7.1';
     const snapshotRetentionDays = props.snapshotRetentionDays ?? 0;
+    const authTokenUpdateStrategy = props.authTokenUpdateStrategy ?? 'ROTATE';
 
     checkResourceName(owner, 'name', name, 40);
     checkPattern(
@@ -83,6 +91,7 @@ export class FanoutRedis extends Construct {
       'must be a Redis version 6.x or later, such as "7.1" (TLS + AUTH need 6+)',
     );
     checkInteger(owner, 'snapshotRetentionDays', snapshotRetentionDays, 0, 35);
+    checkOneOf(owner, 'authTokenUpdateStrategy', authTokenUpdateStrategy, ['ROTATE', 'SET'] as const);
     if (nodeCount >= 2 && props.subnetIds.length < 2) {
       fail(
         owner,
@@ -137,8 +146,10 @@ export class FanoutRedis extends Construct {
       securityGroupIds: [this.securityGroup.id],
       atRestEncryptionEnabled: 'true',
       transitEncryptionEnabled: true,
-      // Read from the secret version so the cache and the task always get the same token.
+      // Read from the secret version so the cache and the task always get the same token. Like every
+      // attribute here it is stored in the state in plain text: protect the state (see the operations docs).
       authToken: this.authTokenSecretVersion.secretString,
+      authTokenUpdateStrategy,
       automaticFailoverEnabled: failover,
       multiAzEnabled: failover,
       snapshotRetentionLimit: snapshotRetentionDays,

@@ -114,6 +114,8 @@ export interface RedisSettings {
   readonly engineVersion?: string;
   /** @default 0 */
   readonly snapshotRetentionDays?: number;
+  /** @default 'ROTATE' */
+  readonly authTokenUpdateStrategy?: 'ROTATE' | 'SET';
 }
 
 /** Alarm settings. */

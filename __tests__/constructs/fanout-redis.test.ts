@@ -60,6 +60,9 @@ describe('FanoutRedis', () => {
       );
       expect(only(json, 'aws_secretsmanager_secret').name_prefix).toBe('ws-graphql/redis-auth-token-');
     });
+    test('auth_token_update_strategy ROTATE (required with auth_token by aws provider 6): old and new both valid', () => {
+      expect(only(json, 'aws_elasticache_replication_group').auth_token_update_strategy).toBe('ROTATE');
+    });
     test('no provider other than aws is needed (no random_password resource)', () => {
       expect(Object.keys(json.resource).filter((type) => !type.startsWith('aws_'))).toEqual([]);
       expect(json.terraform?.required_providers?.random).toBeUndefined();
@@ -95,6 +98,11 @@ describe('FanoutRedis', () => {
         engine_version: '7.0',
       });
     });
+    test('authTokenUpdateStrategy SET', () => {
+      expect(build({ authTokenUpdateStrategy: 'SET' }).raw).toHaveResourceWithProperties(ElasticacheReplicationGroup, {
+        auth_token_update_strategy: 'SET',
+      });
+    });
     test('snapshotRetentionDays', () => {
       expect(build({ snapshotRetentionDays: 7 }).raw).toHaveResourceWithProperties(ElasticacheReplicationGroup, {
         snapshot_retention_limit: 7,
@@ -126,6 +134,11 @@ describe('FanoutRedis', () => {
   });
 
   describe('validation', () => {
+    test('authTokenUpdateStrategy: ROTATE or SET (DELETE would drop AUTH)', () => {
+      expect(() => build({ authTokenUpdateStrategy: 'DELETE' as never })).toThrow(
+        `Redis: 'authTokenUpdateStrategy' must be one of "ROTATE", "SET" (got "DELETE")`,
+      );
+    });
     test('replication group id: 1..40 lower-case characters', () => {
       expect(() => build({ name: 'x'.repeat(41) })).toThrow("Redis: 'name' must be 1..40 characters long (it has 41)");
       expect(() => build({ name: 'fan--out' })).toThrow(

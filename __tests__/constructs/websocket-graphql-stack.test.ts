@@ -165,6 +165,15 @@ describe('WebSocketGraphqlStack', () => {
       });
       expect(json.resource.aws_sns_topic).toBeDefined();
     });
+    test.each(Object.keys(ENVIRONMENTS))('%s: no output shows the Redis AUTH token unless marked sensitive', (name) => {
+      const { json } = build(ENVIRONMENTS[name], name);
+      const secretRef = /auth_token|secret_string|random_password/;
+      const exposed = Object.entries(json.output as Record<string, Json>).filter(
+        ([, o]) => secretRef.test(JSON.stringify(o.value)) && o.sensitive !== true,
+      );
+      expect(exposed).toEqual([]);
+      expect(json.resource.aws_elasticache_replication_group).toBeDefined();
+    });
     test.each(Object.keys(ENVIRONMENTS))('snapshot of the %s stack', (name) => {
       expect(build(ENVIRONMENTS[name], name).raw).toMatchSnapshot();
     });
