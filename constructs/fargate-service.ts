@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { type ITerraformDependable } from 'cdktf';
+import { type ITerraformDependable, Op, ref } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
@@ -104,6 +104,21 @@ export interface WebSocketFargateServiceProps {
    */
   readonly healthCheckGracePeriodSeconds?: number;
   /**
+   * Make `terraform apply` (and `cdktf deploy`) wait until the service is stable: the new tasks healthy in
+   * the target group and the old ones drained and stopped. Apply then fails when the rollout does not
+   * finish in `steadyStateTimeoutMinutes`, or when the deployment circuit breaker rolled it back (a
+   * postcondition compares the running task definition with the new one).
+   * @default true
+   */
+  readonly waitForSteadyState?: boolean;
+  /**
+   * How long apply waits for steady state, in minutes (create, update and delete timeouts of the service).
+   * At least one rollout: 120 s to start a task + `healthCheckGracePeriodSeconds` + the timing's
+   * `deregistrationDelaySeconds` + `stopTimeoutSeconds`, rounded up; at most 480.
+   * @default - three rollouts (a failed one, the circuit breaker's rollback, margin), at least 20 (the provider's default)
+   */
+  readonly steadyStateTimeoutMinutes?: number;
+  /**
    * Days the log group keeps logs (a CloudWatch retention value; 0 = forever).
    * @default 30
    */
@@ -197,6 +212,7 @@ export class WebSocketFargateService extends Construct {
     const logRetentionDays = props.logRetentionDays ?? 30;
     const containerInsights = props.containerInsights ?? 'enabled';
     const enableExecuteCommand = props.enableExecuteCommand ?? false;
+    const waitForSteadyState = props.waitForSteadyState ?? true;
 
     checkResourceName(owner, 'name', name, 32);
     checkFargateCpuMemory(owner, cpu, memory);
@@ -207,6 +223,13 @@ export class WebSocketFargateService extends Construct {
     checkOneOf(owner, 'containerInsights', containerInsights, ['enabled', 'enhanced', 'disabled'] as const);
     checkOneOf(owner, 'nodeEnv', props.nodeEnv ?? 'production', ['production', 'development', 'test'] as const);
     checkOneOf(owner, 'logLevel', props.logLevel ?? 'info', ['debug', 'info', 'warn', 'error'] as const);
+    const steadyStateTimeoutMinutes = resolveSteadyStateTimeout(
+      owner,
+      waitForSteadyState,
+      props.steadyStateTimeoutMinutes,
+      healthCheckGracePeriodSeconds,
+      timing,
+    );
     if (props.subnetIds.length < 1) {
       fail(owner, 'subnetIds', '', 'must list at least one subnet (two or more AZs recommended)');
     }
@@ -380,8 +403,32 @@ export class WebSocketFargateService extends Construct {
       propagateTags: 'SERVICE',
       enableExecuteCommand,
       dependsOn: [...(props.dependsOn ?? []), executionPolicy, ...(secretsPolicy ? [secretsPolicy] : [])],
-      // Autoscaling moves desired_count; a plan must not move it back.
-      lifecycle: { ignoreChanges: ['desired_count'] },
+      waitForSteadyState,
+      ...(steadyStateTimeoutMinutes !== undefined
+        ? {
+            timeouts: {
+              create: `${steadyStateTimeoutMinutes}m`,
+              update: `${steadyStateTimeoutMinutes}m`,
+              delete: `${steadyStateTimeoutMinutes}m`,
+            },
+          }
+        : {}),
+      lifecycle: {
+        // Autoscaling moves desired_count; a plan must not move it back.
+        ignoreChanges: ['desired_count'],
+        // The provider's wait ends at any steady state, also the one a circuit-breaker rollback reaches.
+        ...(waitForSteadyState
+          ? {
+              postcondition: [
+                {
+                  condition: Op.eq(ref('self.task_definition'), this.taskDefinition.arn),
+                  errorMessage:
+                    'The ECS service does not run the new task definition: the deployment circuit breaker rolled it back (see the service events).',
+                },
+              ],
+            }
+          : {}),
+      },
     });
   }
 
@@ -454,6 +501,46 @@ export class WebSocketFargateService extends Construct {
       secrets: sortByKey({ ...managedSecrets, ...extraSecrets }),
     };
   }
+}
+
+/** Seconds one rollout may take before ECS reaches steady state, besides the grace period and draining. */
+const TASK_START_ALLOWANCE_SECONDS = 120;
+
+/**
+ * The steady-state wait in minutes (undefined when not waiting): checks a given value against one rollout,
+ * or derives it as three rollouts and at least the provider's 20 minutes.
+ */
+function resolveSteadyStateTimeout(
+  owner: string,
+  wait: boolean,
+  minutes: number | undefined,
+  healthCheckGracePeriodSeconds: number,
+  timing: WebSocketTiming,
+): number | undefined {
+  if (!wait) {
+    if (minutes !== undefined) {
+      fail(owner, 'steadyStateTimeoutMinutes', minutes, 'applies only with waitForSteadyState: true');
+    }
+    return undefined;
+  }
+  const rolloutSeconds =
+    TASK_START_ALLOWANCE_SECONDS +
+    healthCheckGracePeriodSeconds +
+    timing.deregistrationDelaySeconds +
+    timing.stopTimeoutSeconds;
+  if (minutes === undefined) return Math.max(20, Math.ceil((3 * rolloutSeconds) / 60));
+  const min = Math.ceil(rolloutSeconds / 60);
+  if (!Number.isInteger(minutes) || minutes < min || minutes > 480) {
+    fail(
+      owner,
+      'steadyStateTimeoutMinutes',
+      minutes,
+      `must be an integer in ${min}..480: at least one rollout (${TASK_START_ALLOWANCE_SECONDS} s start + ` +
+        `healthCheckGracePeriodSeconds ${healthCheckGracePeriodSeconds} + deregistrationDelaySeconds ` +
+        `${timing.deregistrationDelaySeconds} + stopTimeoutSeconds ${timing.stopTimeoutSeconds} = ${rolloutSeconds} s)`,
+    );
+  }
+  return minutes;
 }
 
 /** valueFrom ARNs this construct sets itself, all of them Secrets Manager secrets (even as references). */

@@ -70,6 +70,10 @@ export interface ServiceSettings {
   readonly cpuArchitecture?: CpuArchitecture;
   /** @default 60 */
   readonly healthCheckGracePeriodSeconds?: number;
+  /** @default true */
+  readonly waitForSteadyState?: boolean;
+  /** @default - three rollouts, at least 20 */
+  readonly steadyStateTimeoutMinutes?: number;
   /** @default 30 */
   readonly logRetentionDays?: number;
   /** @default 'enabled' */

@@ -209,8 +209,8 @@ describe('WebSocketFargateService', () => {
         deployment_minimum_healthy_percent: 100,
         deployment_maximum_percent: 200,
         enable_execute_command: false,
-        lifecycle: { ignore_changes: ['desired_count'] },
       });
+      expect(only(json, 'aws_ecs_service').lifecycle.ignore_changes).toEqual(['desired_count']);
     });
     test('service waits for the execution role policy', () => {
       expect(only(json, 'aws_ecs_service').depends_on).toEqual([
@@ -257,6 +257,47 @@ describe('WebSocketFargateService', () => {
       expect(only(build({ assignPublicIp: true }).json, 'aws_ecs_service').network_configuration.assign_public_ip).toBe(
         true,
       );
+    });
+    describe('waits for steady state, with a timeout that fits the rollout', () => {
+      // One rollout: start allowance (120 s) + grace period + deregistration delay + stop timeout.
+      // The timeout allows three (a failed rollout, the circuit breaker's rollback, margin), at least 20 min.
+      const service = (props: Partial<WebSocketFargateServiceProps> = {}) => only(build(props).json, 'aws_ecs_service');
+      test('default: wait_for_steady_state, 20 minute timeouts', () => {
+        expect(service()).toMatchObject({
+          wait_for_steady_state: true,
+          timeouts: { create: '20m', update: '20m', delete: '20m' },
+        });
+      });
+      test('a long grace period and drain raise the timeout: 3 x (120 + 1800 + 600 + 120) s = 132 min', () => {
+        const timing = resolveTiming({ deregistrationDelaySeconds: 600, stopTimeoutSeconds: 120 });
+        expect(service({ timing, healthCheckGracePeriodSeconds: 1800 }).timeouts).toEqual({
+          create: '132m',
+          update: '132m',
+          delete: '132m',
+        });
+      });
+      test('apply fails when the circuit breaker rolled back: the service must run the new task definition', () => {
+        const { json } = build();
+        expect(only(json, 'aws_ecs_service').lifecycle.postcondition).toEqual([
+          {
+            condition: `\${(self.task_definition == ${ref(json, 'aws_ecs_task_definition', 'arn').slice(2, -1)})}`,
+            error_message: expect.stringContaining('circuit breaker rolled it back'),
+          },
+        ]);
+      });
+      test('steadyStateTimeoutMinutes', () => {
+        expect(service({ steadyStateTimeoutMinutes: 45 }).timeouts).toEqual({
+          create: '45m',
+          update: '45m',
+          delete: '45m',
+        });
+      });
+      test('waitForSteadyState false: no wait, no timeouts, no postcondition', () => {
+        const s = service({ waitForSteadyState: false });
+        expect(s.wait_for_steady_state).toBe(false);
+        expect(s).not.toHaveProperty('timeouts');
+        expect(s.lifecycle).toEqual({ ignore_changes: ['desired_count'] });
+      });
     });
     test('healthCheckGracePeriodSeconds', () => {
       expect(build({ healthCheckGracePeriodSeconds: 120 }).raw).toHaveResourceWithProperties(EcsService, {
@@ -395,6 +436,16 @@ describe('WebSocketFargateService', () => {
   });
 
   describe('validation', () => {
+    test('steadyStateTimeoutMinutes must cover one rollout', () => {
+      expect(() => build({ healthCheckGracePeriodSeconds: 600, steadyStateTimeoutMinutes: 10 })).toThrow(
+        "App: 'steadyStateTimeoutMinutes' must be an integer in 14..480: at least one rollout (120 s start + healthCheckGracePeriodSeconds 600 + deregistrationDelaySeconds 41 + stopTimeoutSeconds 60 = 821 s) (got 10)",
+      );
+    });
+    test('steadyStateTimeoutMinutes only with waitForSteadyState', () => {
+      expect(() => build({ waitForSteadyState: false, steadyStateTimeoutMinutes: 30 })).toThrow(
+        "App: 'steadyStateTimeoutMinutes' applies only with waitForSteadyState: true (got 30)",
+      );
+    });
     test('Fargate cpu/memory pair', () => {
       expect(() => build({ cpu: 256, memory: 4096 })).toThrow(
         "App: 'memory' is not a valid Fargate memory size for cpu 256: allowed 512, 1024, 2048 (MiB) (got 4096)",
