@@ -20,6 +20,7 @@ export const ENVIRONMENTS: Readonly<Record<string, EnvironmentConfig>> = {
     // One node: no failover, half the cost; fan-out still works across the two tasks.
     redis: { nodeCount: 1 },
     loadBalancer: { deletionProtection: false },
+    alarms: { createTopic: true, subscriptions: [{ protocol: 'email', endpoint: 'ops-staging@example.com' }] },
   },
   production: {
     name: 'ws-graphql-production',
@@ -32,7 +33,13 @@ export const ENVIRONMENTS: Readonly<Record<string, EnvironmentConfig>> = {
     scaling: { desiredCount: 2, minCount: 2, maxCount: 6 },
     redis: { nodeCount: 2 },
     loadBalancer: { deletionProtection: true },
-    alarms: { createTopic: true },
+    alarms: {
+      createTopic: true,
+      subscriptions: [
+        { protocol: 'email', endpoint: 'ops@example.com' },
+        { protocol: 'https', endpoint: 'https://hooks.example.com/alarms' },
+      ],
+    },
     registry: { keepLastImages: 50 },
   },
 };

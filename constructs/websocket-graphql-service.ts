@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { PATHS } from '../service/src/container-contract';
-import { type AlarmThresholds, ServiceAlarms } from './alarms';
+import { type AlarmSubscription, type AlarmThresholds, ServiceAlarms } from './alarms';
 import { AliasRecords } from './alias-records';
 import { type CertificateKeyAlgorithm, DnsValidatedCertificate } from './certificate';
 import {
@@ -134,6 +134,8 @@ export interface AlarmSettings {
    * @default - the topic is not encrypted with KMS
    */
   readonly topicKmsKeyArn?: string;
+  /** @default [] */
+  readonly subscriptions?: AlarmSubscription[];
   /** @default - see AlarmThresholds */
   readonly thresholds?: AlarmThresholds;
 }

@@ -61,7 +61,7 @@ describe('WebSocketGraphqlService', () => {
         aws_appautoscaling_policy: 2,
         aws_route53_record: 3,
         aws_elasticache_replication_group: 1,
-        aws_cloudwatch_metric_alarm: 7,
+        aws_cloudwatch_metric_alarm: 8,
       });
       expect(raw).toHaveDataSourceWithProperties(DataAwsRoute53Zone, { name: 'example.com' });
     });

@@ -118,6 +118,12 @@ describe('WebSocketGraphqlStack', () => {
         s3: { bucket: 'my-tf-state', key: 'api/state', region: 'us-east-1', encrypt: true, dynamodb_table: 'tf-locks' },
       });
     });
+    test('alarm topic: its ARN is the alarm_topic_arn output (created or given)', () => {
+      const created = build({ alarms: { createTopic: true } }).json;
+      expect(created.output.alarm_topic_arn).toMatchObject({ value: ref(created, 'aws_sns_topic', 'arn') });
+      const given = 'arn:aws:sns:eu-west-1:123456789012:ops';
+      expect(build({ alarms: { snsTopicArn: given } }).json.output.alarm_topic_arn.value).toBe(given);
+    });
   });
 
   describe('validation', () => {
@@ -155,6 +161,18 @@ describe('WebSocketGraphqlStack', () => {
     test('defines at least staging and production', () => {
       expect(Object.keys(ENVIRONMENTS)).toEqual(expect.arrayContaining(['staging', 'production']));
     });
+    test.each(Object.keys(ENVIRONMENTS))(
+      '%s: every alarm notifies a topic with a subscription, whose ARN is an output',
+      (name) => {
+        const { json } = build(ENVIRONMENTS[name], name);
+        const topic = ref(json, 'aws_sns_topic', 'arn');
+        const alarms = Object.values(json.resource.aws_cloudwatch_metric_alarm) as Json[];
+        expect(alarms.map((a) => a.alarm_actions)).toEqual(alarms.map(() => [topic]));
+        expect(Object.values(json.resource.aws_sns_topic_subscription).length).toBeGreaterThanOrEqual(1);
+        expect(json.output.alarm_topic_arn.value).toBe(topic);
+        expect(alarms.map((a) => a.metric_name)).toContain('HealthyHostCount');
+      },
+    );
     test('production protects itself: deletion protection, NAT per AZ, Redis failover, alarm topic', () => {
       const { json } = build(ENVIRONMENTS.production, 'production');
       const lb = Object.values(json.resource.aws_lb)[0] as Json;
