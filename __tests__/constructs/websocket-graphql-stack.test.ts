@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type App, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { ENVIRONMENTS } from '../../config/environments';
+import { ENVIRONMENTS, STATE_BUCKET } from '../../config/environments';
 import { WebSocketGraphqlStack, type WebSocketGraphqlStackProps } from '../../constructs/websocket-graphql-stack';
 import { type Json, ref } from './helpers';
 
@@ -173,6 +173,20 @@ describe('WebSocketGraphqlStack', () => {
         expect(alarms.map((a) => a.metric_name)).toContain('HealthyHostCount');
       },
     );
+    test('production keeps its state in S3, locked with the S3 lock file; staging keeps local state', () => {
+      expect(build(ENVIRONMENTS.production, 'production').json.terraform.backend).toEqual({
+        s3: {
+          bucket: STATE_BUCKET.bucketName,
+          key: 'production/terraform.tfstate',
+          region: STATE_BUCKET.region,
+          encrypt: true,
+          use_lockfile: true,
+        },
+      });
+      expect(build(ENVIRONMENTS.staging, 'staging').json.terraform.backend).toEqual({
+        local: { path: '../../../terraform.staging.tfstate' },
+      });
+    });
     test('production protects itself: deletion protection, NAT per AZ, Redis failover, alarm topic', () => {
       const { json } = build(ENVIRONMENTS.production, 'production');
       const lb = Object.values(json.resource.aws_lb)[0] as Json;
