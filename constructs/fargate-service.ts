@@ -29,6 +29,8 @@ import {
 
 /** Name of the one container in the task (the target group and the load_balancer block refer to it). */
 export const CONTAINER_NAME = 'graphql';
+/** Tasks at creation when `desiredCount` is not given. */
+export const DEFAULT_DESIRED_COUNT = 2;
 /** Name of the task volume mounted at CONTAINER.tmpDir. */
 const TMP_VOLUME = 'tmp';
 
@@ -207,7 +209,7 @@ export class WebSocketFargateService extends Construct {
     const cpu = props.cpu ?? 512;
     const memory = props.memory ?? 1024;
     const cpuArchitecture = props.cpuArchitecture ?? 'X86_64';
-    const desiredCount = props.desiredCount ?? 2;
+    const desiredCount = props.desiredCount ?? DEFAULT_DESIRED_COUNT;
     const healthCheckGracePeriodSeconds = props.healthCheckGracePeriodSeconds ?? 60;
     const logRetentionDays = props.logRetentionDays ?? 30;
     const containerInsights = props.containerInsights ?? 'enabled';

@@ -336,6 +336,20 @@ describe('WebSocketGraphqlService', () => {
       expect(only(json, 'aws_ecs_task_definition')).toMatchObject({ cpu: '1024', memory: '2048' });
       expect(containerEnvironment(json)[ENV.allowedOrigins]).toBe('https://app.example.com');
     });
+    test("settings carry the inner constructs' props through (new ones included)", () => {
+      const { json } = build({
+        registry: { untaggedImageExpiryDays: 7 },
+        targetGroup: { namePrefix: 'api-' },
+        service: { waitForSteadyState: true, steadyStateTimeoutMinutes: 45 },
+        redis: { authTokenUpdateStrategy: 'SET' },
+        alarms: { createTopic: true, subscriptions: [{ protocol: 'email', endpoint: 'ops@example.com' }] },
+      });
+      expect(JSON.parse(only(json, 'aws_ecr_lifecycle_policy').policy).rules[0].selection.countNumber).toBe(7);
+      expect(only(json, 'aws_lb_target_group').name_prefix).toBe('api-');
+      expect(only(json, 'aws_ecs_service').timeouts).toEqual({ create: '45m', update: '45m', delete: '45m' });
+      expect(only(json, 'aws_elasticache_replication_group').auth_token_update_strategy).toBe('SET');
+      expect(only(json, 'aws_sns_topic_subscription').endpoint).toBe('ops@example.com');
+    });
     test('scaling', () => {
       const { json } = build({ scaling: { desiredCount: 3, minCount: 3, maxCount: 9, cpuTargetPercent: 50 } });
       expect(only(json, 'aws_ecs_service').desired_count).toBe(3);
