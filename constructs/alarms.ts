@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
-import { checkArn, checkInteger, fail } from './validation';
+import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription';
+import { checkArn, checkInteger, checkOneOf, checkPattern, fail } from './validation';
 
 export interface AlarmThresholds {
   /**
@@ -14,6 +15,12 @@ export interface AlarmThresholds {
    * @default 1
    */
   readonly unhealthyHostCount?: number;
+  /**
+   * Alarm when fewer healthy targets than this (minimum over 1 minute, 2 minutes in a row). No data counts
+   * as breaching: a service whose tasks never start reports no unhealthy host, and no data at all.
+   * @default 1
+   */
+  readonly minHealthyHostCount?: number;
   /**
    * Connections refused because the ALB hit its connection limit, per 5 minutes.
    * @default 1
@@ -39,6 +46,14 @@ export interface AlarmThresholds {
    * @default 85
    */
   readonly memoryPercent?: number;
+}
+
+/** Where the alarm topic delivers. */
+export interface AlarmSubscription {
+  /** `email` (the address must confirm the subscription) or `https` (the endpoint must confirm it). */
+  readonly protocol: 'email' | 'https';
+  /** The e-mail address, or the https:// URL. */
+  readonly endpoint: string;
 }
 
 export interface ServiceAlarmsProps {
@@ -69,6 +84,12 @@ export interface ServiceAlarmsProps {
    */
   readonly topicKmsKeyArn?: string;
   /**
+   * Subscriptions to the topic (created or given). SNS sends each a confirmation first; alarms reach an
+   * endpoint only once it has confirmed.
+   * @default []
+   */
+  readonly subscriptions?: AlarmSubscription[];
+  /**
    * Thresholds.
    * @default - see AlarmThresholds
    */
@@ -81,7 +102,11 @@ interface AlarmSpec {
   readonly description: string;
   readonly namespace: 'AWS/ApplicationELB' | 'AWS/ECS';
   readonly metricName: string;
-  readonly statistic: 'Sum' | 'Maximum' | 'Average';
+  readonly statistic: 'Sum' | 'Maximum' | 'Minimum' | 'Average';
+  /** @default 'GreaterThanOrEqualToThreshold' */
+  readonly comparison?: 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold';
+  /** @default 'notBreaching' */
+  readonly treatMissingData?: 'notBreaching' | 'breaching';
   readonly threshold: number;
   readonly periodSeconds: number;
   readonly evaluationPeriods: number;
@@ -106,6 +131,7 @@ export class ServiceAlarms extends Construct {
     const thresholds = {
       elb5xxCount: t.elb5xxCount ?? 10,
       unhealthyHostCount: t.unhealthyHostCount ?? 1,
+      minHealthyHostCount: t.minHealthyHostCount ?? 1,
       rejectedConnectionCount: t.rejectedConnectionCount ?? 1,
       targetConnectionErrorCount: t.targetConnectionErrorCount ?? 5,
       clientTlsNegotiationErrorCount: t.clientTlsNegotiationErrorCount ?? 100,
@@ -139,6 +165,7 @@ export class ServiceAlarms extends Construct {
       });
       this.topicArn = this.topic.arn;
     }
+    this.subscribe(owner, props.subscriptions ?? []);
 
     const alb = { LoadBalancer: props.loadBalancerArnSuffix };
     const ecs = { ClusterName: props.clusterName, ServiceName: props.serviceName };
@@ -163,6 +190,21 @@ export class ServiceAlarms extends Construct {
         metricName: 'UnHealthyHostCount',
         statistic: 'Maximum',
         threshold: thresholds.unhealthyHostCount,
+        periodSeconds: 60,
+        evaluationPeriods: 2,
+        dimensions: { ...alb, TargetGroup: props.targetGroupArnSuffix },
+      },
+      {
+        id: 'NoHealthyHosts',
+        suffix: 'no-healthy-hosts',
+        description: 'Fewer healthy tasks than the minimum: tasks fail to start or fail the /health check',
+        namespace: 'AWS/ApplicationELB',
+        metricName: 'HealthyHostCount',
+        statistic: 'Minimum',
+        comparison: 'LessThanThreshold',
+        threshold: thresholds.minHealthyHostCount,
+        // An empty target group sends no data points: that is the outage this alarm exists for.
+        treatMissingData: 'breaching',
         periodSeconds: 60,
         evaluationPeriods: 2,
         dimensions: { ...alb, TargetGroup: props.targetGroupArnSuffix },
@@ -241,12 +283,50 @@ export class ServiceAlarms extends Construct {
         period: spec.periodSeconds,
         evaluationPeriods: spec.evaluationPeriods,
         threshold: spec.threshold,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        // No traffic means no data points; that is not an incident.
-        treatMissingData: 'notBreaching',
+        comparisonOperator: spec.comparison ?? 'GreaterThanOrEqualToThreshold',
+        // No traffic means no data points; that is not an incident (except for NoHealthyHosts).
+        treatMissingData: spec.treatMissingData ?? 'notBreaching',
         alarmActions: actions,
         okActions: actions,
       });
     }
+  }
+
+  /** One subscription per endpoint, its id derived from protocol and endpoint so a removal touches only it. */
+  private subscribe(owner: string, subscriptions: readonly AlarmSubscription[]): void {
+    if (subscriptions.length === 0) return;
+    if (this.topicArn === undefined) {
+      fail(
+        owner,
+        'subscriptions',
+        `${subscriptions.length} subscription(s)`,
+        'need a topic: set createTopic: true or snsTopicArn',
+      );
+    }
+    subscriptions.forEach((subscription, i) => {
+      checkOneOf(owner, `subscriptions[${i}].protocol`, subscription.protocol, ['email', 'https'] as const);
+      if (subscription.protocol === 'email') {
+        checkPattern(
+          owner,
+          `subscriptions[${i}].endpoint`,
+          subscription.endpoint,
+          /^[^@\s]+@[^@\s]+\.[^@\s]+$/,
+          'must be an e-mail address such as "ops@example.com"',
+        );
+      } else {
+        checkPattern(
+          owner,
+          `subscriptions[${i}].endpoint`,
+          subscription.endpoint,
+          /^https:\/\/[^\s/]+(?:\/\S*)?$/,
+          'must be an https:// URL such as "https://hooks.example.com/alarms"',
+        );
+      }
+      new SnsTopicSubscription(this, `Subscription-${subscription.protocol}-${subscription.endpoint}`, {
+        topicArn: this.topicArn!,
+        protocol: subscription.protocol,
+        endpoint: subscription.endpoint,
+      });
+    });
   }
 }

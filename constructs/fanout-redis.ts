@@ -5,8 +5,8 @@ import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subn
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
-import { checkInteger, checkPattern, checkResourceName, fail } from './validation';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { checkInteger, checkOneOf, checkPattern, checkResourceName, fail } from './validation';
 
 export const REDIS_PORT = 6379;
 
@@ -39,6 +39,13 @@ export interface FanoutRedisProps {
    * @default 0
    */
   readonly snapshotRetentionDays?: number;
+  /**
+   * How ElastiCache applies a changed AUTH token (aws provider 6 requires one whenever a token is set).
+   * `ROTATE` adds the new token and keeps accepting the old one, so running tasks stay connected while new
+   * ones start with the new token; apply once more with `SET` to drop the old token afterwards.
+   * @default 'ROTATE'
+   */
+  readonly authTokenUpdateStrategy?: 'ROTATE' | 'SET';
 }
 
 /**
@@ -65,6 +72,7 @@ export class FanoutRedis extends Construct {
     const nodeCount = props.nodeCount ?? 2;
     const engineVersion = props.engineVersion ?? '7.1';
     const snapshotRetentionDays = props.snapshotRetentionDays ?? 0;
+    const authTokenUpdateStrategy = props.authTokenUpdateStrategy ?? 'ROTATE';
 
     checkResourceName(owner, 'name', name, 40);
     checkPattern(
@@ -83,6 +91,7 @@ export class FanoutRedis extends Construct {
       'must be a Redis version 6.x or later, such as "7.1" (TLS + AUTH need 6+)',
     );
     checkInteger(owner, 'snapshotRetentionDays', snapshotRetentionDays, 0, 35);
+    checkOneOf(owner, 'authTokenUpdateStrategy', authTokenUpdateStrategy, ['ROTATE', 'SET'] as const);
     if (nodeCount >= 2 && props.subnetIds.length < 2) {
       fail(
         owner,
@@ -137,8 +146,10 @@ export class FanoutRedis extends Construct {
       securityGroupIds: [this.securityGroup.id],
       atRestEncryptionEnabled: 'true',
       transitEncryptionEnabled: true,
-      // Read from the secret version so the cache and the task always get the same token.
+      // Read from the secret version so the cache and the task always get the same token. Like every
+      // attribute here it is stored in the state in plain text: protect the state (see the operations docs).
       authToken: this.authTokenSecretVersion.secretString,
+      authTokenUpdateStrategy,
       automaticFailoverEnabled: failover,
       multiAzEnabled: failover,
       snapshotRetentionLimit: snapshotRetentionDays,
@@ -149,14 +160,13 @@ export class FanoutRedis extends Construct {
   }
 
   /** Admits `securityGroupId` (the tasks) on the Redis port: the cache's only ingress. */
-  public allowClient(id: string, securityGroupId: string): SecurityGroupRule {
-    return new SecurityGroupRule(this, id, {
-      type: 'ingress',
+  public allowClient(id: string, securityGroupId: string): VpcSecurityGroupIngressRule {
+    return new VpcSecurityGroupIngressRule(this, id, {
       securityGroupId: this.securityGroup.id,
-      protocol: 'tcp',
+      ipProtocol: 'tcp',
       fromPort: REDIS_PORT,
       toPort: REDIS_PORT,
-      sourceSecurityGroupId: securityGroupId,
+      referencedSecurityGroupId: securityGroupId,
       description: 'Redis from the service tasks',
     });
   }

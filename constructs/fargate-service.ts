@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
-import { type ITerraformDependable } from 'cdktf';
+import { type ITerraformDependable, Op, ref } from 'cdktf';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
@@ -10,7 +11,8 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { CONTAINER, ENV, MEMORY_BUDGET, maxConnectionsForMemory } from '../service/src/container-contract';
 import { resolveTiming, timingEnvironment, type WebSocketTiming } from './timing';
 import {
@@ -27,6 +29,8 @@ import {
 
 /** Name of the one container in the task (the target group and the load_balancer block refer to it). */
 export const CONTAINER_NAME = 'graphql';
+/** Tasks at creation when `desiredCount` is not given. */
+export const DEFAULT_DESIRED_COUNT = 2;
 /** Name of the task volume mounted at CONTAINER.tmpDir. */
 const TMP_VOLUME = 'tmp';
 
@@ -108,6 +112,21 @@ export interface WebSocketFargateServiceProps {
    */
   readonly healthCheckGracePeriodSeconds?: number;
   /**
+   * Make `terraform apply` (and `cdktf deploy`) wait until the service is stable: the new tasks healthy in
+   * the target group and the old ones drained and stopped. Apply then fails when the rollout does not
+   * finish in `steadyStateTimeoutMinutes`, or when the deployment circuit breaker rolled it back (a
+   * postcondition compares the running task definition with the new one).
+   * @default true
+   */
+  readonly waitForSteadyState?: boolean;
+  /**
+   * How long apply waits for steady state, in minutes (create, update and delete timeouts of the service).
+   * At least one rollout: 120 s to start a task + `healthCheckGracePeriodSeconds` + the timing's
+   * `deregistrationDelaySeconds` + `stopTimeoutSeconds`, rounded up; at most 480.
+   * @default - three rollouts (a failed one, the circuit breaker's rollback, margin), at least 20 (the provider's default)
+   */
+  readonly steadyStateTimeoutMinutes?: number;
+  /**
    * Days the log group keeps logs (a CloudWatch retention value; 0 = forever).
    * @default 30
    */
@@ -165,7 +184,9 @@ export interface WebSocketFargateServiceProps {
    */
   readonly environment?: Record<string, string>;
   /**
-   * More secrets: variable name to Secrets Manager or SSM parameter ARN.
+   * More secrets: variable name to Secrets Manager or SSM parameter ARN. The execution role may read each:
+   * `secretsmanager:GetSecretValue` on secrets, `ssm:GetParameters` on parameters; a reference resolved only
+   * at apply (another resource's `arn`) is granted both, since its service is not known at synth.
    * @default {}
    */
   readonly secrets?: Record<string, string>;
@@ -199,11 +220,12 @@ export class WebSocketFargateService extends Construct {
     const cpu = props.cpu ?? 512;
     const memory = props.memory ?? 1024;
     const cpuArchitecture = props.cpuArchitecture ?? 'X86_64';
-    const desiredCount = props.desiredCount ?? 2;
+    const desiredCount = props.desiredCount ?? DEFAULT_DESIRED_COUNT;
     const healthCheckGracePeriodSeconds = props.healthCheckGracePeriodSeconds ?? 60;
     const logRetentionDays = props.logRetentionDays ?? 30;
     const containerInsights = props.containerInsights ?? 'enabled';
     const enableExecuteCommand = props.enableExecuteCommand ?? false;
+    const waitForSteadyState = props.waitForSteadyState ?? true;
 
     checkResourceName(owner, 'name', name, 32);
     checkFargateCpuMemory(owner, cpu, memory);
@@ -214,6 +236,13 @@ export class WebSocketFargateService extends Construct {
     checkOneOf(owner, 'containerInsights', containerInsights, ['enabled', 'enhanced', 'disabled'] as const);
     checkOneOf(owner, 'nodeEnv', props.nodeEnv ?? 'production', ['production', 'development', 'test'] as const);
     checkOneOf(owner, 'logLevel', props.logLevel ?? 'info', ['debug', 'info', 'warn', 'error'] as const);
+    const steadyStateTimeoutMinutes = resolveSteadyStateTimeout(
+      owner,
+      waitForSteadyState,
+      props.steadyStateTimeoutMinutes,
+      healthCheckGracePeriodSeconds,
+      timing,
+    );
     if (props.subnetIds.length < 1) {
       fail(owner, 'subnetIds', '', 'must list at least one subnet (two or more AZs recommended)');
     }
@@ -246,43 +275,50 @@ export class WebSocketFargateService extends Construct {
     });
 
     const partition = new DataAwsPartition(this, 'Partition');
-    const assumeByEcsTasks = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-    });
+    const account = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const region = props.region ?? new DataAwsRegion(this, 'Region').region;
+    // Against the confused deputy: ECS may assume the roles only on behalf of this account (and, for the
+    // task role, for ECS resources in this region of it).
+    const assumeByEcsTasks = (condition: Record<string, Record<string, string>>): string =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'ecs-tasks.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: condition,
+          },
+        ],
+      });
+    const sourceAccount = { StringEquals: { 'aws:SourceAccount': account } };
 
     // Used by the ECS agent: pull the image, write logs, read the secrets. Not visible to the app.
     this.executionRole = new IamRole(this, 'ExecutionRole', {
       name: `${name}-execution`,
-      assumeRolePolicy: assumeByEcsTasks,
+      assumeRolePolicy: assumeByEcsTasks(sourceAccount),
     });
     const executionPolicy = new IamRolePolicyAttachment(this, 'ExecutionRolePolicy', {
       role: this.executionRole.name,
       policyArn: `arn:${partition.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
     });
-    const secretArns = [...new Set(Object.values(secrets).map(secretPolicyResource))];
+    const secretStatements = secretsStatements(Object.values(secrets), managedSecretArns(props));
     let secretsPolicy: IamRolePolicy | undefined;
-    if (secretArns.length > 0) {
+    if (secretStatements.length > 0) {
       secretsPolicy = new IamRolePolicy(this, 'ExecutionRoleSecrets', {
         name: 'read-task-secrets',
         role: this.executionRole.id,
-        policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            {
-              Effect: 'Allow',
-              Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'],
-              Resource: secretArns,
-            },
-          ],
-        }),
+        policy: JSON.stringify({ Version: '2012-10-17', Statement: secretStatements }),
       });
     }
 
     // The app's own identity: no permissions unless asked for (least privilege).
     this.taskRole = new IamRole(this, 'TaskRole', {
       name: `${name}-task`,
-      assumeRolePolicy: assumeByEcsTasks,
+      assumeRolePolicy: assumeByEcsTasks({
+        ...sourceAccount,
+        ArnLike: { 'aws:SourceArn': `arn:${partition.partition}:ecs:${region}:${account}:*` },
+      }),
     });
     if (enableExecuteCommand) {
       new IamRolePolicy(this, 'TaskRoleExecuteCommand', {
@@ -306,7 +342,6 @@ export class WebSocketFargateService extends Construct {
       });
     }
 
-    const region = props.region ?? new DataAwsRegion(this, 'Region').region;
     const containerDefinition = {
       name: CONTAINER_NAME,
       image: `${props.imageRepositoryUrl}:${props.imageTag}`,
@@ -363,23 +398,19 @@ export class WebSocketFargateService extends Construct {
       tags: { Name: `${name}-tasks` },
       lifecycle: { createBeforeDestroy: true },
     });
-    new SecurityGroupRule(this, 'IngressFromLoadBalancer', {
-      type: 'ingress',
+    new VpcSecurityGroupIngressRule(this, 'IngressFromLoadBalancer', {
       securityGroupId: this.securityGroup.id,
-      protocol: 'tcp',
+      ipProtocol: 'tcp',
       fromPort: CONTAINER.port,
       toPort: CONTAINER.port,
-      sourceSecurityGroupId: props.loadBalancerSecurityGroupId,
+      referencedSecurityGroupId: props.loadBalancerSecurityGroupId,
       description: 'From the load balancer',
     });
-    // Tasks reach ECR, CloudWatch Logs, Secrets Manager, Redis and any JWKS endpoint.
-    new SecurityGroupRule(this, 'Egress', {
-      type: 'egress',
+    // Tasks reach ECR, CloudWatch Logs, Secrets Manager, Redis and any JWKS endpoint. Protocol -1 takes no ports.
+    new VpcSecurityGroupEgressRule(this, 'Egress', {
       securityGroupId: this.securityGroup.id,
-      protocol: '-1',
-      fromPort: 0,
-      toPort: 0,
-      cidrBlocks: ['0.0.0.0/0'],
+      ipProtocol: '-1',
+      cidrIpv4: '0.0.0.0/0',
       description: 'Outbound',
     });
 
@@ -406,8 +437,32 @@ export class WebSocketFargateService extends Construct {
       propagateTags: 'SERVICE',
       enableExecuteCommand,
       dependsOn: [...(props.dependsOn ?? []), executionPolicy, ...(secretsPolicy ? [secretsPolicy] : [])],
-      // Autoscaling moves desired_count; a plan must not move it back.
-      lifecycle: { ignoreChanges: ['desired_count'] },
+      waitForSteadyState,
+      ...(steadyStateTimeoutMinutes !== undefined
+        ? {
+            timeouts: {
+              create: `${steadyStateTimeoutMinutes}m`,
+              update: `${steadyStateTimeoutMinutes}m`,
+              delete: `${steadyStateTimeoutMinutes}m`,
+            },
+          }
+        : {}),
+      lifecycle: {
+        // Autoscaling moves desired_count; a plan must not move it back.
+        ignoreChanges: ['desired_count'],
+        // The provider's wait ends at any steady state, also the one a circuit-breaker rollback reaches.
+        ...(waitForSteadyState
+          ? {
+              postcondition: [
+                {
+                  condition: Op.eq(ref('self.task_definition'), this.taskDefinition.arn),
+                  errorMessage:
+                    'The ECS service does not run the new task definition: the deployment circuit breaker rolled it back (see the service events).',
+                },
+              ],
+            }
+          : {}),
+      },
     });
   }
 
@@ -495,6 +550,84 @@ export class WebSocketFargateService extends Construct {
       secrets: sortByKey({ ...managedSecrets, ...extraSecrets }),
     };
   }
+}
+
+/** Seconds one rollout may take before ECS reaches steady state, besides the grace period and draining. */
+const TASK_START_ALLOWANCE_SECONDS = 120;
+
+/**
+ * The steady-state wait in minutes (undefined when not waiting): checks a given value against one rollout,
+ * or derives it as three rollouts and at least the provider's 20 minutes.
+ */
+function resolveSteadyStateTimeout(
+  owner: string,
+  wait: boolean,
+  minutes: number | undefined,
+  healthCheckGracePeriodSeconds: number,
+  timing: WebSocketTiming,
+): number | undefined {
+  if (!wait) {
+    if (minutes !== undefined) {
+      fail(owner, 'steadyStateTimeoutMinutes', minutes, 'applies only with waitForSteadyState: true');
+    }
+    return undefined;
+  }
+  const rolloutSeconds =
+    TASK_START_ALLOWANCE_SECONDS +
+    healthCheckGracePeriodSeconds +
+    timing.deregistrationDelaySeconds +
+    timing.stopTimeoutSeconds;
+  if (minutes === undefined) return Math.max(20, Math.ceil((3 * rolloutSeconds) / 60));
+  const min = Math.ceil(rolloutSeconds / 60);
+  if (!Number.isInteger(minutes) || minutes < min || minutes > 480) {
+    fail(
+      owner,
+      'steadyStateTimeoutMinutes',
+      minutes,
+      `must be an integer in ${min}..480: at least one rollout (${TASK_START_ALLOWANCE_SECONDS} s start + ` +
+        `healthCheckGracePeriodSeconds ${healthCheckGracePeriodSeconds} + deregistrationDelaySeconds ` +
+        `${timing.deregistrationDelaySeconds} + stopTimeoutSeconds ${timing.stopTimeoutSeconds} = ${rolloutSeconds} s)`,
+    );
+  }
+  return minutes;
+}
+
+/** valueFrom ARNs this construct sets itself, all of them Secrets Manager secrets (even as references). */
+function managedSecretArns(props: WebSocketFargateServiceProps): Set<string> {
+  return new Set([
+    ...(props.redis ? [props.redis.authTokenSecretArn] : []),
+    ...(props.jwtSecretArn !== undefined ? [props.jwtSecretArn] : []),
+  ]);
+}
+
+/**
+ * The execution role's statements for the task's secrets: `secretsmanager:GetSecretValue` on Secrets Manager
+ * ARNs and `ssm:GetParameters` on SSM parameter ARNs, each only on its own service (the other action would
+ * grant nothing there). A reference resolved only at apply whose service is unknown at synth is named in both.
+ */
+function secretsStatements(valueFroms: string[], secretsManager: Set<string>): object[] {
+  const secretResources = new Set<string>();
+  const parameterResources = new Set<string>();
+  for (const valueFrom of valueFroms) {
+    const known = secretsManager.has(valueFrom) || /^arn:aws[a-z-]*:secretsmanager:/.test(valueFrom);
+    if (known || isUnresolved(valueFrom)) secretResources.add(secretPolicyResource(valueFrom));
+    if (!known) parameterResources.add(valueFrom);
+  }
+  return [
+    ...(secretResources.size > 0
+      ? [
+          {
+            Sid: 'ReadSecrets',
+            Effect: 'Allow',
+            Action: 'secretsmanager:GetSecretValue',
+            Resource: [...secretResources],
+          },
+        ]
+      : []),
+    ...(parameterResources.size > 0
+      ? [{ Sid: 'ReadParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [...parameterResources] }]
+      : []),
+  ];
 }
 
 /**

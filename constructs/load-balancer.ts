@@ -9,7 +9,8 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { checkIpv4Cidr, checkIpv6Cidr } from './cidr';
 import { TIMING_DEFAULTS } from '../service/src/container-contract';
 import { checkElbName, checkInteger, checkOneOf, checkPattern, fail } from './validation';
@@ -188,20 +189,27 @@ export class WebSocketLoadBalancer extends Construct {
       tags: { Name: `${name}-alb` },
       lifecycle: { createBeforeDestroy: true },
     });
+    // One rule per port and CIDR, its id derived from the CIDR: adding or removing a range adds or removes
+    // that rule only, where a CIDR list in one rule would be replaced as a whole.
     for (const [ruleId, port] of [
       ['HttpIngress', 80],
       ['HttpsIngress', 443],
     ] as const) {
-      new SecurityGroupRule(this, ruleId, {
-        type: 'ingress',
-        securityGroupId: this.securityGroup.id,
-        protocol: 'tcp',
-        fromPort: port,
-        toPort: port,
-        ...(ingressCidrs.length > 0 ? { cidrBlocks: ingressCidrs } : {}),
-        ...(ingressIpv6Cidrs.length > 0 ? { ipv6CidrBlocks: ingressIpv6Cidrs } : {}),
-        description: port === 80 ? 'HTTP (redirected to HTTPS)' : 'HTTPS and WSS',
-      });
+      const ranges = [
+        ...ingressCidrs.map((cidr) => ({ cidrIpv4: cidr })),
+        ...ingressIpv6Cidrs.map((cidr) => ({ cidrIpv6: cidr })),
+      ];
+      for (const range of ranges) {
+        const cidr = 'cidrIpv4' in range ? `v4-${range.cidrIpv4}` : `v6-${range.cidrIpv6}`;
+        new VpcSecurityGroupIngressRule(this, `${ruleId}-${cidr.replace(/[.:/]/g, '-')}`, {
+          securityGroupId: this.securityGroup.id,
+          ipProtocol: 'tcp',
+          fromPort: port,
+          toPort: port,
+          ...range,
+          description: port === 80 ? 'HTTP (redirected to HTTPS)' : 'HTTPS and WSS',
+        });
+      }
     }
 
     let accessLogs: { bucket: string; prefix: string; enabled: boolean } | undefined;
@@ -279,15 +287,14 @@ export class WebSocketLoadBalancer extends Construct {
   }
 
   /** Lets the ALB open connections to `securityGroupId` on `port` (its only egress). */
-  public allowTrafficTo(id: string, securityGroupId: string, port: number): SecurityGroupRule {
+  public allowTrafficTo(id: string, securityGroupId: string, port: number): VpcSecurityGroupEgressRule {
     checkInteger(this.node.path, 'port', port, 1, 65535);
-    return new SecurityGroupRule(this, id, {
-      type: 'egress',
+    return new VpcSecurityGroupEgressRule(this, id, {
       securityGroupId: this.securityGroup.id,
-      protocol: 'tcp',
+      ipProtocol: 'tcp',
       fromPort: port,
       toPort: port,
-      sourceSecurityGroupId: securityGroupId,
+      referencedSecurityGroupId: securityGroupId,
       description: 'To the targets',
     });
   }

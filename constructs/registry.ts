@@ -12,10 +12,18 @@ export interface ContainerRegistryProps {
    */
   readonly repositoryName?: string;
   /**
-   * How many images to keep; older ones are expired by the lifecycle policy. Keep enough to roll back.
-   * @default 30
+   * How many tagged images to keep (1..10000); the lifecycle policy expires tagged images only beyond the
+   * newest N pushes, never by age. The image that runs is safe while it is among the newest N: keep N well
+   * above the pushes between two deploys plus the tags you may roll back to.
+   * @default 100
    */
   readonly keepLastImages?: number;
+  /**
+   * Days after which untagged images (failed or superseded pushes) expire (1..3650). Their rule has the
+   * highest priority, so they go before any tagged image.
+   * @default 1
+   */
+  readonly untaggedImageExpiryDays?: number;
   /**
    * Server-side encryption of the images: AWS-managed AES256, or KMS (with `kmsKeyArn`, or the AWS-managed
    * ECR key when that is absent).
@@ -45,7 +53,8 @@ export class ContainerRegistry extends Construct {
     super(scope, id);
     const owner = this.node.path;
     const repositoryName = props.repositoryName ?? 'ws-graphql';
-    const keepLastImages = props.keepLastImages ?? 30;
+    const keepLastImages = props.keepLastImages ?? 100;
+    const untaggedImageExpiryDays = props.untaggedImageExpiryDays ?? 1;
     const encryption = props.encryption ?? 'AES256';
 
     checkPattern(
@@ -56,6 +65,7 @@ export class ContainerRegistry extends Construct {
       'must be 2..256 characters of lower-case letters and digits, separated by single ".", "_", "-" or "/"',
     );
     checkInteger(owner, 'keepLastImages', keepLastImages, 1, 10000);
+    checkInteger(owner, 'untaggedImageExpiryDays', untaggedImageExpiryDays, 1, 3650);
     if (props.kmsKeyArn !== undefined) {
       if (encryption !== 'KMS') {
         fail(
@@ -84,11 +94,29 @@ export class ContainerRegistry extends Construct {
     this.lifecyclePolicy = new EcrLifecyclePolicy(this, 'LifecyclePolicy', {
       repository: this.repository.name,
       policy: JSON.stringify({
+        // An image matched by a rule's tag selection is never expired by a lower-priority rule: untagged
+        // images go first, and tagged ones only by count, so the deployed tag stays while it is recent.
         rules: [
           {
             rulePriority: 1,
-            description: `Keep the last ${keepLastImages} images`,
-            selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: keepLastImages },
+            description: `Expire untagged images pushed over ${untaggedImageExpiryDays} day(s) ago`,
+            selection: {
+              tagStatus: 'untagged',
+              countType: 'sinceImagePushed',
+              countUnit: 'days',
+              countNumber: untaggedImageExpiryDays,
+            },
+            action: { type: 'expire' },
+          },
+          {
+            rulePriority: 2,
+            description: `Keep the newest ${keepLastImages} tagged images`,
+            selection: {
+              tagStatus: 'tagged',
+              tagPatternList: ['*'],
+              countType: 'imageCountMoreThan',
+              countNumber: keepLastImages,
+            },
             action: { type: 'expire' },
           },
         ],

@@ -3,6 +3,9 @@ import { AppautoscalingPolicy } from '@cdktf/provider-aws/lib/appautoscaling-pol
 import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target';
 import { checkInteger, fail } from './validation';
 
+/** Task count bounds when not given (the composite construct reads them to decide on Redis). */
+export const AUTOSCALING_DEFAULTS = { minCount: 2, maxCount: 4 } as const;
+
 export interface ServiceAutoscalingProps {
   /** ECS cluster name. */
   readonly clusterName: string;
@@ -54,8 +57,8 @@ export class ServiceAutoscaling extends Construct {
   constructor(scope: Construct, id: string, props: ServiceAutoscalingProps) {
     super(scope, id);
     const owner = this.node.path;
-    const minCount = props.minCount ?? 2;
-    const maxCount = props.maxCount ?? 4;
+    const minCount = props.minCount ?? AUTOSCALING_DEFAULTS.minCount;
+    const maxCount = props.maxCount ?? AUTOSCALING_DEFAULTS.maxCount;
     const cpuTargetPercent = props.cpuTargetPercent ?? 60;
     const requestsPerTarget = props.requestsPerTarget ?? 1000;
     const scaleInCooldown = props.scaleInCooldownSeconds ?? 300;

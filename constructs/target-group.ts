@@ -41,10 +41,18 @@ export interface ServiceTargetGroupProps {
   /** VPC of the tasks. */
   readonly vpcId: string;
   /**
-   * Target group name (1..32 letters, digits, hyphens).
+   * Name of the service (1..32 letters, digits, hyphens): the target group's `Name` tag, and the source of
+   * the default `namePrefix`. The group itself has no fixed name, so that it can be replaced while in use.
    * @default 'ws-graphql'
    */
   readonly name?: string;
+  /**
+   * Prefix of the generated target group name (1..6 letters, digits, hyphens; the provider appends 26
+   * characters). A generated name lets a change that forces a new group (port, protocol, VPC) create the
+   * new one before the old one is destroyed, which a fixed name cannot (ResourceInUse / duplicate name).
+   * @default - the first 5 characters of `name` without trailing hyphens, plus "-" ('ws-gr-')
+   */
+  readonly namePrefix?: string;
   /**
    * Port the tasks listen on.
    * @default CONTAINER.port (4000)
@@ -93,6 +101,14 @@ export class ServiceTargetGroup extends Construct {
     };
 
     checkElbName(owner, 'name', name, 'target group');
+    const namePrefix = props.namePrefix ?? `${name.slice(0, 5).replace(/-+$/, '')}-`;
+    checkPattern(
+      owner,
+      'namePrefix',
+      namePrefix,
+      /^[A-Za-z0-9][A-Za-z0-9-]{0,5}$/,
+      'must be 1..6 letters, digits or hyphens, starting with a letter or digit (the provider appends 26 characters to make a 32-character name)',
+    );
     checkInteger(owner, 'port', port, 1, 65535);
     checkInteger(owner, 'deregistrationDelaySeconds', deregistrationDelaySeconds, 0, 3600);
     checkPattern(
@@ -126,7 +142,8 @@ export class ServiceTargetGroup extends Construct {
     }
 
     this.targetGroup = new LbTargetGroup(this, 'TargetGroup', {
-      name,
+      namePrefix,
+      tags: { Name: name },
       vpcId: props.vpcId,
       port,
       protocol: 'HTTP',
@@ -149,6 +166,8 @@ export class ServiceTargetGroup extends Construct {
         props.stickinessCookieDurationSeconds === undefined
           ? { type: 'lb_cookie', enabled: false }
           : { type: 'lb_cookie', enabled: true, cookieDuration: props.stickinessCookieDurationSeconds },
+      // The listener and the ECS service move to the new group's ARN before the old group is deleted.
+      lifecycle: { createBeforeDestroy: true },
     });
     this.arn = this.targetGroup.arn;
     this.arnSuffix = this.targetGroup.arnSuffix;

@@ -1,138 +1,83 @@
 import { Construct } from 'constructs';
 import { PATHS } from '../service/src/container-contract';
-import { type AlarmThresholds, ServiceAlarms } from './alarms';
+import { ServiceAlarms, type ServiceAlarmsProps } from './alarms';
 import { AliasRecords } from './alias-records';
 import { type CertificateKeyAlgorithm, DnsValidatedCertificate } from './certificate';
-import {
-  type ContainerInsights,
-  type CpuArchitecture,
-  type LogLevel,
-  type NodeEnv,
-  WebSocketFargateService,
-} from './fargate-service';
-import { FanoutRedis } from './fanout-redis';
+import { DEFAULT_DESIRED_COUNT, WebSocketFargateService, type WebSocketFargateServiceProps } from './fargate-service';
+import { FanoutRedis, type FanoutRedisProps } from './fanout-redis';
 import { HostedZone } from './hosted-zone';
-import { type LoadBalancerAccessLogs, type TlsPolicy, WebSocketLoadBalancer } from './load-balancer';
+import { WebSocketLoadBalancer, type WebSocketLoadBalancerProps } from './load-balancer';
 import { existingNetwork, type ExistingNetworkProps, type INetwork, Network, type NetworkProps } from './network';
-import { ContainerRegistry, type RegistryEncryption } from './registry';
-import { ServiceAutoscaling, type ServiceAutoscalingProps } from './service-autoscaling';
-import { ServiceTargetGroup, type TargetGroupHealthCheck } from './target-group';
+import { ContainerRegistry, type ContainerRegistryProps } from './registry';
+import { AUTOSCALING_DEFAULTS, ServiceAutoscaling, type ServiceAutoscalingProps } from './service-autoscaling';
+import { ServiceTargetGroup, type ServiceTargetGroupProps } from './target-group';
 import { resolveTiming, type WebSocketTiming, type WebSocketTimingProps } from './timing';
 import { checkArn, checkCounts, checkDomainName, checkInZone, checkResourceName, fail } from './validation';
 
-/** ECR settings; the repository is named after the service. */
-export interface RegistrySettings {
-  /** @default '<name>' */
-  readonly repositoryName?: string;
-  /** @default 30 */
-  readonly keepLastImages?: number;
-  /** @default 'AES256' */
-  readonly encryption?: RegistryEncryption;
-  /** @default - the AWS-managed key when encryption is 'KMS' */
-  readonly kmsKeyArn?: string;
-  /** @default false */
-  readonly forceDelete?: boolean;
-}
+// The settings below are the inner constructs' own props, picked: each default is documented (and applied)
+// once, on the construct that applies it. Where this construct passes a value of its own instead, its prop
+// below says so.
 
-/** Load balancer settings. */
-export interface LoadBalancerSettings {
-  /** @default '<name>' */
-  readonly name?: string;
-  /** @default false */
-  readonly deletionProtection?: boolean;
-  /** @default ['0.0.0.0/0'] */
-  readonly ingressCidrs?: string[];
-  /** @default - ['::/0'] when the network is dual-stack, else [] */
-  readonly ingressIpv6Cidrs?: string[];
-  /** @default 'ELBSecurityPolicy-TLS13-1-2-2021-06' */
-  readonly sslPolicy?: TlsPolicy;
-  /** @default - no access logs */
-  readonly accessLogs?: LoadBalancerAccessLogs;
-}
+/** ECR settings: see ContainerRegistryProps. */
+export type RegistrySettings = ContainerRegistryProps;
 
-/** Target group settings. */
-export interface TargetGroupSettings {
-  /** @default '<name>' */
-  readonly name?: string;
-  /** @default - see TargetGroupHealthCheck (path /health, 200, every 15 s, 5 s timeout, 2/3) */
-  readonly healthCheck?: TargetGroupHealthCheck;
-  /** @default - stickiness off */
-  readonly stickinessCookieDurationSeconds?: number;
-}
+/** Load balancer settings: see WebSocketLoadBalancerProps. */
+export type LoadBalancerSettings = Pick<
+  WebSocketLoadBalancerProps,
+  'name' | 'deletionProtection' | 'ingressCidrs' | 'ingressIpv6Cidrs' | 'sslPolicy' | 'accessLogs'
+>;
 
-/** Task and container settings. */
-export interface ServiceSettings {
-  /** @default 512 */
-  readonly cpu?: number;
-  /** @default 1024 */
-  readonly memory?: number;
-  /** @default 'X86_64' */
-  readonly cpuArchitecture?: CpuArchitecture;
-  /** @default 60 */
-  readonly healthCheckGracePeriodSeconds?: number;
-  /** @default 30 */
-  readonly logRetentionDays?: number;
-  /** @default 'enabled' */
-  readonly containerInsights?: ContainerInsights;
-  /**
-   * ECS Exec into the tasks; also makes the root filesystem writable, which the SSM agent needs.
-   * @default false
-   */
-  readonly enableExecuteCommand?: boolean;
-  /** @default 'production' */
-  readonly nodeEnv?: NodeEnv;
-  /** @default 'info' */
-  readonly logLevel?: LogLevel;
-  /** @default - ['https://<domainName>'] */
-  readonly allowedOrigins?: string[];
-  /** @default - derived from memory (see WebSocketFargateServiceProps.maxConnections) */
-  readonly maxConnections?: number;
-  /** @default - none */
-  readonly jwtSecretArn?: string;
-  /** @default {} */
-  readonly environment?: Record<string, string>;
-  /** @default {} */
-  readonly secrets?: Record<string, string>;
-}
+/** Target group settings: see ServiceTargetGroupProps. */
+export type TargetGroupSettings = Pick<
+  ServiceTargetGroupProps,
+  'name' | 'namePrefix' | 'healthCheck' | 'stickinessCookieDurationSeconds'
+>;
 
-/** The autoscaling settings (see ServiceAutoscalingProps) plus the count at creation. */
-export interface ScalingSettings extends Omit<
+/** Task and container settings: see WebSocketFargateServiceProps. */
+export type ServiceSettings = Pick<
+  WebSocketFargateServiceProps,
+  | 'cpu'
+  | 'memory'
+  | 'cpuArchitecture'
+  | 'healthCheckGracePeriodSeconds'
+  | 'waitForSteadyState'
+  | 'steadyStateTimeoutMinutes'
+  | 'logRetentionDays'
+  | 'containerInsights'
+  | 'enableExecuteCommand'
+  | 'nodeEnv'
+  | 'logLevel'
+  | 'allowedOrigins'
+  | 'maxConnections'
+  | 'jwtSecretArn'
+  | 'environment'
+  | 'secrets'
+>;
+
+/** The autoscaling settings (see ServiceAutoscalingProps) plus the count at creation (see WebSocketFargateServiceProps). */
+export type ScalingSettings = Omit<
   ServiceAutoscalingProps,
   'clusterName' | 'serviceName' | 'loadBalancerArnSuffix' | 'targetGroupArnSuffix'
+> &
+  Pick<WebSocketFargateServiceProps, 'desiredCount'>;
+
+/** Redis fan-out settings: see FanoutRedisProps, plus whether there is Redis at all. */
+export interface RedisSettings extends Pick<
+  FanoutRedisProps,
+  'nodeType' | 'nodeCount' | 'engineVersion' | 'snapshotRetentionDays' | 'authTokenUpdateStrategy'
 > {
-  /** Tasks at creation (autoscaling owns the count afterwards). @default 2 */
-  readonly desiredCount?: number;
-}
-
-/** Redis fan-out settings. */
-export interface RedisSettings {
-  /** @default - on when scaling.maxCount > 1 (events must reach sockets on every task) */
-  readonly enabled?: boolean;
-  /** @default 'cache.t4g.micro' */
-  readonly nodeType?: string;
-  /** @default 2 */
-  readonly nodeCount?: number;
-  /** @default '7.1' */
-  readonly engineVersion?: string;
-  /** @default 0 */
-  readonly snapshotRetentionDays?: number;
-}
-
-/** Alarm settings. */
-export interface AlarmSettings {
-  /** @default - none */
-  readonly snsTopicArn?: string;
-  /** @default false */
-  readonly createTopic?: boolean;
   /**
-   * Customer-managed KMS key for the created topic; its policy must allow `cloudwatch.amazonaws.com`
-   * `kms:Decrypt` and `kms:GenerateDataKey*`.
-   * @default - the topic is not encrypted with KMS
+   * Create the Redis fan-out. Off, events reach only the sockets of the task that published them.
+   * @default - on when scaling.maxCount > 1 (events must reach sockets on every task)
    */
-  readonly topicKmsKeyArn?: string;
-  /** @default - see AlarmThresholds */
-  readonly thresholds?: AlarmThresholds;
+  readonly enabled?: boolean;
 }
+
+/** Alarm settings: see ServiceAlarmsProps. */
+export type AlarmSettings = Pick<
+  ServiceAlarmsProps,
+  'snsTopicArn' | 'createTopic' | 'topicKmsKeyArn' | 'subscriptions' | 'thresholds'
+>;
 
 export interface WebSocketGraphqlServiceProps {
   /** Public name of the service (`api.example.com`): certificate, DNS records, URLs. */
@@ -189,19 +134,40 @@ export interface WebSocketGraphqlServiceProps {
    * @default - see WebSocketTimingProps
    */
   readonly timing?: WebSocketTimingProps;
-  /** @default - see RegistrySettings */
+  /**
+   * ECR repository.
+   * @default - see ContainerRegistryProps; `repositoryName` is `name`
+   */
   readonly registry?: RegistrySettings;
-  /** @default - see LoadBalancerSettings */
+  /**
+   * Load balancer. Its idle timeout comes from `timing`, its dual-stack mode from the network.
+   * @default - see WebSocketLoadBalancerProps; `name` is `name`
+   */
   readonly loadBalancer?: LoadBalancerSettings;
-  /** @default - see TargetGroupSettings */
+  /**
+   * Target group. Its deregistration delay comes from `timing`.
+   * @default - see ServiceTargetGroupProps; `name` is `name`
+   */
   readonly targetGroup?: TargetGroupSettings;
-  /** @default - see ServiceSettings */
+  /**
+   * ECS service, task and container. Its stop timeout and drain settings come from `timing`.
+   * @default - see WebSocketFargateServiceProps; `allowedOrigins` is ['https://<domainName>']
+   */
   readonly service?: ServiceSettings;
-  /** @default - see ScalingSettings */
+  /**
+   * Task counts and autoscaling.
+   * @default - see ServiceAutoscalingProps and WebSocketFargateServiceProps (desiredCount)
+   */
   readonly scaling?: ScalingSettings;
-  /** @default - see RedisSettings */
+  /**
+   * Redis fan-out between tasks.
+   * @default - see RedisSettings and FanoutRedisProps
+   */
   readonly redis?: RedisSettings;
-  /** @default - see AlarmSettings */
+  /**
+   * CloudWatch alarms and their topic.
+   * @default - see ServiceAlarmsProps
+   */
   readonly alarms?: AlarmSettings;
 }
 
@@ -262,10 +228,11 @@ export class WebSocketGraphqlService extends Construct {
     }
 
     const scaling = props.scaling ?? {};
+    // Resolved here too: Redis defaults to on only when more than one task may run.
     const counts = {
-      desiredCount: scaling.desiredCount ?? 2,
-      minCount: scaling.minCount ?? 2,
-      maxCount: scaling.maxCount ?? 4,
+      desiredCount: scaling.desiredCount ?? DEFAULT_DESIRED_COUNT,
+      minCount: scaling.minCount ?? AUTOSCALING_DEFAULTS.minCount,
+      maxCount: scaling.maxCount ?? AUTOSCALING_DEFAULTS.maxCount,
     };
     checkCounts(owner, counts, 'scaling.');
 

@@ -120,6 +120,9 @@ export class WebSocketGraphqlStack extends TerraformStack {
       ['ecs_service_name', this.service.service.service.name, 'ECS service'],
       ['log_group_name', this.service.service.logGroup.name, 'CloudWatch log group of the tasks'],
     ];
+    if (this.service.alarms.topicArn !== undefined) {
+      outputs.push(['alarm_topic_arn', this.service.alarms.topicArn, 'SNS topic the alarms notify']);
+    }
     for (const [name, value, description] of outputs) {
       new TerraformOutput(this, name, { value, description });
     }

@@ -39,6 +39,32 @@ describe('ServiceAlarms', () => {
         treat_missing_data: 'notBreaching',
       });
     });
+    test('no healthy target at all: HealthyHostCount < 1, missing data breaching', () => {
+      // A service that cannot start never reports an unhealthy host, and an empty target group reports
+      // no data at all: both must alarm.
+      expect(alarm(json, 'HealthyHostCount')).toEqual(
+        expect.objectContaining({
+          alarm_name: 'svc-no-healthy-hosts',
+          namespace: 'AWS/ApplicationELB',
+          statistic: 'Minimum',
+          threshold: 1,
+          comparison_operator: 'LessThanThreshold',
+          treat_missing_data: 'breaching',
+          period: 60,
+          evaluation_periods: 2,
+          dimensions: { LoadBalancer: 'app/alb/123', TargetGroup: 'targetgroup/tg/456' },
+        }),
+      );
+    });
+    test('every other alarm treats missing data as not breaching (no traffic is no incident)', () => {
+      const others = Object.values(all(json, 'aws_cloudwatch_metric_alarm')).filter(
+        (a) => a.metric_name !== 'HealthyHostCount',
+      );
+      expect(others.map((a) => a.treat_missing_data)).toEqual(Array(7).fill('notBreaching'));
+    });
+    test('no subscriptions without a topic', () => {
+      expect(all(json, 'aws_sns_topic_subscription')).toEqual({});
+    });
     test.each([
       ['CPUUtilization', 'svc-cpu'],
       ['MemoryUtilization', 'svc-memory'],
@@ -56,14 +82,14 @@ describe('ServiceAlarms', () => {
     test('no topic: alarms without actions', () => {
       expect(raw).not.toHaveResource(SnsTopic);
       const alarms = Object.values(all(json, 'aws_cloudwatch_metric_alarm'));
-      expect(alarms.map((a) => [a.alarm_actions, a.ok_actions])).toEqual(Array(7).fill([[], []]));
+      expect(alarms.map((a) => [a.alarm_actions, a.ok_actions])).toEqual(Array(8).fill([[], []]));
     });
   });
 
   describe('props', () => {
     test('snsTopicArn: every alarm notifies it on alarm and OK', () => {
       const alarms = Object.values(all(build({ snsTopicArn: TOPIC }).json, 'aws_cloudwatch_metric_alarm'));
-      expect(alarms.map((a) => [a.alarm_actions, a.ok_actions])).toEqual(Array(7).fill([[TOPIC], [TOPIC]]));
+      expect(alarms.map((a) => [a.alarm_actions, a.ok_actions])).toEqual(Array(8).fill([[TOPIC], [TOPIC]]));
     });
     test('createTopic: a topic <name>-alarms, not under the AWS-managed key, that every alarm notifies', () => {
       const { json } = build({ createTopic: true });
@@ -74,13 +100,43 @@ describe('ServiceAlarms', () => {
       expect(topics[0]).not.toHaveProperty('kms_master_key_id');
       const topic = ref(json, 'aws_sns_topic', 'arn');
       const alarms = Object.values(all(json, 'aws_cloudwatch_metric_alarm'));
-      expect(alarms.map((a) => a.alarm_actions)).toEqual(Array(7).fill([topic]));
+      expect(alarms.map((a) => a.alarm_actions)).toEqual(Array(8).fill([topic]));
     });
     test('topicKmsKeyArn: the created topic is encrypted with that customer-managed key', () => {
       expect(build({ createTopic: true, topicKmsKeyArn: KEY }).raw).toHaveResourceWithProperties(SnsTopic, {
         name: 'svc-alarms',
         kms_master_key_id: KEY,
       });
+    });
+    test('subscriptions: e-mail and HTTPS endpoints subscribed to the created topic', () => {
+      const { json } = build({
+        createTopic: true,
+        subscriptions: [
+          { protocol: 'email', endpoint: 'ops@example.com' },
+          { protocol: 'https', endpoint: 'https://events.example.com/hooks/cloudwatch' },
+        ],
+      });
+      const topic = ref(json, 'aws_sns_topic', 'arn');
+      expect(
+        Object.values(all(json, 'aws_sns_topic_subscription'))
+          .map((s) => [s.topic_arn, s.protocol, s.endpoint])
+          .sort(),
+      ).toEqual([
+        [topic, 'email', 'ops@example.com'],
+        [topic, 'https', 'https://events.example.com/hooks/cloudwatch'],
+      ]);
+    });
+    test('subscriptions to an existing topic', () => {
+      const { json } = build({
+        snsTopicArn: TOPIC,
+        subscriptions: [{ protocol: 'email', endpoint: 'ops@example.com' }],
+      });
+      expect(Object.values(all(json, 'aws_sns_topic_subscription'))).toEqual([
+        expect.objectContaining({ topic_arn: TOPIC, protocol: 'email', endpoint: 'ops@example.com' }),
+      ]);
+    });
+    test('thresholds.minHealthyHostCount', () => {
+      expect(alarm(build({ thresholds: { minHealthyHostCount: 2 } }).json, 'HealthyHostCount').threshold).toBe(2);
     });
     test.each([
       ['elb5xxCount', 'HTTPCode_ELB_5XX_Count'],
@@ -111,6 +167,24 @@ describe('ServiceAlarms', () => {
       expect(() => build({ createTopic: true, topicKmsKeyArn: 'alias/aws/sns' })).toThrow(
         "Alarms: 'topicKmsKeyArn' must be an ARN of the form arn:aws:kms:",
       );
+    });
+    test('subscriptions need a topic', () => {
+      expect(() => build({ subscriptions: [{ protocol: 'email', endpoint: 'ops@example.com' }] })).toThrow(
+        `Alarms: 'subscriptions' need a topic: set createTopic: true or snsTopicArn (got "1 subscription(s)")`,
+      );
+    });
+    test('subscription endpoints', () => {
+      expect(() =>
+        build({ createTopic: true, subscriptions: [{ protocol: 'email', endpoint: 'ops.example.com' }] }),
+      ).toThrow(
+        `Alarms: 'subscriptions[0].endpoint' must be an e-mail address such as "ops@example.com" (got "ops.example.com")`,
+      );
+      expect(() =>
+        build({ createTopic: true, subscriptions: [{ protocol: 'https', endpoint: 'http://hooks.example.com' }] }),
+      ).toThrow(/'subscriptions\[0\]\.endpoint' must be an https:\/\/ URL/);
+      expect(() =>
+        build({ createTopic: true, subscriptions: [{ protocol: 'sms' as never, endpoint: '+15555550100' }] }),
+      ).toThrow(`Alarms: 'subscriptions[0].protocol' must be one of "email", "https" (got "sms")`);
     });
     test('threshold ranges', () => {
       expect(() => build({ thresholds: { cpuPercent: 101 } })).toThrow(

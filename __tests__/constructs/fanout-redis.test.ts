@@ -2,7 +2,7 @@ import { TerraformOutput } from 'cdktf';
 import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group';
 import { FanoutRedis, type FanoutRedisProps } from '../../constructs/fanout-redis';
-import { all, only, ref, synth } from './helpers';
+import { only, ref, securityGroupRules, synth } from './helpers';
 
 const base: FanoutRedisProps = {
   vpcId: 'vpc-0123456789abcdef0',
@@ -60,6 +60,9 @@ describe('FanoutRedis', () => {
       );
       expect(only(json, 'aws_secretsmanager_secret').name_prefix).toBe('ws-graphql/redis-auth-token-');
     });
+    test('auth_token_update_strategy ROTATE (required with auth_token by aws provider 6): old and new both valid', () => {
+      expect(only(json, 'aws_elasticache_replication_group').auth_token_update_strategy).toBe('ROTATE');
+    });
     test('no provider other than aws is needed (no random_password resource)', () => {
       expect(Object.keys(json.resource).filter((type) => !type.startsWith('aws_'))).toEqual([]);
       expect(json.terraform?.required_providers?.random).toBeUndefined();
@@ -68,7 +71,7 @@ describe('FanoutRedis', () => {
       expect(only(json, 'aws_elasticache_replication_group').security_group_ids).toEqual([
         ref(json, 'aws_security_group', 'id'),
       ]);
-      expect(all(json, 'aws_security_group_rule')).toEqual({});
+      expect(securityGroupRules(json)).toEqual([]);
     });
   });
 
@@ -95,6 +98,11 @@ describe('FanoutRedis', () => {
         engine_version: '7.0',
       });
     });
+    test('authTokenUpdateStrategy SET', () => {
+      expect(build({ authTokenUpdateStrategy: 'SET' }).raw).toHaveResourceWithProperties(ElasticacheReplicationGroup, {
+        auth_token_update_strategy: 'SET',
+      });
+    });
     test('snapshotRetentionDays', () => {
       expect(build({ snapshotRetentionDays: 7 }).raw).toHaveResourceWithProperties(ElasticacheReplicationGroup, {
         snapshot_retention_limit: 7,
@@ -104,14 +112,14 @@ describe('FanoutRedis', () => {
       const { json } = synth((scope) => {
         new FanoutRedis(scope, 'Redis', base).allowClient('FromTasks', 'sg-0bbbbbbbbbbbbbbbb');
       });
-      expect(Object.values(all(json, 'aws_security_group_rule'))).toEqual([
+      expect(securityGroupRules(json)).toEqual([
         expect.objectContaining({
-          type: 'ingress',
+          direction: 'ingress',
           security_group_id: ref(json, 'aws_security_group', 'id'),
-          source_security_group_id: 'sg-0bbbbbbbbbbbbbbbb',
+          referenced_security_group_id: 'sg-0bbbbbbbbbbbbbbbb',
           from_port: 6379,
           to_port: 6379,
-          protocol: 'tcp',
+          ip_protocol: 'tcp',
         }),
       ]);
     });
@@ -126,6 +134,11 @@ describe('FanoutRedis', () => {
   });
 
   describe('validation', () => {
+    test('authTokenUpdateStrategy: ROTATE or SET (DELETE would drop AUTH)', () => {
+      expect(() => build({ authTokenUpdateStrategy: 'DELETE' as never })).toThrow(
+        `Redis: 'authTokenUpdateStrategy' must be one of "ROTATE", "SET" (got "DELETE")`,
+      );
+    });
     test('replication group id: 1..40 lower-case characters', () => {
       expect(() => build({ name: 'x'.repeat(41) })).toThrow("Redis: 'name' must be 1..40 characters long (it has 41)");
       expect(() => build({ name: 'fan--out' })).toThrow(

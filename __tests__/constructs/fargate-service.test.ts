@@ -4,6 +4,7 @@ import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import {
   CONTAINER_NAME,
   WebSocketFargateService,
@@ -12,7 +13,16 @@ import {
 import { resolveTiming } from '../../constructs/timing';
 import { CONTAINER, ENV } from '../../service/src/container-contract';
 import { loadConfig } from '../../service/src/config';
-import { all, containerDefinitions, containerEnvironment, containerSecrets, only, ref, synth } from './helpers';
+import {
+  all,
+  containerDefinitions,
+  containerEnvironment,
+  containerSecrets,
+  only,
+  ref,
+  securityGroupRules,
+  synth,
+} from './helpers';
 
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:jwt-AbCdEf';
 const base: WebSocketFargateServiceProps = {
@@ -55,12 +65,47 @@ describe('WebSocketFargateService', () => {
         role: ref(json, 'aws_iam_role', 'name', 'ExecutionRole'),
         policy_arn: `arn:${ref(json, 'aws_partition', 'partition', '', 'data')}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
       });
-      for (const role of Object.values(all(json, 'aws_iam_role'))) {
-        expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
-          { Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' },
-        ]);
-      }
       expect(raw).not.toHaveResource(IamRolePolicy);
+    });
+    describe('trust policies: only ECS tasks of this account (confused deputy)', () => {
+      const account = (): string => ref(json, 'aws_caller_identity', 'account_id', '', 'data');
+      const trust = (idPart: string) =>
+        JSON.parse(
+          all(json, 'aws_iam_role')[Object.keys(all(json, 'aws_iam_role')).find((k) => k.includes(idPart))!]
+            .assume_role_policy,
+        ).Statement;
+      test('task role: aws:SourceAccount and aws:SourceArn of ECS in this region and account', () => {
+        expect(trust('TaskRole')).toEqual([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'ecs-tasks.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': account() },
+              ArnLike: {
+                'aws:SourceArn': `arn:${ref(json, 'aws_partition', 'partition', '', 'data')}:ecs:${ref(json, 'aws_region', 'region', '', 'data')}:${account()}:*`,
+              },
+            },
+          },
+        ]);
+      });
+      test('execution role: aws:SourceAccount', () => {
+        expect(trust('ExecutionRole')).toEqual([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'ecs-tasks.amazonaws.com' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'aws:SourceAccount': account() } },
+          },
+        ]);
+      });
+      test('region prop: used in aws:SourceArn without a lookup', () => {
+        const { json: j } = build({ region: 'eu-central-1' });
+        const role = Object.entries(all(j, 'aws_iam_role')).find(([k]) => k.includes('TaskRole'))![1];
+        expect(JSON.parse(role.assume_role_policy).Statement[0].Condition.ArnLike['aws:SourceArn']).toMatch(
+          /^arn:\$\{data\.aws_partition\.\w+\.partition\}:ecs:eu-central-1:\$\{data\.aws_caller_identity\.\w+\.account_id\}:\*$/,
+        );
+      });
     });
     test('log group /ecs/<name> kept 30 days, used by the awslogs driver', () => {
       expect(raw).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/ecs/ws-graphql', retention_in_days: 30 });
@@ -130,16 +175,27 @@ describe('WebSocketFargateService', () => {
     });
     test('task security group admits only the load balancer security group on the container port', () => {
       const sg = ref(json, 'aws_security_group', 'id');
-      const rules = Object.values(all(json, 'aws_security_group_rule'));
-      expect(rules.filter((r) => r.type === 'ingress')).toEqual([
+      const rules = securityGroupRules(json);
+      expect(rules.filter((r) => r.direction === 'ingress')).toEqual([
         expect.objectContaining({
           security_group_id: sg,
-          source_security_group_id: base.loadBalancerSecurityGroupId,
-          protocol: 'tcp',
+          referenced_security_group_id: base.loadBalancerSecurityGroupId,
+          ip_protocol: 'tcp',
           from_port: CONTAINER.port,
           to_port: CONTAINER.port,
         }),
       ]);
+    });
+    test('task security group egress: one all-protocol rule to 0.0.0.0/0, no port range', () => {
+      const egress = securityGroupRules(json).filter((r) => r.direction === 'egress');
+      expect(egress).toEqual([
+        expect.objectContaining({
+          security_group_id: ref(json, 'aws_security_group', 'id'),
+          ip_protocol: '-1',
+          cidr_ipv4: '0.0.0.0/0',
+        }),
+      ]);
+      expect(egress[0]).not.toHaveProperty('from_port');
     });
     test('service: Fargate, private subnets, no public IP, registered in the target group', () => {
       expect(raw).toHaveResourceWithProperties(EcsService, {
@@ -165,8 +221,8 @@ describe('WebSocketFargateService', () => {
         deployment_minimum_healthy_percent: 100,
         deployment_maximum_percent: 200,
         enable_execute_command: false,
-        lifecycle: { ignore_changes: ['desired_count'] },
       });
+      expect(only(json, 'aws_ecs_service').lifecycle.ignore_changes).toEqual(['desired_count']);
     });
     test('service waits for the execution role policy', () => {
       expect(only(json, 'aws_ecs_service').depends_on).toEqual([
@@ -213,6 +269,47 @@ describe('WebSocketFargateService', () => {
       expect(only(build({ assignPublicIp: true }).json, 'aws_ecs_service').network_configuration.assign_public_ip).toBe(
         true,
       );
+    });
+    describe('waits for steady state, with a timeout that fits the rollout', () => {
+      // One rollout: start allowance (120 s) + grace period + deregistration delay + stop timeout.
+      // The timeout allows three (a failed rollout, the circuit breaker's rollback, margin), at least 20 min.
+      const service = (props: Partial<WebSocketFargateServiceProps> = {}) => only(build(props).json, 'aws_ecs_service');
+      test('default: wait_for_steady_state, 20 minute timeouts', () => {
+        expect(service()).toMatchObject({
+          wait_for_steady_state: true,
+          timeouts: { create: '20m', update: '20m', delete: '20m' },
+        });
+      });
+      test('a long grace period and drain raise the timeout: 3 x (120 + 1800 + 600 + 120) s = 132 min', () => {
+        const timing = resolveTiming({ deregistrationDelaySeconds: 600, stopTimeoutSeconds: 120 });
+        expect(service({ timing, healthCheckGracePeriodSeconds: 1800 }).timeouts).toEqual({
+          create: '132m',
+          update: '132m',
+          delete: '132m',
+        });
+      });
+      test('apply fails when the circuit breaker rolled back: the service must run the new task definition', () => {
+        const { json } = build();
+        expect(only(json, 'aws_ecs_service').lifecycle.postcondition).toEqual([
+          {
+            condition: `\${(self.task_definition == ${ref(json, 'aws_ecs_task_definition', 'arn').slice(2, -1)})}`,
+            error_message: expect.stringContaining('circuit breaker rolled it back'),
+          },
+        ]);
+      });
+      test('steadyStateTimeoutMinutes', () => {
+        expect(service({ steadyStateTimeoutMinutes: 45 }).timeouts).toEqual({
+          create: '45m',
+          update: '45m',
+          delete: '45m',
+        });
+      });
+      test('waitForSteadyState false: no wait, no timeouts, no postcondition', () => {
+        const s = service({ waitForSteadyState: false });
+        expect(s.wait_for_steady_state).toBe(false);
+        expect(s).not.toHaveProperty('timeouts');
+        expect(s.lifecycle).toEqual({ ignore_changes: ['desired_count'] });
+      });
     });
     test('healthCheckGracePeriodSeconds', () => {
       expect(build({ healthCheckGracePeriodSeconds: 120 }).raw).toHaveResourceWithProperties(EcsService, {
@@ -268,10 +365,9 @@ describe('WebSocketFargateService', () => {
       expect(containerSecrets(json)).toEqual({ [ENV.redisAuthToken]: tokenArn });
       const policy = only(json, 'aws_iam_role_policy');
       expect(policy.role).toBe(ref(json, 'aws_iam_role', 'id', 'ExecutionRole'));
-      expect(JSON.parse(policy.policy).Statement[0]).toMatchObject({
-        Action: ['secretsmanager:GetSecretValue', 'ssm:GetParameters'],
-        Resource: [tokenArn],
-      });
+      expect(JSON.parse(policy.policy).Statement).toEqual([
+        { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [tokenArn] },
+      ]);
       expect(only(json, 'aws_ecs_service').depends_on).toContain(ref(json, 'aws_iam_role_policy', 'id').slice(2, -4));
       const config = loadConfig({ ...containerEnvironment(json), [ENV.redisAuthToken]: 'x'.repeat(64) });
       expect(config.redis).toEqual({ url: 'rediss://redis.internal:6379', authToken: 'x'.repeat(64), tls: true });
@@ -316,6 +412,25 @@ describe('WebSocketFargateService', () => {
       ])('%s', (_, valueFrom, resource) => {
         expect(resources(valueFrom)).toEqual([resource]);
       });
+      test('each action only on its own service: GetSecretValue on secrets, GetParameters on parameters', () => {
+        const param = 'arn:aws:ssm:eu-west-1:123456789012:parameter/api/key';
+        const { json } = build({ jwtSecretArn: SECRET, secrets: { API_KEY: param } });
+        expect(JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement).toEqual([
+          { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [SECRET] },
+          { Sid: 'ReadParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [param] },
+        ]);
+      });
+      test('a reference known only at apply: both statements name it (its service is unknown at synth)', () => {
+        const { json } = synth((scope) => {
+          const secret = new SecretsmanagerSecret(scope, 'Secret', { name: 'api' });
+          new WebSocketFargateService(scope, 'App', { ...base, secrets: { API_KEY: secret.arn } });
+        });
+        const arn = ref(json, 'aws_secretsmanager_secret', 'arn');
+        expect(JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement).toEqual([
+          { Sid: 'ReadSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: [arn] },
+          { Sid: 'ReadParameters', Effect: 'Allow', Action: 'ssm:GetParameters', Resource: [arn] },
+        ]);
+      });
       test('two keys of one secret: one resource', () => {
         const { json } = build({ secrets: { A: `${SM}:api-AbCdEf:a::`, B: `${SM}:api-AbCdEf:b::` } });
         expect(JSON.parse(only(json, 'aws_iam_role_policy').policy).Statement[0].Resource).toEqual([
@@ -333,6 +448,16 @@ describe('WebSocketFargateService', () => {
   });
 
   describe('validation', () => {
+    test('steadyStateTimeoutMinutes must cover one rollout', () => {
+      expect(() => build({ healthCheckGracePeriodSeconds: 600, steadyStateTimeoutMinutes: 10 })).toThrow(
+        "App: 'steadyStateTimeoutMinutes' must be an integer in 14..480: at least one rollout (120 s start + healthCheckGracePeriodSeconds 600 + deregistrationDelaySeconds 41 + stopTimeoutSeconds 60 = 821 s) (got 10)",
+      );
+    });
+    test('steadyStateTimeoutMinutes only with waitForSteadyState', () => {
+      expect(() => build({ waitForSteadyState: false, steadyStateTimeoutMinutes: 30 })).toThrow(
+        "App: 'steadyStateTimeoutMinutes' applies only with waitForSteadyState: true (got 30)",
+      );
+    });
     test('Fargate cpu/memory pair', () => {
       expect(() => build({ cpu: 256, memory: 4096 })).toThrow(
         "App: 'memory' is not a valid Fargate memory size for cpu 256: allowed 512, 1024, 2048 (MiB) (got 4096)",

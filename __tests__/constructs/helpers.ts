@@ -86,3 +86,17 @@ export function containerSecrets(json: Json): Record<string, string> {
     (container.secrets as Array<{ name: string; valueFrom: string }>).map((e) => [e.name, e.valueFrom]),
   );
 }
+
+/**
+ * Every `aws_vpc_security_group_ingress_rule` and `_egress_rule`, each with `direction` added. Fails the test
+ * when a legacy `aws_security_group_rule` is present: its CIDR list is one resource, so editing one CIDR
+ * replaces the rule for every CIDR in it.
+ */
+export function securityGroupRules(json: Json): Json[] {
+  const legacy = Object.keys(all(json, 'aws_security_group_rule'));
+  if (legacy.length > 0) throw new Error(`aws_security_group_rule is not used, found ${legacy.join(', ')}`);
+  return [
+    ...Object.values(all(json, 'aws_vpc_security_group_ingress_rule')).map((r) => ({ direction: 'ingress', ...r })),
+    ...Object.values(all(json, 'aws_vpc_security_group_egress_rule')).map((r) => ({ direction: 'egress', ...r })),
+  ];
+}

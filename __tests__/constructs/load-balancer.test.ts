@@ -1,9 +1,9 @@
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
-import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { WebSocketLoadBalancer, type WebSocketLoadBalancerProps } from '../../constructs/load-balancer';
-import { all, only, ref, synth } from './helpers';
+import { all, only, ref, securityGroupRules, synth } from './helpers';
 
 const base: WebSocketLoadBalancerProps = {
   vpcId: 'vpc-0123456789abcdef0',
@@ -14,7 +14,7 @@ const base: WebSocketLoadBalancerProps = {
 const build = (props: Partial<WebSocketLoadBalancerProps> = {}) =>
   synth((scope) => new WebSocketLoadBalancer(scope, 'Alb', { ...base, ...props }));
 const ingress = (json: ReturnType<typeof build>['json']) =>
-  Object.values(all(json, 'aws_security_group_rule')).filter((r) => r.type === 'ingress');
+  securityGroupRules(json).filter((r) => r.direction === 'ingress');
 
 describe('WebSocketLoadBalancer', () => {
   describe('defaults', () => {
@@ -65,12 +65,19 @@ describe('WebSocketLoadBalancer', () => {
     test('80 and 443 open to 0.0.0.0/0, nothing else in, no egress until a target is added', () => {
       const sg = ref(json, 'aws_security_group', 'id');
       expect(
-        ingress(json).map((r) => [r.from_port, r.to_port, r.cidr_blocks, r.ipv6_cidr_blocks, r.security_group_id]),
+        ingress(json).map((r) => [
+          r.from_port,
+          r.to_port,
+          r.ip_protocol,
+          r.cidr_ipv4,
+          r.cidr_ipv6,
+          r.security_group_id,
+        ]),
       ).toEqual([
-        [80, 80, ['0.0.0.0/0'], undefined, sg],
-        [443, 443, ['0.0.0.0/0'], undefined, sg],
+        [80, 80, 'tcp', '0.0.0.0/0', undefined, sg],
+        [443, 443, 'tcp', '0.0.0.0/0', undefined, sg],
       ]);
-      expect(Object.values(all(json, 'aws_security_group_rule')).filter((r) => r.type === 'egress')).toEqual([]);
+      expect(securityGroupRules(json).filter((r) => r.direction === 'egress')).toEqual([]);
       expect(only(json, 'aws_security_group').egress).toBeUndefined();
     });
   });
@@ -87,18 +94,53 @@ describe('WebSocketLoadBalancer', () => {
         enable_deletion_protection: true,
       });
     });
-    test('ingressCidrs', () => {
+    test('ingressCidrs: one rule per CIDR and port', () => {
       const { json } = build({ ingressCidrs: ['203.0.113.0/24', '198.51.100.0/24'] });
-      expect(ingress(json).map((r) => r.cidr_blocks)).toEqual(Array(2).fill(['203.0.113.0/24', '198.51.100.0/24']));
+      // Sorted: the JSON lists resources by logical id.
+      expect(
+        ingress(json)
+          .map((r) => [r.from_port, r.cidr_ipv4])
+          .sort(),
+      ).toEqual([
+        [443, '198.51.100.0/24'],
+        [443, '203.0.113.0/24'],
+        [80, '198.51.100.0/24'],
+        [80, '203.0.113.0/24'],
+      ]);
+    });
+    test('removing one CIDR leaves the other rules (same logical ids and bodies)', () => {
+      const both = all(
+        build({ ingressCidrs: ['203.0.113.0/24', '198.51.100.0/24'] }).json,
+        'aws_vpc_security_group_ingress_rule',
+      );
+      const one = all(build({ ingressCidrs: ['198.51.100.0/24'] }).json, 'aws_vpc_security_group_ingress_rule');
+      expect(Object.keys(one)).toHaveLength(2);
+      for (const [id, body] of Object.entries(one)) expect(both[id]).toEqual(body);
     });
     test('dualStack: dualstack ALB, ::/0 admitted by default', () => {
       const { raw, json } = build({ dualStack: true });
       expect(raw).toHaveResourceWithProperties(Lb, { ip_address_type: 'dualstack' });
-      expect(ingress(json).map((r) => r.ipv6_cidr_blocks)).toEqual(Array(2).fill(['::/0']));
+      expect(
+        ingress(json)
+          .map((r) => [r.from_port, r.cidr_ipv4 ?? r.cidr_ipv6])
+          .sort(),
+      ).toEqual([
+        [443, '0.0.0.0/0'],
+        [443, '::/0'],
+        [80, '0.0.0.0/0'],
+        [80, '::/0'],
+      ]);
     });
     test('ingressIpv6Cidrs', () => {
       const { json } = build({ dualStack: true, ingressIpv6Cidrs: ['2001:db8::/32'] });
-      expect(ingress(json).map((r) => r.ipv6_cidr_blocks)).toEqual(Array(2).fill(['2001:db8::/32']));
+      expect(
+        ingress(json)
+          .filter((r) => r.cidr_ipv6 !== undefined)
+          .map((r) => [r.from_port, r.cidr_ipv6]),
+      ).toEqual([
+        [80, '2001:db8::/32'],
+        [443, '2001:db8::/32'],
+      ]);
     });
     test('sslPolicy', () => {
       expect(build({ sslPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06' }).raw).toHaveResourceWithProperties(LbListener, {
@@ -156,11 +198,10 @@ describe('WebSocketLoadBalancer', () => {
       const { raw, json } = synth((scope) => {
         new WebSocketLoadBalancer(scope, 'Alb', base).allowTrafficTo('ToTasks', 'sg-0123456789abcdef0', 4000);
       });
-      expect(raw).toHaveResourceWithProperties(SecurityGroupRule, {
-        type: 'egress',
+      expect(raw).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
         security_group_id: ref(json, 'aws_security_group', 'id'),
-        source_security_group_id: 'sg-0123456789abcdef0',
-        protocol: 'tcp',
+        referenced_security_group_id: 'sg-0123456789abcdef0',
+        ip_protocol: 'tcp',
         from_port: 4000,
         to_port: 4000,
       });

@@ -25,16 +25,29 @@ describe('ContainerRegistry', () => {
     test('destroy refuses a repository with images', () => {
       expect(raw).toHaveResourceWithProperties(EcrRepository, { force_delete: false });
     });
-    test('lifecycle policy keeps the last 30 images of the repository', () => {
+    test('lifecycle policy: untagged images expire first (after 1 day); tagged ones only beyond the newest 100', () => {
       const policy = only(json, 'aws_ecr_lifecycle_policy');
       expect(policy.repository).toBe(ref(json, 'aws_ecr_repository', 'name'));
       expect(JSON.parse(policy.policy).rules).toEqual([
         expect.objectContaining({
           rulePriority: 1,
-          selection: { tagStatus: 'any', countType: 'imageCountMoreThan', countNumber: 30 },
+          selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: 1 },
+          action: { type: 'expire' },
+        }),
+        expect.objectContaining({
+          rulePriority: 2,
+          selection: { tagStatus: 'tagged', tagPatternList: ['*'], countType: 'imageCountMoreThan', countNumber: 100 },
           action: { type: 'expire' },
         }),
       ]);
+    });
+    test('no rule expires tagged images by age, so a deployed tag among the newest 100 is never expired', () => {
+      const rules = JSON.parse(only(json, 'aws_ecr_lifecycle_policy').policy).rules;
+      const byAge = rules.filter(
+        (r: { selection: { tagStatus: string; countType: string } }) =>
+          r.selection.tagStatus !== 'untagged' && r.selection.countType !== 'imageCountMoreThan',
+      );
+      expect(byAge).toEqual([]);
     });
   });
 
@@ -46,7 +59,11 @@ describe('ContainerRegistry', () => {
     });
     test('keepLastImages', () => {
       const policy = JSON.parse(only(build({ keepLastImages: 5 }).json, 'aws_ecr_lifecycle_policy').policy);
-      expect(policy.rules[0].selection.countNumber).toBe(5);
+      expect(policy.rules[1].selection.countNumber).toBe(5);
+    });
+    test('untaggedImageExpiryDays', () => {
+      const policy = JSON.parse(only(build({ untaggedImageExpiryDays: 14 }).json, 'aws_ecr_lifecycle_policy').policy);
+      expect(policy.rules[0].selection).toMatchObject({ tagStatus: 'untagged', countNumber: 14 });
     });
     test('encryption KMS without a key uses the AWS-managed key', () => {
       expect(build({ encryption: 'KMS' }).raw).toHaveResourceWithProperties(EcrRepository, {
@@ -76,6 +93,11 @@ describe('ContainerRegistry', () => {
     });
     test('keepLastImages range', () => {
       expect(() => build({ keepLastImages: 0 })).toThrow(/'keepLastImages' must be an integer in 1\.\.10000 \(got 0\)/);
+    });
+    test('untaggedImageExpiryDays range', () => {
+      expect(() => build({ untaggedImageExpiryDays: 0 })).toThrow(
+        "Registry: 'untaggedImageExpiryDays' must be an integer in 1..3650 (got 0)",
+      );
     });
     test('kmsKeyArn needs encryption KMS', () => {
       expect(() => build({ kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abcd' })).toThrow(

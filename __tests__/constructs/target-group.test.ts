@@ -13,7 +13,6 @@ describe('ServiceTargetGroup', () => {
     const { raw, json } = build();
     test('IP targets over HTTP/1.1 on the container port, in the VPC', () => {
       expect(raw).toHaveResourceWithProperties(LbTargetGroup, {
-        name: 'ws-graphql',
         target_type: 'ip',
         protocol: 'HTTP',
         protocol_version: 'HTTP1',
@@ -34,6 +33,15 @@ describe('ServiceTargetGroup', () => {
         unhealthy_threshold: 3,
       });
     });
+    test('replaceable while in use: name_prefix (not a fixed name) and create_before_destroy', () => {
+      // A fixed name makes every force-new change (port, protocol, VPC) fail with ResourceInUse: the new
+      // group cannot take the name of the old one, which the listener still uses.
+      const tg = only(json, 'aws_lb_target_group');
+      expect(tg).not.toHaveProperty('name');
+      expect(tg.name_prefix).toBe('ws-gr-');
+      expect(tg.lifecycle).toEqual({ create_before_destroy: true });
+      expect(tg.tags).toEqual({ Name: 'ws-graphql' });
+    });
     test('deregistration delay derived from the default drain window (30 + 1 + 10)', () => {
       expect(raw).toHaveResourceWithProperties(LbTargetGroup, { deregistration_delay: '41' });
     });
@@ -43,8 +51,16 @@ describe('ServiceTargetGroup', () => {
   });
 
   describe('props', () => {
-    test('name', () => {
-      expect(build({ name: 'api-blue' }).raw).toHaveResourceWithProperties(LbTargetGroup, { name: 'api-blue' });
+    test('name: the Name tag, and the default prefix (its first 5 characters, trailing hyphens dropped)', () => {
+      expect(only(build({ name: 'api-blue' }).json, 'aws_lb_target_group')).toMatchObject({
+        name_prefix: 'api-b-',
+        tags: { Name: 'api-blue' },
+      });
+      expect(only(build({ name: 'abcd-efgh' }).json, 'aws_lb_target_group').name_prefix).toBe('abcd-');
+      expect(only(build({ name: 'api' }).json, 'aws_lb_target_group').name_prefix).toBe('api-');
+    });
+    test('namePrefix', () => {
+      expect(only(build({ namePrefix: 'tg' }).json, 'aws_lb_target_group').name_prefix).toBe('tg');
     });
     test('port', () => {
       expect(build({ port: 8080 }).raw).toHaveResourceWithProperties(LbTargetGroup, { port: 8080 });
@@ -87,6 +103,12 @@ describe('ServiceTargetGroup', () => {
     });
     test('name characters', () => {
       expect(() => build({ name: 'api.blue' })).toThrow(/'name' may contain only letters, digits and hyphens/);
+    });
+    test('namePrefix: 1..6 characters (the provider appends 26)', () => {
+      expect(() => build({ namePrefix: 'abcdefg' })).toThrow(
+        'TargetGroup: \'namePrefix\' must be 1..6 letters, digits or hyphens, starting with a letter or digit (the provider appends 26 characters to make a 32-character name) (got "abcdefg")',
+      );
+      expect(() => build({ namePrefix: '-tg' })).toThrow(/'namePrefix' must be 1\.\.6 letters/);
     });
     test('health check interval > timeout', () => {
       expect(() => build({ healthCheck: { intervalSeconds: 10, timeoutSeconds: 10 } })).toThrow(

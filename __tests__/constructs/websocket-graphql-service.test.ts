@@ -17,6 +17,7 @@ import {
   type Json,
   only,
   ref,
+  securityGroupRules,
   synth,
 } from './helpers';
 
@@ -28,7 +29,7 @@ const base: WebSocketGraphqlServiceProps = {
 const build = (props: Partial<WebSocketGraphqlServiceProps> = {}) =>
   synth((scope) => new WebSocketGraphqlService(scope, 'Api', { ...base, ...props }));
 const listener = (json: Json, port: number) => Object.values(all(json, 'aws_lb_listener')).find((l) => l.port === port);
-const rules = (json: Json) => Object.values(all(json, 'aws_security_group_rule'));
+const rules = (json: Json) => securityGroupRules(json);
 const sg = (json: Json, idPart: string) => ref(json, 'aws_security_group', 'id', idPart);
 const existing = {
   vpcId: 'vpc-0123456789abcdef0',
@@ -60,13 +61,13 @@ describe('WebSocketGraphqlService', () => {
         aws_appautoscaling_policy: 2,
         aws_route53_record: 3,
         aws_elasticache_replication_group: 1,
-        aws_cloudwatch_metric_alarm: 7,
+        aws_cloudwatch_metric_alarm: 8,
       });
       expect(raw).toHaveDataSourceWithProperties(DataAwsRoute53Zone, { name: 'example.com' });
     });
     test('resources are named ws-graphql', () => {
       expect(raw).toHaveResourceWithProperties(Lb, { name: 'ws-graphql' });
-      expect(raw).toHaveResourceWithProperties(LbTargetGroup, { name: 'ws-graphql' });
+      expect(raw).toHaveResourceWithProperties(LbTargetGroup, { name_prefix: 'ws-gr-', tags: { Name: 'ws-graphql' } });
       expect(raw).toHaveResourceWithProperties(EcrRepository, { name: 'ws-graphql' });
     });
     test('tasks in the private subnets, 2 desired, scaling 2..4', () => {
@@ -148,27 +149,27 @@ describe('WebSocketGraphqlService', () => {
       expect(rules(json)).toEqual(
         expect.arrayContaining([
           expect.objectContaining({
-            type: 'ingress',
+            direction: 'ingress',
             security_group_id: tasks,
-            source_security_group_id: alb,
+            referenced_security_group_id: alb,
             from_port: CONTAINER.port,
           }),
           expect.objectContaining({
-            type: 'egress',
+            direction: 'egress',
             security_group_id: alb,
-            source_security_group_id: tasks,
+            referenced_security_group_id: tasks,
             from_port: CONTAINER.port,
           }),
         ]),
       );
-      expect(rules(json).filter((r) => r.security_group_id === alb && r.type === 'egress')).toHaveLength(1);
+      expect(rules(json).filter((r) => r.security_group_id === alb && r.direction === 'egress')).toHaveLength(1);
     });
     test('Redis SG <- task SG on 6379 only', () => {
       const redis = sg(json, 'Redis_SecurityGroup');
       expect(rules(json).filter((r) => r.security_group_id === redis)).toEqual([
         expect.objectContaining({
-          type: 'ingress',
-          source_security_group_id: sg(json, 'Service_SecurityGroup'),
+          direction: 'ingress',
+          referenced_security_group_id: sg(json, 'Service_SecurityGroup'),
           from_port: 6379,
           to_port: 6379,
         }),
@@ -334,6 +335,20 @@ describe('WebSocketGraphqlService', () => {
       const { json } = build({ service: { cpu: 1024, memory: 2048, allowedOrigins: ['https://app.example.com'] } });
       expect(only(json, 'aws_ecs_task_definition')).toMatchObject({ cpu: '1024', memory: '2048' });
       expect(containerEnvironment(json)[ENV.allowedOrigins]).toBe('https://app.example.com');
+    });
+    test("settings carry the inner constructs' props through (new ones included)", () => {
+      const { json } = build({
+        registry: { untaggedImageExpiryDays: 7 },
+        targetGroup: { namePrefix: 'api-' },
+        service: { waitForSteadyState: true, steadyStateTimeoutMinutes: 45 },
+        redis: { authTokenUpdateStrategy: 'SET' },
+        alarms: { createTopic: true, subscriptions: [{ protocol: 'email', endpoint: 'ops@example.com' }] },
+      });
+      expect(JSON.parse(only(json, 'aws_ecr_lifecycle_policy').policy).rules[0].selection.countNumber).toBe(7);
+      expect(only(json, 'aws_lb_target_group').name_prefix).toBe('api-');
+      expect(only(json, 'aws_ecs_service').timeouts).toEqual({ create: '45m', update: '45m', delete: '45m' });
+      expect(only(json, 'aws_elasticache_replication_group').auth_token_update_strategy).toBe('SET');
+      expect(only(json, 'aws_sns_topic_subscription').endpoint).toBe('ops@example.com');
     });
     test('scaling', () => {
       const { json } = build({ scaling: { desiredCount: 3, minCount: 3, maxCount: 9, cpuTargetPercent: 50 } });

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type App, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { ENVIRONMENTS } from '../../config/environments';
+import { ENVIRONMENTS, STATE_BUCKET } from '../../config/environments';
 import { WebSocketGraphqlStack, type WebSocketGraphqlStackProps } from '../../constructs/websocket-graphql-stack';
 import { type Json, ref } from './helpers';
 
@@ -118,6 +118,12 @@ describe('WebSocketGraphqlStack', () => {
         s3: { bucket: 'my-tf-state', key: 'api/state', region: 'us-east-1', encrypt: true, dynamodb_table: 'tf-locks' },
       });
     });
+    test('alarm topic: its ARN is the alarm_topic_arn output (created or given)', () => {
+      const created = build({ alarms: { createTopic: true } }).json;
+      expect(created.output.alarm_topic_arn).toMatchObject({ value: ref(created, 'aws_sns_topic', 'arn') });
+      const given = 'arn:aws:sns:eu-west-1:123456789012:ops';
+      expect(build({ alarms: { snsTopicArn: given } }).json.output.alarm_topic_arn.value).toBe(given);
+    });
   });
 
   describe('validation', () => {
@@ -155,6 +161,32 @@ describe('WebSocketGraphqlStack', () => {
     test('defines at least staging and production', () => {
       expect(Object.keys(ENVIRONMENTS)).toEqual(expect.arrayContaining(['staging', 'production']));
     });
+    test.each(Object.keys(ENVIRONMENTS))(
+      '%s: every alarm notifies a topic with a subscription, whose ARN is an output',
+      (name) => {
+        const { json } = build(ENVIRONMENTS[name], name);
+        const topic = ref(json, 'aws_sns_topic', 'arn');
+        const alarms = Object.values(json.resource.aws_cloudwatch_metric_alarm) as Json[];
+        expect(alarms.map((a) => a.alarm_actions)).toEqual(alarms.map(() => [topic]));
+        expect(Object.values(json.resource.aws_sns_topic_subscription).length).toBeGreaterThanOrEqual(1);
+        expect(json.output.alarm_topic_arn.value).toBe(topic);
+        expect(alarms.map((a) => a.metric_name)).toContain('HealthyHostCount');
+      },
+    );
+    test('production keeps its state in S3, locked with the S3 lock file; staging keeps local state', () => {
+      expect(build(ENVIRONMENTS.production, 'production').json.terraform.backend).toEqual({
+        s3: {
+          bucket: STATE_BUCKET.bucketName,
+          key: 'production/terraform.tfstate',
+          region: STATE_BUCKET.region,
+          encrypt: true,
+          use_lockfile: true,
+        },
+      });
+      expect(build(ENVIRONMENTS.staging, 'staging').json.terraform.backend).toEqual({
+        local: { path: '../../../terraform.staging.tfstate' },
+      });
+    });
     test('production protects itself: deletion protection, NAT per AZ, Redis failover, alarm topic', () => {
       const { json } = build(ENVIRONMENTS.production, 'production');
       const lb = Object.values(json.resource.aws_lb)[0] as Json;
@@ -164,6 +196,15 @@ describe('WebSocketGraphqlStack', () => {
         automatic_failover_enabled: true,
       });
       expect(json.resource.aws_sns_topic).toBeDefined();
+    });
+    test.each(Object.keys(ENVIRONMENTS))('%s: no output shows the Redis AUTH token unless marked sensitive', (name) => {
+      const { json } = build(ENVIRONMENTS[name], name);
+      const secretRef = /auth_token|secret_string|random_password/;
+      const exposed = Object.entries(json.output as Record<string, Json>).filter(
+        ([, o]) => secretRef.test(JSON.stringify(o.value)) && o.sensitive !== true,
+      );
+      expect(exposed).toEqual([]);
+      expect(json.resource.aws_elasticache_replication_group).toBeDefined();
     });
     test.each(Object.keys(ENVIRONMENTS))('snapshot of the %s stack', (name) => {
       expect(build(ENVIRONMENTS[name], name).raw).toMatchSnapshot();
