@@ -3,6 +3,7 @@
  * (or is refused before the upgrade with an HTTP status), and a bystander subscribed on another socket
  * keeps receiving. Bad frames are sent with a raw `ws` socket; the bystander is the real graphql-ws client.
  */
+import { CloseCode } from 'graphql-ws';
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { SUBSCRIPTION_OVERFLOW } from '../../service/src/pubsub';
 import type { Message } from '../../service/src/schema';
@@ -69,14 +70,14 @@ describe('bad WebSocket input', () => {
   ])('invalid message (%s) -> 4400', async (_name, frame) => {
     const socket = await initializedSocket(t.wsUrl);
     socket.send(frame);
-    expect((await socket.closed).code).toBe(CLOSE_CODES.badRequest);
+    expect((await socket.closed).code).toBe(CloseCode.BadRequest);
   });
 
   test('subscribe before connection_ack -> 4401', async () => {
     const socket = rawSocket(t.wsUrl);
     await socket.opened;
     socket.send({ id: '1', type: 'subscribe', payload: { query: MESSAGE_POSTED, variables: { room: 'x' } } });
-    expect((await socket.closed).code).toBe(CLOSE_CODES.unauthorized);
+    expect((await socket.closed).code).toBe(CloseCode.Unauthorized);
   });
 
   test.each([
@@ -84,7 +85,7 @@ describe('bad WebSocket input', () => {
     ['no subprotocol', []],
   ])('wrong subprotocol (%s) -> 4406', async (_name, protocols) => {
     const socket = rawSocket(t.wsUrl, { protocols });
-    expect((await socket.closed).code).toBe(CLOSE_CODES.subprotocolNotAcceptable);
+    expect((await socket.closed).code).toBe(CloseCode.SubprotocolNotAcceptable);
   });
 
   test('no connection_init within the timeout -> 4408', async () => {
@@ -92,7 +93,7 @@ describe('bad WebSocket input', () => {
     const started = Date.now();
     const socket = rawSocket(t.wsUrl);
     await socket.opened;
-    expect((await socket.closed).code).toBe(CLOSE_CODES.connectionInitTimeout);
+    expect((await socket.closed).code).toBe(CloseCode.ConnectionInitialisationTimeout);
     // A few ms of slack: timers may fire up to 1 ms early by Date.now().
     expect(Date.now() - started).toBeGreaterThanOrEqual(t.config.limits.connectionInitTimeoutMs - 5);
   });
@@ -103,13 +104,13 @@ describe('bad WebSocket input', () => {
     socket.send(subscribe);
     await sleep(50);
     socket.send(subscribe);
-    expect((await socket.closed).code).toBe(CLOSE_CODES.subscriberAlreadyExists);
+    expect((await socket.closed).code).toBe(CloseCode.SubscriberAlreadyExists);
   });
 
   test('a second connection_init -> 4429', async () => {
     const socket = await initializedSocket(t.wsUrl);
     socket.send({ type: 'connection_init' });
-    expect((await socket.closed).code).toBe(CLOSE_CODES.tooManyInitialisationRequests);
+    expect((await socket.closed).code).toBe(CloseCode.TooManyInitialisationRequests);
   });
 
   test('a frame over MAX_PAYLOAD_BYTES -> 1009', async () => {

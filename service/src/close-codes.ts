@@ -1,7 +1,6 @@
 /**
- * WebSocket close codes the service uses, in one place (the README documents the same table).
- * The graphql-transport-ws protocol codes (44xx) are produced by graphql-ws's protocol core; the rest by
- * the service's WebSocket adapter.
+ * WebSocket close codes the service itself chooses. The graphql-transport-ws protocol codes (4400 bad
+ * request, 4401, 4403, 4406, 4408, 4409, 4429, 4500) are graphql-ws's `CloseCode`, used as exported.
  */
 export const CLOSE_CODES = {
   /** Draining: the task is being replaced; reconnect (the load balancer routes to another task). */
@@ -19,25 +18,7 @@ export const CLOSE_CODES = {
   authUnavailable: 1013,
   /** A frame larger than `limits.maxPayloadBytes` (sent by `ws` itself). */
   messageTooBig: 1009,
-  /** Invalid message (not JSON, unknown type, bad shape). */
-  badRequest: 4400,
-  /** `subscribe` before the connection was acknowledged. */
-  unauthorized: 4401,
-  /** Authentication failed on `connection_init`. */
-  forbidden: 4403,
-  /** The client did not offer the `graphql-transport-ws` subprotocol. */
-  subprotocolNotAcceptable: 4406,
-  /** No `connection_init` within `limits.connectionInitTimeoutMs`. */
-  connectionInitTimeout: 4408,
-  /** A `subscribe` reused the id of an active operation. */
-  subscriberAlreadyExists: 4409,
-  /** A second `connection_init`. */
-  tooManyInitialisationRequests: 4429,
-  /** Unexpected server error while handling a message. */
-  internalServerError: 4500,
 } as const;
-
-export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 
 /** Close reasons are limited to 123 bytes by RFC 6455; longer ones make `ws` throw. */
 export function limitCloseReason(reason: string): string {

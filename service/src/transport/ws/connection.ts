@@ -5,7 +5,7 @@
  * connection through the socket's `connection` field.
  */
 import type { Socket } from 'node:net';
-import type { WebSocket as ProtocolSocket } from 'graphql-ws';
+import { CloseCode, type WebSocket as ProtocolSocket } from 'graphql-ws';
 import WebSocket, { type RawData } from 'ws';
 import type { Identity } from '../../auth';
 import { CLOSE_CODES, limitCloseReason } from '../../close-codes';
@@ -140,7 +140,7 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
   private failed(err: unknown): void {
     this.shared.logger.error('ws.internal_error', { connection: this.id, ...errorFields(err) });
     // The error itself is logged above; its message may hold internals, so the client gets a fixed reason.
-    this.close(CLOSE_CODES.internalServerError, 'Internal server error');
+    this.close(CloseCode.InternalServerError, 'Internal server error');
   }
 
   // TrackedConnection
