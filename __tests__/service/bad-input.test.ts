@@ -107,6 +107,22 @@ describe('bad WebSocket input', () => {
     expect((await socket.closed).code).toBe(CloseCode.SubscriberAlreadyExists);
   });
 
+  test('subscribe, complete, then subscribe twice with that id -> 4409', async () => {
+    // Whether the first is still starting (the re-subscribe waits for it) or not, the last one duplicates
+    // an active id.
+    const socket = await initializedSocket(t.wsUrl);
+    const subscribe = {
+      id: 'again',
+      type: 'subscribe',
+      payload: { query: MESSAGE_POSTED, variables: { room: 'dup' } },
+    };
+    socket.send(subscribe);
+    socket.send({ id: 'again', type: 'complete' });
+    socket.send(subscribe);
+    socket.send(subscribe);
+    expect((await socket.closed).code).toBe(CloseCode.SubscriberAlreadyExists);
+  });
+
   test('a second connection_init -> 4429', async () => {
     const socket = await initializedSocket(t.wsUrl);
     socket.send({ type: 'connection_init' });

@@ -8,14 +8,13 @@
  * call them from there.
  */
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { makeServer, type Context, type ExecutionResult, type OperationResult, type Server } from 'graphql-ws';
+import { makeServer, type Context, type OperationResult, type Server } from 'graphql-ws';
 import { authenticate, AuthenticationError, tokenFromConnectionParams, type TokenVerifier } from '../../auth';
 import { CLOSE_CODES } from '../../close-codes';
 import type { Limits } from '../../config';
 import { errorFields, type Logger } from '../../logger';
 import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
 import type { WsConnection } from './connection';
-import { TrackedOperation } from './operations';
 import type { SharedSubscriptions } from './shared/registry';
 
 type Operation = (args: ExecutionArgs) => OperationResult;
@@ -80,10 +79,11 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
     },
 
     async onSubscribe(ctx: ProtocolContext, id, payload) {
-      // Includes this operation (reserved by the core before this hook runs).
-      const active = Object.keys(ctx.subscriptions).length;
-      if (active > limits.maxSubscriptionsPerSocket) return [tooManyOperations(limits.maxSubscriptionsPerSocket)];
       const connection = ctx.extra;
+      // Every operation in flight on the socket, this one included (see operations.ts).
+      if ((connection.operations?.size ?? 0) > limits.maxSubscriptionsPerSocket) {
+        return [tooManyOperations(limits.maxSubscriptionsPerSocket)];
+      }
       try {
         const { schema, parse, validate, contextFactory, execute, subscribe } = getEnveloped({
           transport: 'ws',
@@ -124,19 +124,6 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
     execute: (args) => rootOf(args).execute(args),
     subscribe: (args) => rootOf(args).subscribe(args),
 
-    // Every stream handed to the core is tracked per socket (see operations.ts): the cap counts them all,
-    // including any the core lost track of, and the socket's close ends them all.
-    onOperation(ctx: ProtocolContext, _id, _payload, _args, result) {
-      if (!isAsyncIterable(result)) return undefined;
-      const connection = ctx.extra;
-      const live = (connection.operations ??= new Set());
-      if (live.size >= limits.maxSubscriptionsPerSocket) {
-        void result[Symbol.asyncIterator]().return?.();
-        return { errors: [tooManyOperations(limits.maxSubscriptionsPerSocket)] };
-      }
-      return new TrackedOperation(result, live);
-    },
-
     onError(ctx: ProtocolContext, _id, _payload, errors) {
       if (errors.some((error) => error.extensions?.code === SUBSCRIPTION_OVERFLOW)) {
         // After the core has sent this error message to the client.
@@ -151,8 +138,4 @@ function tooManyOperations(max: number): GraphQLError {
   return new GraphQLError(`Too many operations on this socket: at most ${max} may run at once`, {
     extensions: { code: TOO_MANY_OPERATIONS },
   });
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
-  return typeof Object(value)[Symbol.asyncIterator] === 'function';
 }
