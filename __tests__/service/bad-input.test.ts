@@ -73,6 +73,25 @@ describe('bad WebSocket input', () => {
     expect((await socket.closed).code).toBe(CloseCode.BadRequest);
   });
 
+  test.each([
+    ['connection_ack', { type: 'connection_ack' }],
+    ['next', { id: 'n', type: 'next', payload: { data: null } }],
+    ['error', { id: 'e', type: 'error', payload: [{ message: 'from the client' }] }],
+  ])('a message only the server sends (%s) -> 4400, logged below warn', async (type, frame) => {
+    const socket = await initializedSocket(t.wsUrl);
+    const opened = t.logs.filter((l) => l.event === 'ws.open').at(-1);
+    socket.send(frame);
+    const closed = await socket.closed;
+    expect(closed).toEqual({ code: CloseCode.BadRequest, reason: `Unexpected message of type ${type} received` });
+    // Any client can send these: an error-level line each time would let it flood the error log.
+    const lines = await waitFor('the close logged', () => {
+      const own = t.logs.filter((l) => l.connection === opened?.connection);
+      return own.some((l) => l.event === 'ws.close') ? own : undefined;
+    });
+    expect(lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+    expect(lines.find((l) => l.event === 'ws.invalid_message')).toMatchObject({ level: 'info', type });
+  });
+
   test('subscribe before connection_ack -> 4401', async () => {
     const socket = rawSocket(t.wsUrl);
     await socket.opened;

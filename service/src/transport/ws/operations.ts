@@ -14,9 +14,13 @@
  * runs is then the one it has under its id, and the count here is every operation in flight on the socket.
  */
 import { CloseCode, MessageType, parseMessage } from 'graphql-ws';
+import type { Logger } from '../../logger';
 
 /** What the gate needs from its socket. */
 export interface GateSocket {
+  readonly id: number;
+  readonly address: string;
+  readonly shared: { readonly logger: Logger };
   close(code: number, reason: string): void;
   /** The core failed on a frame: unexpected, closes the socket with 4500. */
   failed(err: unknown): void;
@@ -54,9 +58,18 @@ export class OperationGate {
       this.deliver(data);
       return;
     }
-    if (message.type === MessageType.Subscribe) this.subscribe(message.id, data);
-    else if (message.type === MessageType.Complete) this.complete(message.id, data);
-    else this.deliver(data);
+    switch (message.type) {
+      case MessageType.Subscribe:
+        return this.subscribe(message.id, data);
+      case MessageType.Complete:
+        return this.complete(message.id, data);
+      case MessageType.ConnectionAck:
+      case MessageType.Next:
+      case MessageType.Error:
+        return this.unexpected(message.type);
+      default:
+        return this.deliver(data);
+    }
   }
 
   /** The socket closed: waiting subscribes never start (the core ends the rest). */
@@ -100,6 +113,16 @@ export class OperationGate {
       finished();
       this.socket.failed(err);
     });
+  }
+
+  /**
+   * A message only the server sends: the client broke the protocol, the service did not fail (the core
+   * would throw: 4500 and an error line, which any client could repeat to flood the error log).
+   */
+  private unexpected(type: string): void {
+    const { id, address, shared } = this.socket;
+    shared.logger.info('ws.invalid_message', { connection: id, address, type });
+    this.socket.close(CloseCode.BadRequest, `Unexpected message of type ${type} received`);
   }
 
   private deliver(data: string): void {
