@@ -7,6 +7,7 @@ import { CloseCode } from 'graphql-ws';
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { SUBSCRIPTION_OVERFLOW } from '../../service/src/pubsub';
 import type { Message } from '../../service/src/schema';
+import { MAX_VARIABLES_DEPTH } from '../../service/src/transport/ws/variables';
 import { startTestApp, type TestApp } from '../../testkit/app';
 import {
   initializedSocket,
@@ -326,6 +327,69 @@ describe('slow consumers', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+describe.each([true, false])('deeply nested variables (shared subscriptions: %s)', (shared) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { LOG_LEVEL: 'info', SHARED_SUBSCRIPTIONS: String(shared) } });
+  });
+  afterAll(() => t.stop());
+
+  /** `{"a":{"a":...}}`, `levels` deep (6 bytes a level), as JSON text: too deep for JSON.stringify here too. */
+  const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+  const subscribeFrame = (id: string, room: string, deep: string) =>
+    `{"id":"${id}","type":"subscribe","payload":{"query":${JSON.stringify(MESSAGE_POSTED)},` +
+    `"variables":{"room":"${room}","deep":${deep}}}}`;
+
+  test('10,000 levels in a frame under the payload limit: an error for that operation, the socket stays', async () => {
+    const socket = await initializedSocket(t.wsUrl);
+    const frame = subscribeFrame('deep', 'deep', nested(10_000));
+    expect(Buffer.byteLength(frame)).toBeLessThan(t.config.limits.maxPayloadBytes);
+    socket.send(frame);
+    const error = await Promise.race([
+      socket.waitForMessage((m) => m.id === 'deep' && m.type === 'error'),
+      socket.closed.then(({ code, reason }) => Promise.reject(new Error(`closed with ${code} ${reason}`))),
+    ]);
+    expect(error.payload).toEqual([
+      expect.objectContaining({
+        message: `Variables are nested more than ${MAX_VARIABLES_DEPTH} levels deep`,
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
+    // The socket is still usable, and nothing was logged as a server failure.
+    socket.send({ id: 'ok', type: 'subscribe', payload: { query: MESSAGE_POSTED, variables: { room: 'deep' } } });
+    await waitFor('the next subscription live', async () => {
+      await postMessage(t.graphqlUrl, 'deep', 'hello');
+      return socket.messages.some((m) => m.id === 'ok' && m.type === 'next');
+    });
+    expect(t.logs.filter((l) => l.level === 'error')).toEqual([]);
+    socket.close();
+    expect((await socket.closed).code).toBe(1005);
+  });
+
+  test(`variables ${MAX_VARIABLES_DEPTH} levels deep are accepted`, async () => {
+    const socket = await initializedSocket(t.wsUrl);
+    // The variables object is the first level.
+    socket.send(subscribeFrame('fits', 'deep-ok', nested(MAX_VARIABLES_DEPTH - 1)));
+    await waitFor('the subscription live', async () => {
+      await postMessage(t.graphqlUrl, 'deep-ok', 'hello');
+      return socket.messages.some((m) => m.id === 'fits' && m.type === 'next');
+    });
+    expect(socket.messages.filter((m) => m.type === 'error')).toEqual([]);
+    socket.close();
+    await socket.closed;
+  });
+
+  test('the same variables over HTTP get a GraphQL answer', async () => {
+    const response = await fetch(t.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"query":"{ viewer }","variables":{"deep":${nested(10_000)}}}`,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { viewer: null } });
   });
 });
 

@@ -16,6 +16,7 @@ import { errorFields, type Logger } from '../../logger';
 import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
 import type { WsConnection } from './connection';
 import type { SharedSubscriptions } from './shared/registry';
+import { variablesDepthError } from './variables';
 
 type Operation = (args: ExecutionArgs) => OperationResult;
 
@@ -84,6 +85,9 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
       if ((connection.operations?.size ?? 0) > limits.maxSubscriptionsPerSocket) {
         return [tooManyOperations(limits.maxSubscriptionsPerSocket)];
       }
+      // Before anything walks them recursively (the group key, plugins).
+      const tooDeep = variablesDepthError(payload.variables);
+      if (tooDeep !== undefined) return [tooDeep];
       try {
         const { schema, parse, validate, contextFactory, execute, subscribe } = getEnveloped({
           transport: 'ws',

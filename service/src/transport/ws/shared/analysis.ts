@@ -26,6 +26,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Identity } from '../../../auth';
+import { variablesDepthError } from '../variables';
 
 export interface SharedSubscriptionsOptions {
   /**
@@ -78,7 +79,8 @@ export class SharingAnalysis {
 
   /**
    * The group key of a parsed and validated operation, or undefined when it must run per connection.
-   * Key = (query text, operation name, canonical variables, scope).
+   * Key = (query text, operation name, canonical variables, scope). Throws a GraphQLError for variables
+   * nested deeper than MAX_VARIABLES_DEPTH.
    */
   keyOf(document: DocumentNode, payload: OperationPayload, identity: Identity | null): string | undefined {
     // Extensions (persisted queries, tracing flags, ...) may change how a plugin treats the operation.
@@ -87,6 +89,9 @@ export class SharingAnalysis {
     if (!this.isShareable(document, operationName)) return undefined;
     const scope = this.scope(identity);
     if (scope === undefined) return undefined;
+    // canonicalJson recurses: never on client input of unbounded depth.
+    const tooDeep = variablesDepthError(payload.variables);
+    if (tooDeep !== undefined) throw tooDeep;
     return JSON.stringify([payload.query, operationName, canonicalJson(payload.variables ?? {}), scope]);
   }
 
