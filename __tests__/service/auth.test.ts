@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { CloseCode } from 'graphql-ws';
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { AUTH_UNAVAILABLE } from '../../service/src/yoga';
 import { startTestApp, type TestApp } from '../../testkit/app';
@@ -116,7 +117,7 @@ describe('JWT (HS256 secret)', () => {
       await socket.opened;
       const payload = await params();
       socket.send({ type: 'connection_init', ...(payload ? { payload } : {}) });
-      expect((await socket.closed).code).toBe(CLOSE_CODES.forbidden);
+      expect((await socket.closed).code).toBe(CloseCode.Forbidden);
       const before = subscription.received.length;
       await postMessage(t.graphqlUrl, 'auth', 'after', { authorization: `Bearer ${await hs256({ sub: 'poster' })}` });
       await subscription.waitForCount(before + 1);

@@ -3,9 +3,11 @@
  * (or is refused before the upgrade with an HTTP status), and a bystander subscribed on another socket
  * keeps receiving. Bad frames are sent with a raw `ws` socket; the bystander is the real graphql-ws client.
  */
+import { CloseCode } from 'graphql-ws';
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { SUBSCRIPTION_OVERFLOW } from '../../service/src/pubsub';
 import type { Message } from '../../service/src/schema';
+import { MAX_VARIABLES_DEPTH } from '../../service/src/transport/ws/variables';
 import { startTestApp, type TestApp } from '../../testkit/app';
 import {
   initializedSocket,
@@ -69,14 +71,33 @@ describe('bad WebSocket input', () => {
   ])('invalid message (%s) -> 4400', async (_name, frame) => {
     const socket = await initializedSocket(t.wsUrl);
     socket.send(frame);
-    expect((await socket.closed).code).toBe(CLOSE_CODES.badRequest);
+    expect((await socket.closed).code).toBe(CloseCode.BadRequest);
+  });
+
+  test.each([
+    ['connection_ack', { type: 'connection_ack' }],
+    ['next', { id: 'n', type: 'next', payload: { data: null } }],
+    ['error', { id: 'e', type: 'error', payload: [{ message: 'from the client' }] }],
+  ])('a message only the server sends (%s) -> 4400, logged below warn', async (type, frame) => {
+    const socket = await initializedSocket(t.wsUrl);
+    const opened = t.logs.filter((l) => l.event === 'ws.open').at(-1);
+    socket.send(frame);
+    const closed = await socket.closed;
+    expect(closed).toEqual({ code: CloseCode.BadRequest, reason: `Unexpected message of type ${type} received` });
+    // Any client can send these: an error-level line each time would let it flood the error log.
+    const lines = await waitFor('the close logged', () => {
+      const own = t.logs.filter((l) => l.connection === opened?.connection);
+      return own.some((l) => l.event === 'ws.close') ? own : undefined;
+    });
+    expect(lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+    expect(lines.find((l) => l.event === 'ws.invalid_message')).toMatchObject({ level: 'info', type });
   });
 
   test('subscribe before connection_ack -> 4401', async () => {
     const socket = rawSocket(t.wsUrl);
     await socket.opened;
     socket.send({ id: '1', type: 'subscribe', payload: { query: MESSAGE_POSTED, variables: { room: 'x' } } });
-    expect((await socket.closed).code).toBe(CLOSE_CODES.unauthorized);
+    expect((await socket.closed).code).toBe(CloseCode.Unauthorized);
   });
 
   test.each([
@@ -84,7 +105,7 @@ describe('bad WebSocket input', () => {
     ['no subprotocol', []],
   ])('wrong subprotocol (%s) -> 4406', async (_name, protocols) => {
     const socket = rawSocket(t.wsUrl, { protocols });
-    expect((await socket.closed).code).toBe(CLOSE_CODES.subprotocolNotAcceptable);
+    expect((await socket.closed).code).toBe(CloseCode.SubprotocolNotAcceptable);
   });
 
   test('no connection_init within the timeout -> 4408', async () => {
@@ -92,7 +113,7 @@ describe('bad WebSocket input', () => {
     const started = Date.now();
     const socket = rawSocket(t.wsUrl);
     await socket.opened;
-    expect((await socket.closed).code).toBe(CLOSE_CODES.connectionInitTimeout);
+    expect((await socket.closed).code).toBe(CloseCode.ConnectionInitialisationTimeout);
     // A few ms of slack: timers may fire up to 1 ms early by Date.now().
     expect(Date.now() - started).toBeGreaterThanOrEqual(t.config.limits.connectionInitTimeoutMs - 5);
   });
@@ -103,13 +124,29 @@ describe('bad WebSocket input', () => {
     socket.send(subscribe);
     await sleep(50);
     socket.send(subscribe);
-    expect((await socket.closed).code).toBe(CLOSE_CODES.subscriberAlreadyExists);
+    expect((await socket.closed).code).toBe(CloseCode.SubscriberAlreadyExists);
+  });
+
+  test('subscribe, complete, then subscribe twice with that id -> 4409', async () => {
+    // Whether the first is still starting (the re-subscribe waits for it) or not, the last one duplicates
+    // an active id.
+    const socket = await initializedSocket(t.wsUrl);
+    const subscribe = {
+      id: 'again',
+      type: 'subscribe',
+      payload: { query: MESSAGE_POSTED, variables: { room: 'dup' } },
+    };
+    socket.send(subscribe);
+    socket.send({ id: 'again', type: 'complete' });
+    socket.send(subscribe);
+    socket.send(subscribe);
+    expect((await socket.closed).code).toBe(CloseCode.SubscriberAlreadyExists);
   });
 
   test('a second connection_init -> 4429', async () => {
     const socket = await initializedSocket(t.wsUrl);
     socket.send({ type: 'connection_init' });
-    expect((await socket.closed).code).toBe(CLOSE_CODES.tooManyInitialisationRequests);
+    expect((await socket.closed).code).toBe(CloseCode.TooManyInitialisationRequests);
   });
 
   test('a frame over MAX_PAYLOAD_BYTES -> 1009', async () => {
@@ -249,9 +286,9 @@ describe('slow consumers', () => {
         await new Promise((resolve) => setImmediate(resolve));
       }
       const log = t.logs.find((l) => l.event === 'ws.slow_consumer');
-      expect(log).toBeDefined();
       // The guard fired at the mark, not after buffering everything that was published.
-      expect(Number(log?.bufferedBytes)).toBeLessThan(64 * 1024 + 2 * big.length);
+      expect(log).toMatchObject({ level: 'warn', bufferedBytes: expect.any(Number) });
+      expect(log?.bufferedBytes).toBeLessThan(64 * 1024 + 2 * big.length);
       (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
       const { code, reason } = await slow.closed;
       expect(code).toBe(CLOSE_CODES.slowConsumer);
@@ -290,6 +327,69 @@ describe('slow consumers', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+describe.each([true, false])('deeply nested variables (shared subscriptions: %s)', (shared) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { LOG_LEVEL: 'info', SHARED_SUBSCRIPTIONS: String(shared) } });
+  });
+  afterAll(() => t.stop());
+
+  /** `{"a":{"a":...}}`, `levels` deep (6 bytes a level), as JSON text: too deep for JSON.stringify here too. */
+  const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+  const subscribeFrame = (id: string, room: string, deep: string) =>
+    `{"id":"${id}","type":"subscribe","payload":{"query":${JSON.stringify(MESSAGE_POSTED)},` +
+    `"variables":{"room":"${room}","deep":${deep}}}}`;
+
+  test('10,000 levels in a frame under the payload limit: an error for that operation, the socket stays', async () => {
+    const socket = await initializedSocket(t.wsUrl);
+    const frame = subscribeFrame('deep', 'deep', nested(10_000));
+    expect(Buffer.byteLength(frame)).toBeLessThan(t.config.limits.maxPayloadBytes);
+    socket.send(frame);
+    const error = await Promise.race([
+      socket.waitForMessage((m) => m.id === 'deep' && m.type === 'error'),
+      socket.closed.then(({ code, reason }) => Promise.reject(new Error(`closed with ${code} ${reason}`))),
+    ]);
+    expect(error.payload).toEqual([
+      expect.objectContaining({
+        message: `Variables are nested more than ${MAX_VARIABLES_DEPTH} levels deep`,
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ]);
+    // The socket is still usable, and nothing was logged as a server failure.
+    socket.send({ id: 'ok', type: 'subscribe', payload: { query: MESSAGE_POSTED, variables: { room: 'deep' } } });
+    await waitFor('the next subscription live', async () => {
+      await postMessage(t.graphqlUrl, 'deep', 'hello');
+      return socket.messages.some((m) => m.id === 'ok' && m.type === 'next');
+    });
+    expect(t.logs.filter((l) => l.level === 'error')).toEqual([]);
+    socket.close();
+    expect((await socket.closed).code).toBe(1005);
+  });
+
+  test(`variables ${MAX_VARIABLES_DEPTH} levels deep are accepted`, async () => {
+    const socket = await initializedSocket(t.wsUrl);
+    // The variables object is the first level.
+    socket.send(subscribeFrame('fits', 'deep-ok', nested(MAX_VARIABLES_DEPTH - 1)));
+    await waitFor('the subscription live', async () => {
+      await postMessage(t.graphqlUrl, 'deep-ok', 'hello');
+      return socket.messages.some((m) => m.id === 'fits' && m.type === 'next');
+    });
+    expect(socket.messages.filter((m) => m.type === 'error')).toEqual([]);
+    socket.close();
+    await socket.closed;
+  });
+
+  test('the same variables over HTTP get a GraphQL answer', async () => {
+    const response = await fetch(t.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"query":"{ viewer }","variables":{"deep":${nested(10_000)}}}`,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ data: { viewer: null } });
   });
 });
 

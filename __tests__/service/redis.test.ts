@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import Redis from 'ioredis';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PUBSUB_UNAVAILABLE } from '../../service/src/pubsub';
@@ -225,7 +225,17 @@ describe('Redis with TLS and an AUTH token (ElastiCache in-transit encryption)',
       const subscription = await subscribeRoomReady(client.client, 'tls', (text) =>
         postMessage(service.graphqlUrl, 'tls', text),
       );
-      expect(subscription.received.length).toBeGreaterThan(0);
+      // Published by another Redis client over TLS: it reaches the subscriber only through Redis.
+      const direct = { id: 'direct', room: 'tls', text: 'published on Redis', sentAt: new Date().toISOString() };
+      const raw = new Redis(redis.url, { lazyConnect: true, password, tls: { ca: readFileSync(join(dir, 'ca.pem')) } });
+      try {
+        await raw.connect();
+        const before = subscription.received.length;
+        await raw.publish('messagePosted:tls', JSON.stringify(direct));
+        expect((await subscription.waitForCount(before + 1)).at(-1)).toEqual(direct);
+      } finally {
+        raw.disconnect();
+      }
     } finally {
       await client.dispose();
       await service.stop();

@@ -16,11 +16,8 @@ import { ConnectionRegistry } from './transport/connections';
 import { createRequestListener, type Readiness } from './transport/http';
 import { createWebSocketAdapter } from './transport/ws/adapter';
 import { createProtocolServer, type GetEnveloped } from './transport/ws/protocol';
-import {
-  SharedSubscriptions,
-  type SharedSubscriptionsOptions,
-  type SharedSubscriptionStats,
-} from './transport/ws/shared-subscriptions';
+import type { SharedSubscriptionsOptions } from './transport/ws/shared/analysis';
+import { SharedSubscriptions, type SharedSubscriptionStats } from './transport/ws/shared/registry';
 import { createGraphQLServer, type GraphQLServer } from './yoga';
 
 export interface BuildAppOptions {
@@ -114,7 +111,7 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
     counters,
     ...(options.plugins !== undefined ? { plugins: options.plugins } : {}),
   });
-  const getEnveloped = yoga.getEnveloped as unknown as GetEnveloped;
+  const getEnveloped: GetEnveloped = yoga.getEnveloped;
   const shared = config.sharedSubscriptions
     ? new SharedSubscriptions(getEnveloped({}).schema, options.sharedSubscriptions ?? {}, logger)
     : undefined;

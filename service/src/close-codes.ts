@@ -1,7 +1,7 @@
 /**
- * WebSocket close codes the service uses, in one place (docs/PROTOCOL.md documents the same table).
- * The graphql-transport-ws protocol codes (44xx) are produced by graphql-ws's protocol core; the rest by
- * the service's WebSocket adapter.
+ * WebSocket close codes the service itself chooses (docs/PROTOCOL.md documents them with the rest). The
+ * graphql-transport-ws protocol codes (4400 bad request, 4401, 4403, 4406, 4408, 4409, 4429, 4500) are
+ * graphql-ws's `CloseCode`, used as exported.
  */
 export const CLOSE_CODES = {
   /** Draining: the task is being replaced; reconnect (the load balancer routes to another task). */
@@ -19,31 +19,13 @@ export const CLOSE_CODES = {
   authUnavailable: 1013,
   /** A frame larger than `limits.maxPayloadBytes` (sent by `ws` itself). */
   messageTooBig: 1009,
-  /** Invalid message (not JSON, unknown type, bad shape). */
-  badRequest: 4400,
-  /** `subscribe` before the connection was acknowledged. */
-  unauthorized: 4401,
-  /**
-   * Authentication failed on `connection_init`, or the socket's token expired (reason TOKEN_EXPIRED_REASON):
-   * the recommended client reconnects with fresh connectionParams.
-   */
-  forbidden: 4403,
-  /** The client did not offer the `graphql-transport-ws` subprotocol. */
-  subprotocolNotAcceptable: 4406,
-  /** No `connection_init` within `limits.connectionInitTimeoutMs`. */
-  connectionInitTimeout: 4408,
-  /** A `subscribe` reused the id of an active operation. */
-  subscriberAlreadyExists: 4409,
-  /** A second `connection_init`. */
-  tooManyInitialisationRequests: 4429,
-  /** Unexpected server error while handling a message. */
-  internalServerError: 4500,
 } as const;
 
-/** Close reason of a 4403 sent when the socket's token expires; clients match on its start. */
+/**
+ * Close reason of the 4403 (CloseCode.Forbidden) sent when the socket's token expires; clients match on
+ * its start and reconnect with fresh connectionParams.
+ */
 export const TOKEN_EXPIRED_REASON = 'Token expired: reconnect with a fresh token';
-
-export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 
 /** Close reasons are limited to 123 bytes by RFC 6455; longer ones make `ws` throw. */
 export function limitCloseReason(reason: string): string {

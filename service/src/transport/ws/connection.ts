@@ -5,7 +5,7 @@
  * connection through the socket's `connection` field.
  */
 import type { Socket } from 'node:net';
-import type { WebSocket as ProtocolSocket } from 'graphql-ws';
+import { CloseCode, type WebSocket as ProtocolSocket } from 'graphql-ws';
 import WebSocket, { type RawData } from 'ws';
 import type { Identity } from '../../auth';
 import { CLOSE_CODES, limitCloseReason, TOKEN_EXPIRED_REASON } from '../../close-codes';
@@ -13,7 +13,7 @@ import type { Limits } from '../../config';
 import type { DefenceCounters } from '../../counters';
 import { errorFields, type Logger } from '../../logger';
 import type { ConnectionRegistry, TrackedConnection } from '../connections';
-import { returnAll, type TrackedOperation } from './operations';
+import { OperationGate } from './operations';
 
 const TEXT_FRAME = { binary: false } as const;
 /** Most bytes held corked on one socket before they are written anyway. */
@@ -41,13 +41,11 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
   private verified: Identity | null = null;
   /** Closes the socket when its token expires (only while an expiring identity is set). */
   private expiryTimer: NodeJS.Timeout | undefined;
-  /** graphql-ws's message handler (registered through onMessage). */
-  private handler: ((data: string) => Promise<void>) | undefined;
+  /** Hands frames to graphql-ws's message handler (registered through onMessage). See operations.ts. */
+  operations: OperationGate | undefined;
   /** graphql-ws's cleanup for this socket (returned by `opened`). */
   closed: ((code?: number, reason?: string) => Promise<void>) | undefined;
   private closeCode: number | undefined;
-  /** Streams this socket runs (created on its first operation); ended when it closes. See operations.ts. */
-  operations: Set<TrackedOperation> | undefined;
   /** Held by write() until the next check phase (or CORK_FLUSH_BYTES). */
   corked = false;
 
@@ -102,7 +100,7 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
       subject: this.verified?.subject,
       expiresAt: this.verified?.expiresAt,
     });
-    this.close(CLOSE_CODES.forbidden, TOKEN_EXPIRED_REASON);
+    this.close(CloseCode.Forbidden, TOKEN_EXPIRED_REASON);
   }
 
   /**
@@ -155,7 +153,7 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
   }
 
   onMessage(handler: (data: string) => Promise<void>): void {
-    this.handler = handler;
+    this.operations = new OperationGate(this, handler);
   }
 
   closeSlowConsumer(detail: string): void {
@@ -171,21 +169,21 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
 
   /** Hands a frame to the protocol core; a failure there closes only this socket. */
   receive(data: RawData): void {
-    const handler = this.handler;
-    if (handler === undefined) return;
+    const operations = this.operations;
+    if (operations === undefined) return;
     // ws hands a Buffer (binaryType 'nodebuffer', fragments already joined); decode it without copying.
     const text = Buffer.isBuffer(data)
       ? data.toString('utf8')
       : Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
         : Buffer.from(data).toString('utf8');
-    handler(text).catch((err: unknown) => this.failed(err));
+    operations.receive(text);
   }
 
-  private failed(err: unknown): void {
+  failed(err: unknown): void {
     this.shared.logger.error('ws.internal_error', { connection: this.id, ...errorFields(err) });
     // The error itself is logged above; its message may hold internals, so the client gets a fixed reason.
-    this.close(CLOSE_CODES.internalServerError, 'Internal server error');
+    this.close(CloseCode.InternalServerError, 'Internal server error');
   }
 
   // TrackedConnection
@@ -224,8 +222,7 @@ export class WsConnection implements ProtocolSocket, TrackedConnection {
     this.closed?.(code, reason).catch((err: unknown) =>
       this.shared.logger.error('ws.cleanup_failed', { connection: this.id, ...errorFields(err) }),
     );
-    // Whatever the protocol core lost track of ends here too.
-    returnAll(this.operations);
+    this.operations?.close();
     this.ws.connection = undefined;
   }
 }

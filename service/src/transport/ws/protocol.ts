@@ -2,30 +2,40 @@
  * The subscribe path: graphql-ws's protocol core (`makeServer`) wired to Yoga's envelop, so WebSocket
  * operations get the same plugins as HTTP ones (graphql-armor limits, error masking, introspection off in
  * production, the same context). Authentication happens once per socket, on `connection_init`.
+ *
+ * As in Yoga's graphql-ws recipe, `onSubscribe` builds each operation from `getEnveloped` and hands the
+ * core the enveloped `execute`/`subscribe` in the operation's `rootValue`; the core's `execute`/`subscribe`
+ * call them from there.
  */
-import { GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { makeServer, type Context, type Server } from 'graphql-ws';
+import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { makeServer, type Context, type OperationResult, type Server } from 'graphql-ws';
 import { authenticate, AuthenticationError, tokenFromConnectionParams, type TokenVerifier } from '../../auth';
 import { CLOSE_CODES } from '../../close-codes';
 import type { Limits } from '../../config';
 import { errorFields, type Logger } from '../../logger';
 import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
 import type { WsConnection } from './connection';
-import { TrackedOperation } from './operations';
-import { SharedMember, type SharedSubscriptions, type SubscribeResult } from './shared-subscriptions';
-import { heldVariablesBytes, variablesBytes, variablesRefusal } from './variables-budget';
+import type { SharedSubscriptions } from './shared/registry';
+import { variablesDepthError } from './variables';
+import { variablesBytes, variablesRefusal } from './variables-budget';
 
-type Operation = (args: ExecutionArgs) => unknown;
+type Operation = (args: ExecutionArgs) => OperationResult;
 
 /** What the protocol needs from Yoga: `yoga.getEnveloped`, typed loosely to keep this layer Yoga-agnostic. */
 export type GetEnveloped = (initialContext: Record<string, unknown>) => {
-  schema: ExecutionArgs['schema'];
+  schema: GraphQLSchema;
   parse: (source: string) => DocumentNode;
-  validate: (schema: ExecutionArgs['schema'], document: DocumentNode) => readonly GraphQLError[];
+  validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[];
   contextFactory: () => unknown;
   execute: Operation;
   subscribe: Operation;
 };
+
+/** The `rootValue` of every WebSocket operation: how to run it (Yoga's graphql-ws recipe). */
+interface OperationRoot {
+  readonly execute: Operation;
+  readonly subscribe: Operation;
+}
 
 export interface ProtocolOptions {
   readonly getEnveloped: GetEnveloped;
@@ -43,13 +53,7 @@ export const TOO_MANY_OPERATIONS = 'TOO_MANY_OPERATIONS';
 
 export function createProtocolServer(options: ProtocolOptions): Server<WsConnection> {
   const { getEnveloped, verifier, limits, logger, shared } = options;
-  // The enveloped execute/subscribe of each operation, found again from its context value.
-  const operations = new WeakMap<object, { execute: Operation; subscribe: Operation }>();
-  const operationOf = (args: ExecutionArgs) => {
-    const found = operations.get(args.contextValue as object);
-    if (found === undefined) throw new Error('No enveloped operation for this execution');
-    return found;
-  };
+  const rootOf = (args: ExecutionArgs) => args.rootValue as OperationRoot;
 
   return makeServer<ConnectionParams, WsConnection>({
     connectionInitWaitTimeout: limits.connectionInitTimeoutMs,
@@ -77,40 +81,40 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
     },
 
     async onSubscribe(ctx: ProtocolContext, id, payload) {
-      // Includes this operation (reserved by the core before this hook runs).
-      const active = Object.keys(ctx.subscriptions).length;
-      if (active > limits.maxSubscriptionsPerSocket) return [tooManyOperations(limits.maxSubscriptionsPerSocket)];
       const connection = ctx.extra;
-      // Early, before parsing: onOperation checks again when the operation is added (variables-budget.ts).
-      const tooLarge = variablesRefusal(
-        variablesBytes(payload.variables),
-        heldVariablesBytes(connection.operations),
-        limits,
-      );
+      // Every operation in flight on the socket, this one included (see operations.ts).
+      if ((connection.operations?.size ?? 0) > limits.maxSubscriptionsPerSocket) {
+        return [tooManyOperations(limits.maxSubscriptionsPerSocket)];
+      }
+      // Before anything walks them recursively (the group key, plugins).
+      const tooDeep = variablesDepthError(payload.variables);
+      if (tooDeep !== undefined) return [tooDeep];
+      // Variables stay in memory for the operation's whole life: within the socket's budget, or refused.
+      const gate = connection.operations;
+      const bytes = variablesBytes(payload.variables);
+      const tooLarge = variablesRefusal(bytes, gate?.heldVariablesBytes(id) ?? 0, limits);
       if (tooLarge !== undefined) {
         connection.shared.counters.variablesRefused++;
         return [tooLarge];
       }
+      gate?.holdVariables(id, bytes);
       try {
-        const enveloped = getEnveloped({ transport: 'ws', identity: connection.identity, params: payload });
-        const document = enveloped.parse(payload.query);
-        const errors = enveloped.validate(enveloped.schema, document);
+        const { schema, parse, validate, contextFactory, execute, subscribe } = getEnveloped({
+          transport: 'ws',
+          identity: connection.identity,
+          params: payload,
+        });
+        const document = parse(payload.query);
+        const errors = validate(schema, document);
         if (errors.length > 0) return errors;
-        const operationName = payload.operationName ?? null;
+        const operation = { schema, document, operationName: payload.operationName ?? null };
         const variableValues = payload.variables ?? null;
-        const key = shared?.keyOf(enveloped.schema, document, payload, connection.identity);
+        const key = shared?.keyOf(document, payload, connection.identity);
         if (shared !== undefined && key !== undefined) {
           // Runs only if this socket creates the group: one context and one execution for all members.
           const member = shared.join(key, connection, id, {
-            context: async () => enveloped.contextFactory(),
-            subscribe: (contextValue) =>
-              enveloped.subscribe({
-                schema: enveloped.schema,
-                document,
-                contextValue,
-                operationName,
-                variableValues,
-              }) as Promise<SubscribeResult>,
+            context: async () => contextFactory(),
+            subscribe: (contextValue) => subscribe({ ...operation, contextValue, variableValues }),
           });
           try {
             await member.context();
@@ -118,17 +122,11 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
             void member.return();
             throw err;
           }
-          return { schema: enveloped.schema, document, contextValue: member, operationName, variableValues };
+          const root: OperationRoot = { execute, subscribe: () => member.ready() };
+          return { ...operation, variableValues, contextValue: undefined, rootValue: root };
         }
-        const contextValue = (await enveloped.contextFactory()) as object;
-        operations.set(contextValue, { execute: enveloped.execute, subscribe: enveloped.subscribe });
-        return {
-          schema: enveloped.schema,
-          document,
-          contextValue,
-          operationName,
-          variableValues,
-        };
+        const root: OperationRoot = { execute, subscribe };
+        return { ...operation, variableValues, contextValue: await contextFactory(), rootValue: root };
       } catch (err) {
         // Syntax errors and graphql-armor limits are thrown from parse/validate: answer this operation
         // with an error message and keep the socket (the core would close it with 4500).
@@ -137,32 +135,8 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
       }
     },
 
-    execute: (args) =>
-      operationOf(args).execute(args) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['execute']>>,
-    subscribe: (args) =>
-      (args.contextValue instanceof SharedMember
-        ? args.contextValue.ready()
-        : operationOf(args).subscribe(args)) as ReturnType<NonNullable<Parameters<typeof makeServer>[0]['subscribe']>>,
-
-    // Every stream handed to the core is tracked per socket (see operations.ts): the cap counts them all,
-    // including any the core lost track of, and the socket's close ends them all.
-    onOperation(ctx: ProtocolContext, _id, payload, _args, result) {
-      if (!isAsyncIterable(result)) return undefined;
-      const connection = ctx.extra;
-      const live = (connection.operations ??= new Set());
-      if (live.size >= limits.maxSubscriptionsPerSocket) {
-        void (result as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.();
-        return { errors: [tooManyOperations(limits.maxSubscriptionsPerSocket)] };
-      }
-      const bytes = variablesBytes(payload.variables);
-      const tooLarge = variablesRefusal(bytes, heldVariablesBytes(live), limits);
-      if (tooLarge !== undefined) {
-        connection.shared.counters.variablesRefused++;
-        void (result as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.();
-        return { errors: [tooLarge] };
-      }
-      return new TrackedOperation(result as AsyncIterable<ExecutionResult>, live, bytes);
-    },
+    execute: (args) => rootOf(args).execute(args),
+    subscribe: (args) => rootOf(args).subscribe(args),
 
     onError(ctx: ProtocolContext, _id, _payload, errors) {
       if (errors.some((error) => error.extensions?.code === SUBSCRIPTION_OVERFLOW)) {
@@ -178,8 +152,4 @@ function tooManyOperations(max: number): GraphQLError {
   return new GraphQLError(`Too many operations on this socket: at most ${max} may run at once`, {
     extensions: { code: TOO_MANY_OPERATIONS },
   });
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof Object(value)[Symbol.asyncIterator] === 'function';
 }

@@ -2,7 +2,7 @@
  * The variables budget of a WebSocket: what one socket's operations may hold in variables. A running
  * subscription keeps its variables for its whole life (about 3x their JSON size in heap), so without a
  * budget a few sockets could hold hundreds of MB. Two limits: per operation, and in total over the
- * operations running on the socket (the operations the service tracks, see operations.ts).
+ * operations in flight on the socket (counted by its OperationGate, see operations.ts).
  */
 import { GraphQLError } from 'graphql';
 import type { Limits } from '../../config';
@@ -46,11 +46,4 @@ export function variablesRefusal(bytes: number, heldBytes: number, limits: Varia
     );
   }
   return undefined;
-}
-
-/** Bytes of variables held by a socket's running operations. */
-export function heldVariablesBytes(operations: Iterable<{ readonly variablesBytes: number }> | undefined): number {
-  let held = 0;
-  for (const operation of operations ?? []) held += operation.variablesBytes;
-  return held;
 }

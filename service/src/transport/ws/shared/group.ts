@@ -1,0 +1,256 @@
+/**
+ * The runtime of one shared subscription: a group executes the subscription once, with one context, and
+ * for each event serializes the payload once; every member gets it as a `next` frame built from a
+ * per-operation-id prefix and that one payload buffer, through its connection's send path (slow-consumer
+ * guard included). Per subscriber there is no Yoga context, no execution, no pub/sub listener and no
+ * JSON.stringify.
+ *
+ * A member is what graphql-ws's protocol core iterates: an async iterator that never yields. Its
+ * `return()` (client `complete`, socket closed) leaves the group; when the group's stream ends or fails,
+ * every member's iterator ends or throws, so the core sends `complete` or `error` exactly as it would for
+ * a per-connection subscription. The last member leaving returns the shared stream (pub/sub unsubscribed).
+ * The group's context carries the identity of the socket that created the group.
+ */
+import type { GraphQLError } from 'graphql';
+import type { ExecutionResult, OperationResult } from 'graphql-ws';
+
+/** The connection as the group sees it: the send path for pre-built frames. */
+export interface SharedSubscriber {
+  sendFrame(frame: Buffer): void;
+}
+
+/** What the subscription execution returns: a stream, or one result (errors) before any stream exists. */
+export type SubscribeResult = Awaited<OperationResult>;
+
+/** Runs the subscription once for a group: builds its context, then subscribes. */
+export interface GroupStart {
+  /** The group's context value (built once). A GraphQLError here is answered like a validation error. */
+  context(): Promise<unknown>;
+  subscribe(contextValue: unknown): Promise<SubscribeResult> | SubscribeResult;
+}
+
+/** What a group reports to the registry that holds it. */
+export interface GroupOwner {
+  /** Members joined (positive) or left (negative). */
+  counted(delta: number): void;
+  /** The group ended or lost its last member: it takes no new members. */
+  removed(group: SharedGroup): void;
+  /** Returning the shared stream failed. */
+  failed(event: string, err: unknown): void;
+}
+
+const CLOSE_BRACE = Buffer.from('}');
+
+/** Members with one operation id get the same frame: the prefix `{"id":…,"type":"next","payload":` is built once. */
+interface Bucket {
+  readonly operationId: string;
+  readonly prefix: Buffer;
+  readonly members: Set<SharedMember>;
+}
+
+export class SharedGroup {
+  private readonly buckets = new Map<string, Bucket>();
+  private size = 0;
+  /** The shared stream once subscribed; returned when the last member leaves. */
+  private stream: AsyncIterator<ExecutionResult> | undefined;
+  /** Left the registry: no new members, the stream is (being) returned. */
+  private disposed = false;
+  readonly context: Promise<unknown>;
+  private readonly started: Promise<SubscribeResult>;
+
+  constructor(
+    readonly key: string,
+    private readonly owner: GroupOwner,
+    start: GroupStart,
+  ) {
+    this.context = start.context();
+    this.started = this.context.then((contextValue) => start.subscribe(contextValue));
+    // Failures reach the members through context/ready(); the group only has to leave the registry.
+    this.started.then(
+      (result) => this.onStarted(result),
+      () => this.dispose(),
+    );
+  }
+
+  add(subscriber: SharedSubscriber, operationId: string): SharedMember {
+    let bucket = this.buckets.get(operationId);
+    if (bucket === undefined) {
+      bucket = {
+        operationId,
+        prefix: Buffer.from(`{"id":${JSON.stringify(operationId)},"type":"next","payload":`),
+        members: new Set(),
+      };
+      this.buckets.set(operationId, bucket);
+    }
+    const member = new SharedMember(this, subscriber, bucket);
+    bucket.members.add(member);
+    this.size++;
+    this.owner.counted(1);
+    return member;
+  }
+
+  leave(member: SharedMember): void {
+    const bucket = member.bucket;
+    if (!bucket.members.delete(member)) return;
+    if (bucket.members.size === 0) this.buckets.delete(bucket.operationId);
+    this.size--;
+    this.owner.counted(-1);
+    if (this.size === 0) this.dispose();
+  }
+
+  /** What the core gets from `subscribe` for this member: the member itself, or the one-off result. */
+  async ready(member: SharedMember): Promise<SubscribeResult> {
+    const result = await this.started.catch((err: unknown) => {
+      this.leave(member);
+      throw err;
+    });
+    if (this.stream === undefined) {
+      // Not a stream (the operation failed before subscribing): each member gets that result once.
+      this.leave(member);
+      return result;
+    }
+    return member;
+  }
+
+  private onStarted(result: SubscribeResult): void {
+    if (!isAsyncIterable(result)) {
+      this.dispose();
+      return;
+    }
+    const stream = result[Symbol.asyncIterator]();
+    this.stream = stream;
+    if (this.disposed) {
+      // Everyone left while it was starting.
+      void closeStream(stream, this.owner);
+      return;
+    }
+    void this.pump(stream);
+  }
+
+  private async pump(stream: AsyncIterator<ExecutionResult>): Promise<void> {
+    let failure: unknown;
+    try {
+      for (;;) {
+        const step = await stream.next();
+        if (step.done === true || this.disposed) break;
+        this.broadcast(step.value);
+      }
+    } catch (err) {
+      failure = err;
+      // A failure of ours (serializing) leaves the source subscribed: unsubscribe it.
+      void closeStream(stream, this.owner);
+    }
+    this.dispose();
+    for (const bucket of this.buckets.values()) {
+      for (const member of bucket.members) member.end(failure);
+    }
+    this.buckets.clear();
+    this.owner.counted(-this.size);
+    this.size = 0;
+  }
+
+  /** One serialization per event, one frame per operation id, one send per member. */
+  private broadcast(result: ExecutionResult): void {
+    // Exactly the payload graphql-ws's core would build: the result without `errors`, then errors as JSON.
+    const { errors, ...rest } = result;
+    const payload = Buffer.from(
+      JSON.stringify(errors ? { ...rest, errors: errors.map((e: GraphQLError) => e.toJSON()) } : rest),
+    );
+    for (const bucket of this.buckets.values()) {
+      const frame = Buffer.concat([bucket.prefix, payload, CLOSE_BRACE]);
+      for (const member of bucket.members) member.subscriber.sendFrame(frame);
+    }
+  }
+
+  private dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.owner.removed(this);
+    if (this.stream !== undefined && this.size === 0) void closeStream(this.stream, this.owner);
+  }
+}
+
+/**
+ * One subscription in a group, as the protocol core sees it: the async iterator it awaits (never yields:
+ * the group sends the frames).
+ */
+export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
+  /** Resolves the core's pending next(). */
+  private settle:
+    ((result: IteratorResult<ExecutionResult> | PromiseLike<IteratorResult<ExecutionResult>>) => void) | undefined;
+  /** Ended by the group: done, or the failure to throw. */
+  private ended: { readonly failure: unknown } | undefined;
+
+  constructor(
+    private readonly group: SharedGroup,
+    readonly subscriber: SharedSubscriber,
+    readonly bucket: Bucket,
+  ) {}
+
+  /** Settles when the group's context is built; a GraphQLError there is this operation's answer. */
+  context(): Promise<unknown> {
+    return this.group.context;
+  }
+
+  /** For the core's `subscribe`: this member (a stream), or the group's one-off result. */
+  ready(): Promise<SubscribeResult> {
+    return this.group.ready(this);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<ExecutionResult> {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    if (this.ended !== undefined) return this.result();
+    return new Promise<IteratorResult<ExecutionResult>>((resolve) => {
+      this.settle = resolve;
+    });
+  }
+
+  return(): Promise<IteratorResult<ExecutionResult>> {
+    this.leave();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(err?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.leave();
+    return Promise.reject(err);
+  }
+
+  /** Called by the group: its stream ended (failure undefined) or failed. */
+  end(failure: unknown): void {
+    if (this.ended !== undefined) return;
+    this.ended = { failure };
+    const settle = this.settle;
+    this.settle = undefined;
+    settle?.(this.result());
+  }
+
+  private leave(): void {
+    if (this.ended === undefined) {
+      this.ended = { failure: undefined };
+      this.group.leave(this);
+    }
+    const settle = this.settle;
+    this.settle = undefined;
+    settle?.({ value: undefined, done: true });
+  }
+
+  private result(): Promise<IteratorResult<ExecutionResult>> {
+    const failure = this.ended?.failure;
+    return failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(failure);
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof Object(value)[Symbol.asyncIterator] === 'function';
+}
+
+async function closeStream(stream: AsyncIterator<ExecutionResult>, owner: GroupOwner): Promise<void> {
+  try {
+    await stream.return?.();
+  } catch (err) {
+    owner.failed('ws.shared_subscription_return_failed', err);
+  }
+}
