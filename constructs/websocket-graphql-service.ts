@@ -9,6 +9,7 @@ import {
   type LogLevel,
   type NodeEnv,
   WebSocketFargateService,
+  type HistorySettings,
 } from './fargate-service';
 import { FanoutRedis } from './fanout-redis';
 import { HostedZone } from './hosted-zone';
@@ -62,6 +63,11 @@ export interface TargetGroupSettings {
 
 /** Task and container settings. */
 export interface ServiceSettings {
+  /**
+   * Per-topic event history for resumable subscriptions.
+   * @default - 1000 events, 300 s
+   */
+  readonly history?: HistorySettings;
   /** @default 512 */
   readonly cpu?: number;
   /** @default 1024 */

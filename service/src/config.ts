@@ -4,7 +4,16 @@
  * allowed range, so a bad task definition fails at start with one readable message.
  */
 import { randomUUID } from 'node:crypto';
-import { ENV, TIMING_DEFAULTS, TIMING_RANGES, type TimingName, timingViolations } from './container-contract';
+import type { HistoryLimits } from './history/store';
+import {
+  ENV,
+  HISTORY_DEFAULTS,
+  HISTORY_RANGES,
+  TIMING_DEFAULTS,
+  TIMING_RANGES,
+  type TimingName,
+  timingViolations,
+} from './container-contract';
 
 export type Mode = 'production' | 'development';
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -92,6 +101,8 @@ export interface AppConfig {
    * scope) share one execution and one serialized frame per event. Off: every subscription runs per socket.
    */
   readonly sharedSubscriptions: boolean;
+  /** Per-topic history for resumable subscriptions; maxEvents 0: off (no positions, no resume). */
+  readonly history: HistoryLimits;
   /** Unset: anonymous access. */
   readonly jwt?: JwtConfig;
 }
@@ -205,6 +216,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
 
   const sharedSubscriptions = r.bool(ENV.sharedSubscriptions, true);
+  const history: HistoryLimits = {
+    maxEvents: r.int(
+      ENV.historyMaxEvents,
+      HISTORY_DEFAULTS.maxEvents,
+      HISTORY_RANGES.maxEvents.min,
+      HISTORY_RANGES.maxEvents.max,
+    ),
+    ttlMs: r.int(
+      ENV.historyTtlMs,
+      HISTORY_DEFAULTS.ttlSeconds * 1000,
+      HISTORY_RANGES.ttlSeconds.min * 1000,
+      HISTORY_RANGES.ttlSeconds.max * 1000,
+      'ms',
+    ),
+  };
   const jwt = readJwt(r, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -224,6 +250,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     allowedOrigins,
     limits,
     sharedSubscriptions,
+    history,
     ...(jwt !== undefined ? { jwt } : {}),
   };
 }
