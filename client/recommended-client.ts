@@ -18,11 +18,23 @@
  *   fatal), so the client reconnects at once with what connectionParams returns then: a fresh token. Make
  *   sure connectionParams refreshes an expired token rather than returning the cached one, or the
  *   reconnect is refused with 4403 again (and retried with backoff until it succeeds).
+ * - Resumable subscriptions: the service puts each event's position in the result's
+ *   `extensions.position`. `subscribe` remembers the last one per subscription and, when graphql-ws
+ *   resubscribes after a reconnect, sends it as `extensions.resumeFrom`; the service then replays what was
+ *   missed. The service's recovery result (`extensions.recovery`, no data) goes to `onRecovery`, not to the
+ *   app's sink, and events at or before the last position are dropped. Application code is unchanged.
  *
  * Only `graphql-ws` is imported: the same file runs in Node (pass `webSocketImpl`) and in a browser.
  */
 import { createClient } from 'graphql-ws';
-import type { Client, ClientOptions, ConnectionInitMessage } from 'graphql-ws';
+import type {
+  Client,
+  ClientOptions,
+  ConnectionInitMessage,
+  FormattedExecutionResult,
+  Sink,
+  SubscribePayload,
+} from 'graphql-ws';
 
 type ConnectionParams = NonNullable<ConnectionInitMessage['payload']>;
 
@@ -92,6 +104,14 @@ export interface RecommendedClientOptions {
    */
   readonly onFatal?: (errorOrCloseEvent: unknown) => void;
   /**
+   * Called when a resubscription after a reconnect was answered: `recovered: true` means every missed
+   * event was replayed (`replayed` of them); `false` means some may be lost (`reason`: 'window' — away
+   * longer than the service keeps, 'epoch' — the service lost its history, 'unavailable', 'no-history'),
+   * so refetch the state the subscription keeps up to date. Live events continue either way.
+   * @default - none
+   */
+  readonly onRecovery?: (outcome: RecoveryOutcome, payload: SubscribePayload) => void;
+  /**
    * Random number source in [0, 1), for the backoff; tests pass a fixed one.
    * @default Math.random
    */
@@ -111,6 +131,10 @@ export interface ClientStats {
   /** Sockets the service closed because their token expired (4403 "Token expired"); each is retried. */
   tokenExpiries: number;
 }
+
+/** The service's answer to a resubscription with a position (see docs/resumable-subscriptions.md). */
+export type RecoveryOutcome =
+  { readonly recovered: true; readonly replayed: number } | { readonly recovered: false; readonly reason: string };
 
 /** A graphql-ws Client plus its live connection counters. */
 export interface RecommendedClient extends Client {
@@ -238,5 +262,55 @@ export function createRecommendedClient(options: RecommendedClientOptions): Reco
     },
   });
 
-  return Object.assign(client, { stats });
+  const subscribe = client.subscribe.bind(client);
+  const resumable: Client['subscribe'] = (payload, sink) =>
+    subscribe(...resumableSubscription(payload, sink, options.onRecovery));
+  return Object.assign(client, { stats, subscribe: resumable });
+}
+
+/** `1.<epoch>.<ms>-<seq>` (the service's position format); undefined for anything else. */
+function parsePosition(value: unknown): { epoch: string; ms: bigint; seq: bigint } | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^1\.([A-Za-z0-9_-]{1,32})\.(\d{1,16})-(\d{1,16})$/.exec(value);
+  return match === null ? undefined : { epoch: match[1] as string, ms: BigInt(match[2]), seq: BigInt(match[3]) };
+}
+
+/**
+ * The payload graphql-ws (re)sends and the sink it delivers to, for one subscription. graphql-ws sends the
+ * same payload object again on every resubscribe, so setting `extensions.resumeFrom` on it is enough.
+ */
+function resumableSubscription<Data, Extensions>(
+  original: SubscribePayload,
+  sink: Sink<FormattedExecutionResult<Data, Extensions>>,
+  onRecovery: RecommendedClientOptions['onRecovery'],
+): [SubscribePayload, Sink<FormattedExecutionResult<Data, Extensions>>] {
+  const extensions: Record<string, unknown> = { ...(original.extensions ?? {}) };
+  const payload: SubscribePayload = { ...original, extensions };
+  let last: ReturnType<typeof parsePosition>;
+  return [
+    payload,
+    {
+      next(result) {
+        const ext = result.extensions as { position?: unknown; recovery?: RecoveryOutcome } | undefined;
+        if (ext?.recovery !== undefined && result.data === undefined && result.errors === undefined) {
+          onRecovery?.(ext.recovery, original);
+          return;
+        }
+        const position = parsePosition(ext?.position);
+        if (position !== undefined) {
+          // Defensive: an event at or before the last one seen (same history) was delivered already.
+          const seen =
+            last !== undefined &&
+            last.epoch === position.epoch &&
+            (position.ms < last.ms || (position.ms === last.ms && position.seq <= last.seq));
+          if (seen) return;
+          last = position;
+          extensions['resumeFrom'] = ext?.position;
+        }
+        sink.next(result);
+      },
+      error: (error) => sink.error(error),
+      complete: () => sink.complete(),
+    },
+  ];
 }

@@ -13,7 +13,14 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { CONTAINER, ENV, MEMORY_BUDGET, maxConnectionsForMemory } from '../service/src/container-contract';
+import {
+  CONTAINER,
+  ENV,
+  HISTORY_DEFAULTS,
+  HISTORY_RANGES,
+  MEMORY_BUDGET,
+  maxConnectionsForMemory,
+} from '../service/src/container-contract';
 import { resolveTiming, timingEnvironment, type WebSocketTiming } from './timing';
 import {
   checkArn,
@@ -47,6 +54,21 @@ export interface ServiceRedisConnection {
   readonly authTokenSecretArn: string;
 }
 
+/** Resumable subscriptions: the per-topic event history the tasks keep (in Redis, or in memory without it). */
+export interface HistorySettings {
+  /**
+   * Events kept per topic (0..100000); 0 turns history and resume off. Size it for the busiest topic's
+   * events per second times the longest reconnect to cover.
+   * @default 1000
+   */
+  readonly maxEvents?: number;
+  /**
+   * Seconds a topic's history is kept after its last event (1..86400).
+   * @default 300
+   */
+  readonly ttlSeconds?: number;
+}
+
 export interface WebSocketFargateServiceProps {
   readonly vpcId: string;
   /** Subnets the tasks run in (private, unless `assignPublicIp`). */
@@ -75,6 +97,11 @@ export interface WebSocketFargateServiceProps {
    * @default - resolveTiming() defaults
    */
   readonly timing?: WebSocketTiming;
+  /**
+   * Per-topic event history for resumable subscriptions (HISTORY_MAX_EVENTS, HISTORY_TTL_MS).
+   * @default - 1000 events, 300 s
+   */
+  readonly history?: HistorySettings;
   /**
    * Task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384).
    * @default 512
@@ -484,6 +511,7 @@ export class WebSocketFargateService extends Construct {
       [ENV.logLevel]: props.logLevel ?? 'info',
       [ENV.version]: props.imageTag,
       ...timingEnvironment(timing),
+      ...historyEnvironment(owner, props.history ?? {}),
     };
     if (props.allowedOrigins !== undefined) {
       if (props.allowedOrigins.length === 0) {
@@ -646,4 +674,13 @@ function secretPolicyResource(valueFrom: string): string {
 /** Sorted by name: ECS returns them sorted, and a stable order keeps plans and snapshots quiet. */
 function sortByKey(record: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The history window as container environment, validated against the contract's ranges. */
+function historyEnvironment(owner: string, history: HistorySettings): Record<string, string> {
+  const maxEvents = history.maxEvents ?? HISTORY_DEFAULTS.maxEvents;
+  const ttlSeconds = history.ttlSeconds ?? HISTORY_DEFAULTS.ttlSeconds;
+  checkInteger(owner, 'history.maxEvents', maxEvents, HISTORY_RANGES.maxEvents.min, HISTORY_RANGES.maxEvents.max);
+  checkInteger(owner, 'history.ttlSeconds', ttlSeconds, HISTORY_RANGES.ttlSeconds.min, HISTORY_RANGES.ttlSeconds.max);
+  return { [ENV.historyMaxEvents]: String(maxEvents), [ENV.historyTtlMs]: String(ttlSeconds * 1000) };
 }

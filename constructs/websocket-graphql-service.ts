@@ -49,6 +49,7 @@ export type ServiceSettings = Pick<
   | 'logLevel'
   | 'allowedOrigins'
   | 'maxConnections'
+  | 'history'
   | 'jwtSecretArn'
   | 'environment'
   | 'secrets'

@@ -156,6 +156,8 @@ describe('WebSocketFargateService', () => {
         // The memory budget of a 1024 MiB task (see memory-budget.test.ts).
         [ENV.maxConnections]: '12288',
         [ENV.nodeOptions]: '--max-old-space-size=768',
+        [ENV.historyMaxEvents]: '1000',
+        [ENV.historyTtlMs]: '300000',
       });
       const names = c.environment.map((e: { name: string }) => e.name);
       expect(names).toEqual([...names].sort());
@@ -171,6 +173,7 @@ describe('WebSocketFargateService', () => {
         mode: 'production',
         version: 'v1.2.3',
         keepaliveIntervalMs: 15000,
+        history: { maxEvents: 1000, ttlMs: 300_000 },
       });
     });
     test('task security group admits only the load balancer security group on the container port', () => {
@@ -232,6 +235,12 @@ describe('WebSocketFargateService', () => {
   });
 
   describe('props', () => {
+    test('history: the window reaches the service environment, and the service reads it', () => {
+      const { json } = build({ history: { maxEvents: 0, ttlSeconds: 60 } });
+      const env = containerEnvironment(json);
+      expect([env[ENV.historyMaxEvents], env[ENV.historyTtlMs]]).toEqual(['0', '60000']);
+      expect(loadConfig(env).history).toEqual({ maxEvents: 0, ttlMs: 60_000 });
+    });
     test('name', () => {
       const { raw } = build({ name: 'api' });
       expect(raw).toHaveResourceWithProperties(EcsService, { name: 'api' });
@@ -465,6 +474,12 @@ describe('WebSocketFargateService', () => {
       expect(() => build({ cpu: 100 })).toThrow(/'cpu' must be a Fargate cpu size/);
     });
     test('desiredCount', () => {
+      expect(() => build({ history: { maxEvents: 100_001 } })).toThrow(
+        /App: 'history.maxEvents' must be an integer in 0\.\.100000 \(got 100001\)/,
+      );
+      expect(() => build({ history: { ttlSeconds: 0.5 } })).toThrow(
+        /App: 'history.ttlSeconds' must be an integer in 1\.\.86400 \(got 0.5\)/,
+      );
       expect(() => build({ desiredCount: -1 })).toThrow(/'desiredCount' must be an integer in 0\.\.5000 \(got -1\)/);
     });
     test('log retention must be a CloudWatch value', () => {

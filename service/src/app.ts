@@ -85,6 +85,7 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
   const pubsub = createTopicPubSub<ChatTopics>({
     ...(config.redis !== undefined ? { redis: config.redis } : {}),
     maxQueuedEvents: config.limits.maxQueuedEventsPerSubscription,
+    history: config.history,
     logger,
   });
   const registry = new ConnectionRegistry(logger);
@@ -214,6 +215,7 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
             keepaliveIntervalMs: config.keepaliveIntervalMs,
             drainWindowMs: config.drainWindowMs,
             sharedSubscriptions: config.sharedSubscriptions,
+            history: config.history,
           });
           resolve({ port, url, graphqlUrl: url + PATHS.graphql, wsUrl: url.replace(/^http/, 'ws') + PATHS.graphql });
         });

@@ -4,8 +4,11 @@
  * allowed range, so a bad task definition fails at start with one readable message.
  */
 import { randomUUID } from 'node:crypto';
+import type { HistoryLimits } from './history/store';
 import {
   ENV,
+  HISTORY_DEFAULTS,
+  HISTORY_RANGES,
   MEMORY_BUDGET,
   TIMING_DEFAULTS,
   TIMING_RANGES,
@@ -119,6 +122,8 @@ export interface AppConfig {
    * scope) share one execution and one serialized frame per event. Off: every subscription runs per socket.
    */
   readonly sharedSubscriptions: boolean;
+  /** Per-topic history for resumable subscriptions; maxEvents 0: off (no positions, no resume). */
+  readonly history: HistoryLimits;
   /** Unset: anonymous access. */
   readonly jwt?: JwtConfig;
 }
@@ -283,6 +288,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   const sharedSubscriptions = r.bool(ENV.sharedSubscriptions, true);
+  const history: HistoryLimits = {
+    maxEvents: r.int(
+      ENV.historyMaxEvents,
+      HISTORY_DEFAULTS.maxEvents,
+      HISTORY_RANGES.maxEvents.min,
+      HISTORY_RANGES.maxEvents.max,
+    ),
+    ttlMs: r.int(
+      ENV.historyTtlMs,
+      HISTORY_DEFAULTS.ttlSeconds * 1000,
+      HISTORY_RANGES.ttlSeconds.min * 1000,
+      HISTORY_RANGES.ttlSeconds.max * 1000,
+      'ms',
+    ),
+  };
   const jwt = readJwt(r, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -303,6 +323,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(publicOrigin !== undefined ? { publicOrigin } : {}),
     limits: { ...limits, maxHttpConnections },
     sharedSubscriptions,
+    history,
     ...(jwt !== undefined ? { jwt } : {}),
   };
 }

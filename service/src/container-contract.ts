@@ -35,6 +35,13 @@ export const ENV = {
   lbIdleTimeoutMs: 'LB_IDLE_TIMEOUT_MS',
   /** How often the ECS task metadata endpoint is polled for desiredStatus, in milliseconds. */
   drainPollIntervalMs: 'DRAIN_POLL_INTERVAL_MS',
+  /**
+   * Events kept per topic for resumable subscriptions (the history window); 0 turns history and event
+   * positions off. Range and default: HISTORY_RANGES, HISTORY_DEFAULTS.
+   */
+  historyMaxEvents: 'HISTORY_MAX_EVENTS',
+  /** A topic's history is dropped this long after its last event, in milliseconds. */
+  historyTtlMs: 'HISTORY_TTL_MS',
   /** Set by ECS on Fargate (platform 1.4+); polled to learn that the task is being stopped. */
   ecsMetadataUri: 'ECS_CONTAINER_METADATA_URI_V4',
 
@@ -128,6 +135,20 @@ export const CONTAINER = {
    * working directory by the Dockerfile HEALTHCHECK and the task definition's health check alike.
    */
   healthCheckCommand: ['node', 'service/dist/healthcheck.js'],
+} as const;
+
+/**
+ * Resumable subscriptions: the per-topic history window. A client that reconnects within it gets every event
+ * it missed; size it for (events per second of the busiest topic) x (longest reconnect to cover).
+ */
+export const HISTORY_DEFAULTS = {
+  maxEvents: 1_000,
+  ttlSeconds: 300,
+} as const;
+
+export const HISTORY_RANGES = {
+  maxEvents: { min: 0, max: 100_000 },
+  ttlSeconds: { min: 1, max: 86_400 },
 } as const;
 
 /** The WebSocket timing values, in seconds (the unit of the ALB and ECS settings). */

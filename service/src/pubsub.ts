@@ -11,12 +11,28 @@
  *   would report success, and the rejection would be unhandled.
  * Here each subscription has its own bounded queue (overflow ends it with SUBSCRIPTION_OVERFLOW, the
  * transports close the consumer) and publish awaits Redis, failing fast with PubSubUnavailableError.
+ *
+ * History (resumable subscriptions, history/): with `history.maxEvents > 0` every event is appended to its
+ * topic's bounded history and gets a position before it is delivered; publish resolves only once the event
+ * is in the history. Live delivery stays on pub/sub (memory: the EventTarget; Redis: PUBLISH from the same
+ * Lua script as the XADD) rather than XREAD BLOCK on the streams: one SUBSCRIBE per topic and instance, no
+ * blocking connection per topic and no polling, while the script's atomicity gives every live message its
+ * stream id in stream order. A resuming subscription closes the seam between history and live like this:
+ * 1. its live listener is registered and the channel confirmed subscribed; live events are held;
+ * 2. the history after the client's position is read (so it holds every event published before the read,
+ *    and every event published after step 1 also arrives live: no gap);
+ * 3. the replay is queued, then the held and later live events whose id is not above the last replayed one
+ *    are dropped until the first one above it (pub/sub is ordered, so after that none can be a duplicate).
  */
 import { setMaxListeners } from 'node:events';
 import { GraphQLError } from 'graphql';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { RedisConfig } from './config';
+import type { EventCursor } from './history/cursor';
+import { compareIds, parsePosition, type Position } from './history/position';
+import { RedisHistory, splitPositioned } from './history/redis-stream';
+import { MemoryHistory, type HistoryLimits, type ReadResult, type Recovery } from './history/store';
 import { errorFields, type Logger } from './logger';
 
 /** routingKey -> [id, payload]: `publish('messagePosted', room, message)`, `subscribe('messagePosted', room)`. */
@@ -31,8 +47,18 @@ export interface PubSubStatus {
 export interface PubSub<T extends TopicMap> {
   /** Resolves once the event is handed to every local subscriber (memory) or accepted by Redis. */
   publish<K extends keyof T & string>(routingKey: K, id: T[K][0], payload: T[K][1]): Promise<void>;
-  /** Events for one id, in order. Ends with SubscriptionOverflowError when the consumer falls behind. */
-  subscribe<K extends keyof T & string>(routingKey: K, id: T[K][0]): AsyncIterableIterator<T[K][1]>;
+  /**
+   * Events for one id, in order. Ends with SubscriptionOverflowError when the consumer falls behind. With a
+   * cursor, the position of each event is recorded on it as the event is taken, and a cursor holding a
+   * resume position gets the history after it first (outcome in `cursor.recovery`).
+   */
+  subscribe<K extends keyof T & string>(
+    routingKey: K,
+    id: T[K][0],
+    cursor?: EventCursor,
+  ): AsyncIterableIterator<T[K][1]>;
+  /** The same pub/sub, whose subscriptions use this operation's cursor (what an operation's context gets). */
+  forOperation(cursor: EventCursor): PubSub<T>;
   status(): PubSubStatus;
   /** Live local subscriptions (pub/sub listeners) of one topic on this instance. */
   subscriberCount<K extends keyof T & string>(routingKey: K, id: T[K][0]): number;
@@ -68,8 +94,19 @@ export interface PubSubOptions {
   readonly redis?: RedisConfig;
   /** Bound of each subscription's queue of undelivered events. */
   readonly maxQueuedEvents: number;
+  /** Per-topic history; unset or maxEvents 0: no history, no positions. */
+  readonly history?: HistoryLimits;
   readonly logger: Logger;
 }
+
+/** An event as queued for a subscriber: the payload and its position (undefined without history). */
+interface Delivery<V> {
+  readonly position: string | undefined;
+  readonly payload: V;
+}
+
+/** How long a resuming subscription waits for Redis (SUBSCRIBE confirmed, history read) before going live. */
+const RESUME_TIMEOUT_MS = 2_000;
 
 interface EventSource {
   addEventListener(topic: string, listener: (event: Event) => void): void;
@@ -82,19 +119,36 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
   const counts = new Map<string, number>();
   const subscriberCount = (routingKey: string, id: string) => counts.get(topicOf(routingKey, id)) ?? 0;
 
+  const historyLimits = options.history !== undefined && options.history.maxEvents > 0 ? options.history : undefined;
+  const withView = (pubsub: Omit<PubSub<T>, 'forOperation'>): PubSub<T> => {
+    const full: PubSub<T> = {
+      ...pubsub,
+      forOperation: (cursor) => ({ ...full, subscribe: (routingKey, id) => pubsub.subscribe(routingKey, id, cursor) }),
+    };
+    return full;
+  };
+
   if (options.redis === undefined) {
     const target = new EventTarget();
     // One listener per subscription on a topic is expected; Node would warn past 10.
     setMaxListeners(0, target);
-    return {
+    const history = historyLimits !== undefined ? new MemoryHistory<unknown>(historyLimits) : undefined;
+    return withView({
       async publish(routingKey, id, payload) {
-        target.dispatchEvent(new CustomEvent(topicOf(routingKey, id), { detail: payload }));
+        const topic = topicOf(routingKey, id);
+        // Append and dispatch in one synchronous step: no subscriber can read the history in between.
+        const position = history?.append(topic, payload).position;
+        target.dispatchEvent(new CustomEvent(topic, { detail: { position, payload } }));
       },
-      subscribe: (routingKey, id) => new TopicSubscription(target, topicOf(routingKey, id), maxQueuedEvents, counts),
+      subscribe: (routingKey, id, cursor) =>
+        subscribeTopic(target, topicOf(routingKey, id), maxQueuedEvents, counts, cursor, {
+          activate: async () => undefined,
+          read: history !== undefined ? async (topic, after) => history.readAfter(topic, after) : undefined,
+        }),
       status: () => ({ backend: 'memory', ready: true }),
       subscriberCount,
       close: async () => undefined,
-    };
+    });
   }
 
   const redisLogger = options.logger.child({ component: 'redis' });
@@ -106,9 +160,11 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     // the channel sends garbage) would be an uncaught exception. Unparseable messages are logged and dropped.
     serializer: {
       stringify: JSON.stringify,
-      parse(message: string): unknown {
+      parse(message: string): Delivery<unknown> | typeof UNPARSEABLE {
         try {
-          return JSON.parse(message);
+          const positioned = splitPositioned(message);
+          if (positioned !== undefined) return { position: positioned.position, payload: JSON.parse(positioned.json) };
+          return { position: undefined, payload: JSON.parse(message) };
         } catch (err) {
           redisLogger.warn('redis.bad_message', { bytes: message.length, ...errorFields(err) });
           return UNPARSEABLE;
@@ -116,25 +172,60 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       },
     },
   });
-  return {
+  const history = historyLimits !== undefined ? new RedisHistory(redis.publisher, historyLimits) : undefined;
+  return withView({
     async publish(routingKey, id, payload) {
       if (redis.publisher.status !== 'ready') throw new PubSubUnavailableError(`connection ${redis.publisher.status}`);
+      const topic = topicOf(routingKey, id);
       try {
-        // Same wire format as the event target's dispatchEvent (JSON), but awaited.
-        await redis.publisher.publish(topicOf(routingKey, id), JSON.stringify(payload));
+        // With history: XADD + PUBLISH in one script, so success means the event is in the history.
+        // Without: the event target's wire format (JSON), but awaited.
+        if (history !== undefined) await history.append(topic, JSON.stringify(payload));
+        else await redis.publisher.publish(topic, JSON.stringify(payload));
       } catch (err) {
         throw new PubSubUnavailableError(err instanceof Error ? err.message : String(err));
       }
     },
-    subscribe: (routingKey, id) =>
-      new TopicSubscription(target as EventSource, topicOf(routingKey, id), maxQueuedEvents, counts),
+    subscribe: (routingKey, id, cursor) =>
+      subscribeTopic(target as EventSource, topicOf(routingKey, id), maxQueuedEvents, counts, cursor, {
+        // SUBSCRIBE is idempotent; its reply proves the channel is live on this connection (step 1 above).
+        activate: async (topic) => {
+          await redis.subscriber.subscribe(topic);
+        },
+        read: history !== undefined ? (topic, after) => history.readAfter(topic, after) : undefined,
+      }),
     subscriberCount,
     status: () => ({
       backend: 'redis',
       ready: redis.publisher.status === 'ready' && redis.subscriber.status === 'ready',
     }),
     close: () => redis.close(),
-  };
+  });
+}
+
+/** What a resuming subscription needs from the backend. */
+interface ResumeBackend<V> {
+  /** Resolves once live events of the topic reach the listener already registered. */
+  activate(topic: string): Promise<void>;
+  /** Undefined without history. */
+  read: ((topic: string, after: Position) => Promise<ReadResult<V>>) | undefined;
+}
+
+function subscribeTopic<V>(
+  source: EventSource,
+  topic: string,
+  limit: number,
+  counts: Map<string, number>,
+  cursor: EventCursor | undefined,
+  backend: ResumeBackend<V>,
+): TopicSubscription<V> {
+  // Throws InvalidPositionError for a malformed position: the resolver's error, before anything is registered.
+  const after = cursor?.claimResume();
+  const subscription = new TopicSubscription<V>(source, topic, limit, counts, cursor);
+  if (cursor !== undefined && after !== undefined) {
+    cursor.recovery = subscription.resume(after, backend);
+  }
+  return subscription;
 }
 
 /**
@@ -142,14 +233,20 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
  * on creation and removed by return()/throw() (graphql-js calls return() when the client unsubscribes).
  */
 class TopicSubscription<V> implements AsyncIterableIterator<V> {
-  private queue: V[] = [];
+  private queue: Delivery<V>[] = [];
   /** A consumer blocked in next(); only exists while the queue is empty, so overflow never has one. */
-  private waiting: ((result: IteratorResult<V>) => void) | undefined;
+  private waiting: ((result: IteratorResult<V> | Promise<IteratorResult<V>>) => void) | undefined;
   private failure: Error | undefined;
   private finished = false;
+  /** Queue bound: the limit, plus the replay of a resume (bounded by the history size). */
+  private capacity: number;
+  /** Live events held while a resume reads the history. */
+  private held: Delivery<V>[] | undefined;
+  /** After a resume: live events up to this id (same epoch) were replayed already. */
+  private replayedUpTo: Position | undefined;
   // Bound once per subscription: the Redis event target calls listeners unbound.
   private readonly listener = (event: Event) => {
-    const detail = (event as CustomEvent<V | typeof UNPARSEABLE>).detail;
+    const detail = (event as CustomEvent<Delivery<V> | typeof UNPARSEABLE>).detail;
     if (detail !== UNPARSEABLE) this.push(detail);
   };
 
@@ -158,7 +255,9 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     private readonly topic: string,
     private readonly limit: number,
     private readonly counts: Map<string, number>,
+    private readonly cursor: EventCursor | undefined,
   ) {
+    this.capacity = limit;
     source.addEventListener(topic, this.listener);
     counts.set(topic, (counts.get(topic) ?? 0) + 1);
   }
@@ -167,8 +266,43 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     return this;
   }
 
+  /** Queues the history after `after`, then live events, without gap or duplicate (see the file comment). */
+  async resume(after: Position, backend: ResumeBackend<V>): Promise<Recovery> {
+    const read = backend.read;
+    if (read === undefined) return { recovered: false, reason: 'no-history' };
+    this.held = [];
+    let recovery: Recovery;
+    try {
+      const result = await withTimeout(
+        backend.activate(this.topic).then(() => read(this.topic, after)),
+        RESUME_TIMEOUT_MS,
+      );
+      if (result.complete) {
+        const entries = result.entries;
+        this.queue = entries.map((entry) => ({ position: entry.position, payload: entry.payload }));
+        this.capacity = this.limit + entries.length;
+        const last = entries[entries.length - 1];
+        this.replayedUpTo = last !== undefined ? { ...after, ms: last.id.ms, seq: last.id.seq } : after;
+        recovery = { recovered: true, replayed: entries.length };
+      } else {
+        recovery = { recovered: false, reason: result.reason };
+      }
+    } catch {
+      recovery = { recovered: false, reason: 'unavailable' };
+    }
+    const held = this.held;
+    this.held = undefined;
+    if (this.finished) {
+      this.queue = [];
+      return recovery;
+    }
+    for (const delivery of held) this.push(delivery);
+    if (this.queue.length > 0 && this.waiting !== undefined) this.settle(this.take());
+    return recovery;
+  }
+
   next(): Promise<IteratorResult<V>> {
-    if (this.queue.length > 0) return Promise.resolve({ value: this.queue.shift() as V, done: false });
+    if (this.queue.length > 0 && this.held === undefined) return Promise.resolve(this.take());
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;
@@ -195,21 +329,56 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     return Promise.reject(err);
   }
 
-  private push(value: V): void {
+  private take(): IteratorResult<V> {
+    const delivery = this.queue.shift() as Delivery<V>;
+    if (this.cursor !== undefined) this.cursor.position = delivery.position;
+    return { value: delivery.payload, done: false };
+  }
+
+  private push(delivery: Delivery<V>): void {
     if (this.finished) return;
+    if (this.held !== undefined) {
+      if (this.held.length >= this.limit) this.overflow();
+      else this.held.push(delivery);
+      return;
+    }
+    if (this.replayedUpTo !== undefined && this.alreadyReplayed(delivery, this.replayedUpTo)) return;
     if (this.waiting !== undefined) {
-      this.settle({ value, done: false });
-    } else if (this.queue.length >= this.limit) {
-      // Drop the backlog: the consumer must resubscribe (and re-fetch state) anyway.
-      this.finish();
-      this.queue = [];
-      this.failure = new SubscriptionOverflowError(this.limit);
+      if (this.cursor !== undefined) this.cursor.position = delivery.position;
+      this.settle({ value: delivery.payload, done: false });
+    } else if (this.queue.length >= this.capacity) {
+      this.overflow();
     } else {
-      this.queue.push(value);
+      this.queue.push(delivery);
     }
   }
 
-  private settle(result: IteratorResult<V>): void {
+  /** True for a live event the replay already delivered; the first newer one ends the check for good. */
+  private alreadyReplayed(delivery: Delivery<V>, upTo: Position): boolean {
+    if (delivery.position === undefined) return false;
+    let position: Position;
+    try {
+      position = parsePosition(delivery.position);
+    } catch {
+      return false;
+    }
+    if (position.epoch === upTo.epoch && compareIds(position, upTo) <= 0) return true;
+    this.replayedUpTo = undefined;
+    return false;
+  }
+
+  /** Drop the backlog: the consumer must resubscribe (and re-fetch state) anyway. */
+  private overflow(): void {
+    this.finish();
+    this.queue = [];
+    this.held = undefined;
+    const failure = new SubscriptionOverflowError(this.limit);
+    // A consumer can be waiting only while a resume holds events (otherwise the queue is empty).
+    if (this.waiting !== undefined) this.settle(Promise.reject(failure));
+    else this.failure = failure;
+  }
+
+  private settle(result: IteratorResult<V> | Promise<IteratorResult<V>>): void {
     const resolve = this.waiting;
     this.waiting = undefined;
     resolve?.(result);
@@ -223,6 +392,14 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     if (left > 0) this.counts.set(this.topic, left);
     else this.counts.delete(this.topic);
   }
+}
+
+function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 interface RedisPair {

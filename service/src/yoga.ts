@@ -15,6 +15,8 @@ import { createYoga, type Plugin, type YogaInitialContext, type YogaLogger } fro
 import { authenticate, AuthenticationError, bearerToken, type Identity, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
 import type { DefenceCounters } from './counters';
+import { CURSOR, EventCursor } from './history/cursor';
+import { useEventPositions } from './history/plugin';
 import { PATHS } from './container-contract';
 import { renderBundledGraphiQL } from './graphiql';
 import { errorFields, type Logger } from './logger';
@@ -58,6 +60,7 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
     maxAliasesPlugin({ n: limits.maxAliases }) as Plugin,
     costLimitPlugin({ maxCost: limits.maxCost }) as Plugin,
     useSseTransport({ registry, limits, logger, counters }),
+    useEventPositions(),
     ...(options.plugins ?? []),
   ];
   if (production) {
@@ -81,12 +84,21 @@ export function createGraphQLServer(options: GraphQLServerOptions) {
       if (origin === null || !isOriginAllowed(origin, trustedOrigins)) return false;
       return { origin: [origin], credentials: true, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 };
     },
-    context: async (initial: YogaInitialContext & ServerContext): Promise<ChatContext> => {
+    context: async (
+      initial: YogaInitialContext & ServerContext,
+    ): Promise<ChatContext & { readonly [CURSOR]: EventCursor }> => {
       const identity =
         initial.transport === 'ws'
           ? (initial.identity ?? null)
           : await authenticateHttp(verifier, initial.request.headers.get('authorization'), logger);
-      return { pubsub, server, identity };
+      // Resume point: the subscribe payload's extensions (WebSocket, HTTP), or EventSource's Last-Event-ID.
+      // Validated when the subscription starts, so a malformed one is that operation's error.
+      const cursor = new EventCursor(
+        (initial.params?.extensions as { resumeFrom?: unknown } | undefined)?.resumeFrom ??
+          initial.request?.headers.get('last-event-id') ??
+          undefined,
+      );
+      return { pubsub: pubsub.forOperation(cursor), server, identity, [CURSOR]: cursor };
     },
     plugins,
   });

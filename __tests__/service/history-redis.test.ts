@@ -1,0 +1,195 @@
+/**
+ * The Redis Stream history behind resumable subscriptions, against a real redis-server: two pub/sub
+ * instances (publisher and subscriber on different connections, as between two tasks), the seam between
+ * history and live under concurrent publishing, the window edge (exact), epochs
+ * (a flushed Redis), publish failing while Redis is down, and hostile stream content.
+ */
+import Redis from 'ioredis';
+import { EventCursor } from '../../service/src/history/cursor';
+import { parsePosition } from '../../service/src/history/position';
+import { metaKey, streamKey } from '../../service/src/history/redis-stream';
+import { createLogger } from '../../service/src/logger';
+import { createTopicPubSub, PubSubUnavailableError, type PubSub } from '../../service/src/pubsub';
+import { startRedis, type RedisServer } from '../../testkit/redis';
+import { waitFor } from '../../testkit/wait';
+
+jest.setTimeout(60_000);
+
+type Topics = { tick: [id: string, payload: number] };
+const quiet = createLogger('error', () => undefined);
+
+let redis: RedisServer;
+let raw: Redis;
+const opened: PubSub<Topics>[] = [];
+const open = (maxEvents = 1_000, ttlMs = 60_000): PubSub<Topics> => {
+  const ps = createTopicPubSub<Topics>({
+    redis: { url: redis.url, tls: false },
+    maxQueuedEvents: 10_000,
+    logger: quiet,
+    history: { maxEvents, ttlMs },
+  });
+  opened.push(ps);
+  return ps;
+};
+const ready = (ps: PubSub<Topics>) => waitFor('pub/sub ready', () => ps.status().ready);
+
+async function take<V>(iterator: AsyncIterator<V>, n: number): Promise<V[]> {
+  const values: V[] = [];
+  for (let i = 0; i < n; i++) values.push((await iterator.next()).value as V);
+  return values;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  raw = new Redis(redis.url);
+});
+afterAll(async () => {
+  await Promise.all(opened.map((ps) => ps.close()));
+  raw?.disconnect();
+  await redis?.stop();
+});
+
+test('every event gets a stream position; the stream has a TTL and an epoch beside it', async () => {
+  const ps = open(1_000, 30_000);
+  await ready(ps);
+  const cursor = new EventCursor(undefined);
+  const sub = ps.forOperation(cursor).subscribe('tick', 'ttl');
+  await waitFor('subscribed', async () => (await raw.pubsub('NUMSUB', 'tick:ttl'))[1] === 1);
+  await ps.publish('tick', 'ttl', 1);
+  expect(await take(sub, 1)).toEqual([1]);
+  const position = parsePosition(cursor.position);
+  expect(await raw.hget(metaKey('tick:ttl'), 'epoch')).toBe(position.epoch);
+  const [[id]] = (await raw.xrange(streamKey('tick:ttl'), '-', '+')) as [[string, string[]]];
+  expect(position.id).toBe(id);
+  const ttl = await raw.pttl(streamKey('tick:ttl'));
+  expect(ttl).toBeGreaterThan(20_000);
+  expect(ttl).toBeLessThanOrEqual(30_000);
+  expect(await raw.pttl(metaKey('tick:ttl'))).toBeGreaterThan(20_000);
+  await sub.return?.();
+});
+
+test('seam: resuming while another instance publishes nonstop loses and doubles nothing', async () => {
+  const publisher = open();
+  const subscriber = open();
+  await Promise.all([ready(publisher), ready(subscriber)]);
+  const total = 600;
+  // A reference subscriber records every event's position, so resumes can start from any of them.
+  const cursor = new EventCursor(undefined);
+  const reference = subscriber.forOperation(cursor).subscribe('tick', 'seam');
+  await waitFor('subscribed', async () => (await raw.pubsub('NUMSUB', 'tick:seam'))[1] === 1);
+  const positions: string[] = [];
+  const recording = (async () => {
+    for (let n = 0; n < total; n++) {
+      expect((await reference.next()).value).toBe(n);
+      positions.push(cursor.position as string);
+    }
+  })();
+  const publishing = (async () => {
+    for (let n = 0; n < total; n++) {
+      await publisher.publish('tick', 'seam', n);
+      if (n % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+  })();
+  // Resume from positions recorded so far, while publishing goes on: each must see n+1 .. total-1 once.
+  const resumes: Promise<void>[] = [];
+  for (let i = 0; i < 12; i++) {
+    await waitFor('some events seen', () => positions.length > i * 40 + 1);
+    const from = positions.length - 1;
+    const resumed = new EventCursor(positions[from]);
+    const sub = subscriber.forOperation(resumed).subscribe('tick', 'seam');
+    resumes.push(
+      (async () => {
+        expect(await resumed.recovery).toEqual({ recovered: true, replayed: expect.any(Number) });
+        const expected = Array.from({ length: total - from - 1 }, (_, k) => from + 1 + k);
+        expect(await take(sub, expected.length)).toEqual(expected);
+        await sub.return?.();
+      })(),
+    );
+  }
+  await Promise.all([publishing, recording, ...resumes]);
+  await reference.return?.();
+});
+
+test('window edge: resuming from the last trimmed id recovers; from the one before it does not', async () => {
+  // Small macro-nodes so approximate MAXLEN trims with a few events.
+  await raw.config('SET', 'stream-node-max-entries', '2');
+  const ps = open(4);
+  await ready(ps);
+  const cursor = new EventCursor(undefined);
+  const sub = ps.forOperation(cursor).subscribe('tick', 'edge');
+  await waitFor('subscribed', async () => (await raw.pubsub('NUMSUB', 'tick:edge'))[1] === 1);
+  const positions: string[] = [];
+  for (let n = 0; n < 20; n++) {
+    await ps.publish('tick', 'edge', n);
+    await take(sub, 1);
+    positions.push(cursor.position as string);
+  }
+  await sub.return?.();
+  const [[firstId]] = (await raw.xrange(streamKey('tick:edge'), '-', '+', 'COUNT', 1)) as [[string, string[]]];
+  // The last event trimmed away is the one right before the first kept.
+  const edge = positions.findIndex((p) => parsePosition(p).id === firstId) - 1;
+  expect(edge).toBeGreaterThan(0);
+
+  const atEdge = new EventCursor(positions[edge]);
+  const recovered = ps.forOperation(atEdge).subscribe('tick', 'edge');
+  expect(await atEdge.recovery).toEqual({ recovered: true, replayed: 19 - edge });
+  expect(await take(recovered, 19 - edge)).toEqual(Array.from({ length: 19 - edge }, (_, k) => edge + 1 + k));
+
+  const beforeEdge = new EventCursor(positions[edge - 1]);
+  const late = ps.forOperation(beforeEdge).subscribe('tick', 'edge');
+  expect(await beforeEdge.recovery).toEqual({ recovered: false, reason: 'window' });
+  await ps.publish('tick', 'edge', 20);
+  expect(await take(late, 1)).toEqual([20]);
+  expect(await take(recovered, 1)).toEqual([20]);
+  await Promise.all([recovered.return?.(), late.return?.()]);
+  await raw.config('SET', 'stream-node-max-entries', '100');
+});
+
+test('a flushed Redis is a new epoch: old positions are not recovered, live delivery goes on', async () => {
+  const ps = open();
+  await ready(ps);
+  const cursor = new EventCursor(undefined);
+  const sub = ps.forOperation(cursor).subscribe('tick', 'flush');
+  await waitFor('subscribed', async () => (await raw.pubsub('NUMSUB', 'tick:flush'))[1] === 1);
+  await ps.publish('tick', 'flush', 1);
+  await take(sub, 1);
+  const old = cursor.position as string;
+  await raw.flushall();
+  await ps.publish('tick', 'flush', 2);
+  expect(await take(sub, 1)).toEqual([2]);
+  expect(parsePosition(cursor.position).epoch).not.toBe(parsePosition(old).epoch);
+
+  const resumed = new EventCursor(old);
+  const again = ps.forOperation(resumed).subscribe('tick', 'flush');
+  expect(await resumed.recovery).toEqual({ recovered: false, reason: 'epoch' });
+  await ps.publish('tick', 'flush', 3);
+  expect(await take(again, 1)).toEqual([3]);
+  await Promise.all([sub.return?.(), again.return?.()]);
+});
+
+test('a history entry that is not JSON (written by someone else) makes the resume unavailable, not a crash', async () => {
+  const ps = open();
+  await ready(ps);
+  await ps.publish('tick', 'junk', 1);
+  const epoch = (await raw.hget(metaKey('tick:junk'), 'epoch')) as string;
+  await raw.xadd(streamKey('tick:junk'), '0-2', 'p', 'not-json{');
+  const resumed = new EventCursor(`1.${epoch}.0-1`);
+  const sub = ps.forOperation(resumed).subscribe('tick', 'junk');
+  expect(await resumed.recovery).toEqual({ recovered: false, reason: 'unavailable' });
+  await sub.return?.();
+});
+
+test('Redis down: publish fails with PubSubUnavailableError (nothing reported published); back: history resumes', async () => {
+  const ps = open();
+  await ready(ps);
+  await redis.stop('SIGKILL');
+  await waitFor('not ready', () => !ps.status().ready);
+  await expect(ps.publish('tick', 'down', 1)).rejects.toBeInstanceOf(PubSubUnavailableError);
+  await redis.restart();
+  await ready(ps);
+  raw.disconnect();
+  raw = new Redis(redis.url);
+  await ps.publish('tick', 'down', 2);
+  const entries = await raw.xrange(streamKey('tick:down'), '-', '+');
+  expect(entries.map(([, fields]) => fields[1])).toEqual(['2']);
+});

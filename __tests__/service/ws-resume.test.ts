@@ -1,0 +1,139 @@
+/**
+ * Resumable subscriptions over WebSocket, against two instances sharing a real redis-server:
+ * - protocol level (raw graphql-ws client): every `next` carries `extensions.position` and nothing new in
+ *   `data`; a `subscribe` with `extensions.resumeFrom` is answered with a recovery result, the missed events
+ *   in order, then live ones; a position older than the window or of another epoch says not recovered and
+ *   continues live; a malformed one is that operation's INVALID_POSITION error and the socket stays open;
+ * - the recommended client: its socket's instance drains (1012), it reconnects to the other instance and
+ *   the app's sink gets every message posted meanwhile, once, in order, with onRecovery told it recovered.
+ */
+import WebSocket from 'ws';
+import type { ExecutionResult } from 'graphql-ws';
+import { createRecommendedClient, type RecoveryOutcome } from '../../client/recommended-client';
+import { INVALID_POSITION } from '../../service/src/history/position';
+import { startTestApp, type TestApp } from '../../testkit/app';
+import { MESSAGE_POSTED, postMessage, wsClient, type RecordedWsClient } from '../../testkit/clients';
+import { startRedis, type RedisServer } from '../../testkit/redis';
+import { waitFor } from '../../testkit/wait';
+
+jest.setTimeout(60_000);
+
+type Result = ExecutionResult<{ messagePosted: { text: string } }, { position?: string; recovery?: RecoveryOutcome }>;
+
+let redis: RedisServer;
+let a: TestApp;
+let b: TestApp;
+const clients: RecordedWsClient[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  const env = { REDIS_URL: redis.url, HISTORY_MAX_EVENTS: '200', DRAIN_WINDOW_MS: '0' };
+  [a, b] = await Promise.all([startTestApp({ env }), startTestApp({ env })]);
+  await waitFor('ready', () => a.app.pubsub.status().ready && b.app.pubsub.status().ready);
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all([a?.stop(), b?.stop()]);
+  await redis?.stop();
+});
+
+function record(app: TestApp, room: string, extensions?: Record<string, unknown>, lazy = true) {
+  const recorded = wsClient(app.wsUrl, { lazy });
+  clients.push(recorded);
+  const results: Result[] = [];
+  const errors: unknown[] = [];
+  recorded.client.subscribe<Result['data'], Result['extensions']>(
+    { query: MESSAGE_POSTED, variables: { room }, ...(extensions !== undefined ? { extensions } : {}) },
+    { next: (r) => results.push(r as Result), error: (e) => errors.push(e), complete: () => undefined },
+  );
+  return { results, errors, client: recorded };
+}
+
+const texts = (results: Result[]) => results.flatMap((r) => (r.data ? [r.data.messagePosted.text] : []));
+
+test('positions on every next; resumeFrom replays the gap (posted on the other instance), then live', async () => {
+  const room = 'ws-resume';
+  const first = record(b, room);
+  await waitFor('subscribed', () => b.app.pubsub.subscriberCount('messagePosted', room) === 1);
+  await postMessage(a.graphqlUrl, room, 'm1');
+  await waitFor('m1', () => first.results.length === 1);
+  const position = first.results[0]?.extensions?.position as string;
+  expect(first.results[0]).toEqual({
+    data: { messagePosted: expect.objectContaining({ text: 'm1' }) },
+    extensions: { position: expect.stringMatching(/^1\.[A-Za-z0-9_-]+\.0-\d+$/) },
+  });
+  for (const text of ['m2', 'm3']) await postMessage(a.graphqlUrl, room, text);
+
+  const resumed = record(b, room, { resumeFrom: position });
+  await waitFor('replayed', () => resumed.results.length === 3);
+  await postMessage(a.graphqlUrl, room, 'm4');
+  await waitFor('live', () => resumed.results.length === 4);
+  expect(resumed.results[0]).toEqual({ extensions: { recovery: { recovered: true, replayed: 2 } } });
+  expect(texts(resumed.results)).toEqual(['m2', 'm3', 'm4']);
+  expect(resumed.errors).toEqual([]);
+});
+
+test('a position of another epoch: not recovered (epoch), live continues', async () => {
+  const room = 'ws-epoch';
+  await postMessage(a.graphqlUrl, room, 'before');
+  const resumed = record(a, room, { resumeFrom: '1.notThisHistory.0-1' });
+  await waitFor('recovery', () => resumed.results.length === 1);
+  expect(resumed.results[0]).toEqual({ extensions: { recovery: { recovered: false, reason: 'epoch' } } });
+  await waitFor('subscribed', () => a.app.pubsub.subscriberCount('messagePosted', room) === 1);
+  await postMessage(b.graphqlUrl, room, 'after');
+  await waitFor('live', () => resumed.results.length === 2);
+  expect(texts(resumed.results)).toEqual(['after']);
+});
+
+test('malformed resumeFrom: INVALID_POSITION for that operation; the socket carries on', async () => {
+  const bad = record(a, 'ws-bad', { resumeFrom: { not: 'a string' } }, false);
+  // graphql-ws answers a subscription that fails before its stream exists with one result, then complete.
+  await waitFor('error result', () => bad.results.length === 1);
+  expect(bad.results[0]?.errors?.[0]?.extensions).toEqual({ code: INVALID_POSITION });
+  expect(bad.results[0]?.errors?.[0]?.message).toContain('expected a string, got object');
+  const good = await new Promise((resolve, reject) =>
+    bad.client.client.subscribe({ query: '{ viewer }' }, { next: resolve, error: reject, complete: () => undefined }),
+  );
+  expect(good).toEqual({ data: { viewer: null } });
+  expect(bad.client.connected()).toBe(1);
+  expect(bad.client.closeCodes).toEqual([]);
+});
+
+test('recommended client: drained off A, resumes on B with every message posted meanwhile, once, in order', async () => {
+  const room = 'ws-drain';
+  // A third instance to drain, so `a` and `b` stay up for the other tests.
+  const c = await startTestApp({ env: { REDIS_URL: redis.url, DRAIN_WINDOW_MS: '0' } });
+  await waitFor('ready', () => c.app.pubsub.status().ready);
+  let target = c.wsUrl;
+  const outcomes: RecoveryOutcome[] = [];
+  const client = createRecommendedClient({
+    url: () => target,
+    webSocketImpl: WebSocket,
+    backoff: { baseMs: 300, capMs: 300 },
+    onRecovery: (outcome) => outcomes.push(outcome),
+  });
+  const received: Result[] = [];
+  client.subscribe<Result['data'], Result['extensions']>(
+    { query: MESSAGE_POSTED, variables: { room } },
+    { next: (r) => received.push(r as Result), error: () => undefined, complete: () => undefined },
+  );
+  try {
+    await waitFor('subscribed on C', () => c.app.pubsub.subscriberCount('messagePosted', room) === 1);
+    await postMessage(a.graphqlUrl, room, 'p1');
+    await waitFor('p1', () => received.length === 1);
+    target = b.wsUrl;
+    const draining = c.app.drain('test');
+    // Posted while the client is between instances.
+    for (let i = 2; i <= 6; i++) await postMessage(a.graphqlUrl, room, `p${i}`);
+    await draining;
+    await waitFor('caught up on B', () => received.length === 6, 15_000);
+    await postMessage(a.graphqlUrl, room, 'p7');
+    await waitFor('live on B', () => received.length === 7);
+    expect(texts(received)).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7']);
+    expect(outcomes).toEqual([{ recovered: true, replayed: expect.any(Number) }]);
+    expect(client.stats.closeCodes).toContain(1012);
+  } finally {
+    await client.dispose();
+    await c.stop();
+  }
+});

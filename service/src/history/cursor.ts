@@ -1,0 +1,41 @@
+/**
+ * The per-operation link between a subscription's transport and the pub/sub: where to resume from (the
+ * position the client sent), the position of the event being delivered, and the outcome of the resume.
+ * The context of each operation carries one (see yoga.ts); resolvers keep calling `ctx.pubsub.subscribe`.
+ */
+import { parsePosition, type Position } from './position';
+import type { Recovery } from './store';
+
+/** Context key of the operation's cursor (a symbol: not part of the app's context type). */
+export const CURSOR: unique symbol = Symbol('event cursor');
+
+export class EventCursor {
+  /** Position of the last event handed to the operation's execution (the result being built). */
+  position: string | undefined;
+  /** Set by the first subscribe of a resuming operation; settles once the replay is queued. */
+  recovery: Promise<Recovery> | undefined;
+  private claimed = false;
+
+  /** @param resumeFrom what the client sent (unvalidated): subscribe `extensions.resumeFrom`, or Last-Event-ID. */
+  constructor(readonly resumeFrom: unknown) {}
+
+  get resuming(): boolean {
+    return this.resumeFrom !== undefined;
+  }
+
+  /**
+   * The position to resume from, for the operation's first subscription only; throws InvalidPositionError
+   * (the operation's error) when it is malformed.
+   */
+  claimResume(): Position | undefined {
+    if (this.claimed || this.resumeFrom === undefined) return undefined;
+    this.claimed = true;
+    return parsePosition(this.resumeFrom);
+  }
+}
+
+export function cursorOf(contextValue: unknown): EventCursor | undefined {
+  if (typeof contextValue !== 'object' || contextValue === null) return undefined;
+  const cursor = (contextValue as { [CURSOR]?: unknown })[CURSOR];
+  return cursor instanceof EventCursor ? cursor : undefined;
+}
