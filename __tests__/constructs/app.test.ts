@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { ENVIRONMENTS } from '../../config/environments';
+import { ENVIRONMENTS, STATE_BUCKET } from '../../config/environments';
 import { synthesize } from '../../main';
 
 const run = promisify(execFile);
@@ -44,6 +44,32 @@ describe('synthesize (main.ts)', () => {
       expect(json.provider.aws[0].region).toBe(ENVIRONMENTS[env].region);
       expect(json.resource.aws_ecs_service).toBeDefined();
     }
+  });
+
+  test('with a state bucket: the state-bootstrap stack first, a local-state stack creating that bucket', () => {
+    const outdir = freshDir();
+    expect(synthesize(ENVIRONMENTS, outdir, STATE_BUCKET)).toEqual(['state-bootstrap', ...Object.keys(ENVIRONMENTS)]);
+    const read = (stack: string) =>
+      JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
+    const bootstrap = read('state-bootstrap');
+    expect(bootstrap.terraform.backend).toEqual({ local: { path: '../../../terraform.state-bootstrap.tfstate' } });
+    expect(Object.values(bootstrap.resource.aws_s3_bucket).map((b) => (b as { bucket: string }).bucket)).toEqual([
+      STATE_BUCKET.bucketName,
+    ]);
+    // Every S3 backend of the default app keeps its state in the bucket the bootstrap stack creates.
+    const s3 = Object.keys(ENVIRONMENTS)
+      .map((env) => read(env).terraform.backend.s3)
+      .filter(Boolean);
+    expect(s3.length).toBeGreaterThan(0);
+    for (const backend of s3) expect(backend).toMatchObject({ bucket: STATE_BUCKET.bucketName, use_lockfile: true });
+  });
+
+  test('an environment may not take the state-bootstrap stack name', () => {
+    const outdir = freshDir();
+    expect(() => synthesize({ 'state-bootstrap': ENVIRONMENTS.staging }, outdir, STATE_BUCKET)).toThrow(
+      `app: 'environments' must not use "state-bootstrap", the stack that creates the state bucket (got "state-bootstrap")`,
+    );
+    expect(fs.existsSync(outdir)).toBe(false);
   });
 
   test('is deterministic: two runs give byte-identical files with no timestamps or absolute paths', () => {
@@ -116,7 +142,7 @@ describe('the commands users run', () => {
       timeout: 60_000,
     });
     expect(main.stdout.trim().split('\n')).toEqual(
-      Object.keys(ENVIRONMENTS).map((e) => path.join(viaMain, 'stacks', e, 'cdk.tf.json')),
+      ['state-bootstrap', ...Object.keys(ENVIRONMENTS)].map((e) => path.join(viaMain, 'stacks', e, 'cdk.tf.json')),
     );
     await run(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', viaCli], {
       cwd: ROOT,
