@@ -60,7 +60,7 @@ interface Fixture {
   readonly sticky?: boolean;
 }
 
-const ingressRule = (doc: Doc, port: number, sg: string, type = 'aws_security_group_rule'): void => {
+const ingressRule = (doc: Doc, port: number, sg: string, type = 'aws_vpc_security_group_ingress_rule'): void => {
   doc.resource[type] = doc.resource[type] ?? {};
   const group = `\${aws_security_group.${Object.keys(doc.resource.aws_security_group ?? {}).find((n) => n.includes(sg))}.id}`;
   (doc.resource[type] as Record<string, unknown>).Extra =
@@ -136,15 +136,15 @@ const FIXTURES: Record<string, Fixture> = {
     fail: () => undefined,
   },
   'WSG-AWS-020': {
-    fail: (d) => void delete named(d, 'aws_security_group_rule', 'IngressFromLoadBalancer').description,
+    fail: (d) => void delete named(d, 'aws_vpc_security_group_ingress_rule', 'IngressFromLoadBalancer').description,
   },
   'WSG-AWS-021': {
     pass: (d) =>
-      void Object.assign(named(d, 'aws_security_group_rule', 'Egress'), {
-        protocol: 'tcp',
+      void Object.assign(named(d, 'aws_vpc_security_group_egress_rule', 'Service_Egress'), {
+        ip_protocol: 'tcp',
         from_port: 443,
         to_port: 443,
-        cidr_blocks: ['10.0.0.0/16'],
+        cidr_ipv4: '10.0.0.0/16',
       }),
     fail: () => undefined,
   },
