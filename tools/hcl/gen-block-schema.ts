@@ -3,20 +3,12 @@
  * resource and data source types the constructs use, from `terraform providers schema -json`.
  *
  * The types come from the constructs' deep imports (`@cdktf/provider-aws/lib/lb-listener` → aws_lb_listener,
- * `lib/data-aws-region` → data aws_region) plus EXTRA_TYPES. Needs terraform and the provider
+ * `lib/data-aws-region` → data aws_region). Needs terraform and the provider
  * (TF_PLUGIN_MIRROR, default /opt/tf-plugins, a filesystem mirror holding hashicorp/aws).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { awsProviderSchema, providerVersion } from './terraform';
-
-/** Types not imported today that constructs are expected to use (security group rules in their newer form). */
-const EXTRA_TYPES = [
-  'aws_vpc_security_group_ingress_rule',
-  'aws_vpc_security_group_egress_rule',
-  'aws_kms_key',
-  'aws_kms_alias',
-];
 
 interface SchemaBlock {
   block_types?: Record<string, { block: SchemaBlock }>;
@@ -32,7 +24,7 @@ function tree(block: SchemaBlock): Record<string, unknown> {
 
 /** Resource and data source types imported by the constructs. */
 export function usedTypes(root = process.cwd()): { resource: string[]; data: string[] } {
-  const resource = new Set(EXTRA_TYPES);
+  const resource = new Set<string>();
   const data = new Set<string>();
   const dir = path.join(root, 'constructs');
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
