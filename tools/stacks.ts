@@ -1,10 +1,11 @@
 /**
  * The synthesized stacks the policy and hand-off commands read: `cdktf.out/stacks/<stack>/cdk.tf.json`.
- * Synthesizes the default app first (in this process: no second Node start) unless told not to.
+ * Synthesizes the default app first (in this process: no second Node start) unless told not to: the same
+ * stacks as `npm run synth`, the `state-bootstrap` stack included.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ENVIRONMENTS } from '../config/environments';
+import { ENVIRONMENTS, STATE_BUCKET } from '../config/environments';
 import { synthesize } from '../main';
 
 export interface SynthesizedStack {
@@ -23,7 +24,7 @@ export function loadStacks(
   options: { outdir?: string; synth?: boolean; only?: readonly string[] } = {},
 ): SynthesizedStack[] {
   const outdir = options.outdir ?? 'cdktf.out';
-  if (options.synth !== false) synthesize(ENVIRONMENTS, outdir);
+  if (options.synth !== false) synthesize(ENVIRONMENTS, outdir, STATE_BUCKET);
   const stacksDir = path.join(outdir, 'stacks');
   const available = fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir).sort() : [];
   const names = options.only !== undefined && options.only.length > 0 ? [...options.only] : available;

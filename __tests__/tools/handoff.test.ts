@@ -12,10 +12,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENVIRONMENTS } from '../../config/environments';
+import { STATE_BOOTSTRAP_STACK } from '../../main';
 import { BLOCK_SCHEMA, buildBundles, writeBundles } from '../../tools/handoff/bundle';
 import { usedTypes } from '../../tools/hcl/gen-block-schema';
 import { providerVersion, terraform, terraformEnv } from '../../tools/hcl/terraform';
 import { loadStacks } from '../../tools/stacks';
+
+/** The stacks of the app, as `npm run synth` writes them: the state bucket's and one per environment. */
+const STACKS = [STATE_BOOTSTRAP_STACK, ...Object.keys(ENVIRONMENTS)];
 
 let work: string;
 let bundles: ReturnType<typeof buildBundles>;
@@ -25,8 +29,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-test('one bundle per environment with the documented files', () => {
-  expect([...bundles.keys()].sort()).toEqual(Object.keys(ENVIRONMENTS).sort());
+test('one bundle per stack of the app (the state bucket and each environment) with the documented files', () => {
+  expect([...bundles.keys()].sort()).toEqual([...STACKS].sort());
   for (const files of bundles.values()) {
     expect([...files.keys()].sort()).toEqual([
       'README.md',
@@ -84,11 +88,29 @@ test('the README states the timing values, the variables and every waiver reason
   for (const reason of reasons) expect(readme).toContain(reason);
 });
 
+test('the state-bootstrap README tells how to apply it first and keep its state, with no service steps', () => {
+  const readme = bundles.get(STATE_BOOTSTRAP_STACK)?.get('README.md') ?? '';
+  expect(readme).toContain('Apply it once, before the first');
+  expect(readme).toMatch(/State backend: `local` at `[^`]+terraform\.state-bootstrap\.tfstate`.*keep this file/);
+  expect(readme).toContain('| `aws_s3_bucket` | 1 | StateBucket/Bucket |');
+  expect(readme).toContain('| `state_bucket_name` |');
+  expect(readme).toContain('terraform plan -out plan.bin');
+  // No image, no load balancer: the service's variables, timing and push steps do not belong here.
+  expect(readme).not.toMatch(/image_tag|WebSocket timing|docker push/);
+});
+
 test('the block schema covers every resource and data source type the constructs import', () => {
   const { resource, data } = usedTypes();
   expect(resource.filter((t) => BLOCK_SCHEMA.resource[t] === undefined)).toEqual([]);
   expect(data.filter((t) => BLOCK_SCHEMA.data[t] === undefined)).toEqual([]);
 });
+
+type StackDoc = {
+  terraform: { backend: Record<string, Record<string, unknown>> };
+  resource?: Record<string, Record<string, unknown>>;
+  data?: Record<string, Record<string, unknown>>;
+};
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 describe('terraform accepts the HCL as it accepts the JSON', () => {
   /** A scratch directory holding one file of the bundle, the provider pinned to the mirror's version. */
@@ -96,8 +118,10 @@ describe('terraform accepts the HCL as it accepts the JSON', () => {
     const dir = fs.mkdtempSync(path.join(work, `${stack}-${path.dirname(file)}-`));
     const content = (bundles.get(stack)?.get(file) ?? '').replace(/"6\.25\.0"/g, JSON.stringify(providerVersion()));
     fs.writeFileSync(path.join(dir, path.basename(file)), content);
+    // terraform graph needs an initialized backend, and an S3 backend needs the bucket and credentials: an
+    // override file (the same for HCL and JSON) swaps in a local one. init writes no state.
+    fs.writeFileSync(path.join(dir, 'backend_override.tf.json'), '{"terraform": {"backend": {"local": {}}}}\n');
     const env = terraformEnv(dir);
-    // With the local backend: terraform graph needs it initialized (init writes no state).
     terraform(dir, env, 'init', '-input=false', '-no-color');
     return { dir, env };
   }
@@ -110,7 +134,7 @@ describe('terraform accepts the HCL as it accepts the JSON', () => {
       .filter((l) => l.startsWith('"'))
       .sort();
 
-  test.each(Object.keys(ENVIRONMENTS))(
+  test.each(STACKS)(
     '%s: fmt -check, validate, and the same graph as the JSON',
     (stack) => {
       const hcl = scratch(stack, 'hcl/main.tf');
@@ -128,8 +152,29 @@ describe('terraform accepts the HCL as it accepts the JSON', () => {
       expect(validJson.valid).toBe(true);
 
       const hclGraph = graph(hcl.dir, hcl.env);
-      expect(hclGraph.length).toBeGreaterThan(100);
       expect(hclGraph).toEqual(graph(json.dir, json.env));
+      // Not an empty graph: every resource and data source of the JSON is one of its nodes.
+      const doc = JSON.parse(bundles.get(stack)?.get('json/cdk.tf.json') ?? '{}') as StackDoc;
+      const addresses = [
+        ...Object.entries(doc.resource ?? {}).flatMap(([type, byName]) =>
+          Object.keys(byName).map((n) => `${type}.${n}`),
+        ),
+        ...Object.entries(doc.data ?? {}).flatMap(([type, byName]) =>
+          Object.keys(byName).map((n) => `data.${type}.${n}`),
+        ),
+      ];
+      expect(addresses.length).toBeGreaterThan(0);
+      const nodes = new Set(hclGraph.map((l) => /^"([^"]+)"/.exec(l)?.[1]));
+      expect(addresses.filter((a) => !nodes.has(a))).toEqual([]);
+
+      // The override hides the backend from terraform: the HCL must carry the JSON's backend itself.
+      const hclText = bundles.get(stack)?.get('hcl/main.tf') ?? '';
+      for (const [type, settings] of Object.entries(doc.terraform.backend)) {
+        expect(hclText).toContain(`backend "${type}" {`);
+        for (const [key, value] of Object.entries(settings)) {
+          expect(hclText).toMatch(new RegExp(`^\\s*${key}\\s*=\\s*${escapeRegExp(JSON.stringify(value))}$`, 'm'));
+        }
+      }
     },
     240_000,
   );

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { STATE_BOOTSTRAP_STACK } from '../../main';
 import { jsonToHcl, type BlockSchema } from '../hcl/json-to-hcl';
 import { toJson } from '../policy/report';
 import { checkStacks } from '../policy/run';
@@ -45,6 +46,7 @@ export function buildBundles(stacks: readonly SynthesizedStack[]): Map<string, M
       'README.md',
       bundleReadme({
         stack: stack.name,
+        kind: stack.name === STATE_BOOTSTRAP_STACK ? 'state-bootstrap' : 'service',
         doc: stack.doc as Record<string, unknown>,
         model,
         policy: report,

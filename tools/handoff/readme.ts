@@ -20,6 +20,11 @@ function first(v: unknown): Json {
 
 export interface ReadmeInput {
   readonly stack: string;
+  /**
+   * `service`: an environment of the service. `state-bootstrap`: the stack that creates the bucket of the
+   * S3 state backends (applied once, before the environments that use it).
+   */
+  readonly kind: 'service' | 'state-bootstrap';
   readonly doc: Json;
   readonly model: TfModel;
   readonly policy: StackReport;
@@ -93,6 +98,9 @@ function timing(model: TfModel): string[] {
 
 function policy(report: StackReport): string[] {
   const count = (pred: (r: StackReport['results'][number]) => boolean): number => report.results.filter(pred).length;
+  if (report.results.length === 0) {
+    return ['No policy rule checks the resource types of this stack; `policy.json` lists the rules.'];
+  }
   const passed = count((r) => r.evaluation.status === 'pass');
   const waived = count((r) => r.evaluation.status === 'fail' && r.waiver !== undefined);
   const lines = [
@@ -117,18 +125,76 @@ function policy(report: StackReport): string[] {
   return lines;
 }
 
+/** What the stack is, by kind. */
+function intro(input: ReadmeInput, region: string): string[] {
+  if (input.kind === 'state-bootstrap') {
+    return [
+      `The ${code(input.stack)} stack of the GraphQL-over-WebSocket service in ${code(region)}, as plain Terraform: the`,
+      'S3 bucket the environments with an S3 backend keep their state in. Apply it once, before the first',
+      '`terraform init` of any of them. Node.js and the cdktf app are not needed to use it.',
+    ];
+  }
+  return [
+    `The ${code(input.stack)} environment of the GraphQL-over-WebSocket service (ECR, ECS Fargate, ALB, ACM, Route 53,`,
+    `ElastiCache Redis) in ${code(region)}, as plain Terraform. Node.js and the cdktf app are not needed to use it.`,
+  ];
+}
+
+/** Where the state goes, and what to do about it before the first apply. */
+function stateBackend(input: ReadmeInput, tf: Json): string {
+  const backend = Object.keys(first(tf.backend))[0] ?? 'local';
+  if (backend !== 'local') return `- State backend: ${code(backend)}.`;
+  const at = code(String(first(first(tf.backend).local).path ?? 'terraform.tfstate'));
+  if (input.kind === 'state-bootstrap') {
+    return (
+      `- State backend: ${code('local')} at ${at} (relative to the configuration directory). The stack creates the ` +
+      "bucket, so its own state cannot start out in it: keep this file (it holds only the bucket's configuration), " +
+      'or move it into the bucket once it exists (add an `s3` backend, then `terraform init -migrate-state`).'
+    );
+  }
+  return (
+    `- State backend: ${code('local')} at ${at} (relative to the configuration directory; replace the ` +
+    `${code('backend')} block with your own before the first apply).`
+  );
+}
+
+function planAndApply(input: ReadmeInput): string[] {
+  if (input.kind === 'state-bootstrap') {
+    return [
+      '```sh',
+      'cd hcl',
+      'terraform init',
+      'terraform plan -out plan.bin',
+      'terraform apply plan.bin',
+      '```',
+      '',
+      'The bucket has `prevent_destroy`: `terraform destroy` refuses to remove it.',
+    ];
+  }
+  return [
+    '```sh',
+    'cd hcl',
+    'terraform init',
+    'terraform plan -var image_tag=<tag> -out plan.bin',
+    'terraform apply plan.bin',
+    '```',
+    '',
+    'Push the image first: `docker push <ecr_repository_url>:<tag>` (the repository is an output; on the first apply,',
+    'create it alone with `terraform apply -target=<its address>`, push, then apply everything). Tags are immutable:',
+    'each deploy uses a new tag.',
+  ];
+}
+
 export function bundleReadme(input: ReadmeInput): string {
   const { stack, doc } = input;
   const tf = first(doc.terraform);
   const aws = first(first(tf.required_providers).aws);
   const provider = first(first(doc.provider).aws ?? first(doc.provider));
   const region = String(provider.region ?? first((doc.provider as Json | undefined)?.aws).region ?? '?');
-  const backend = Object.keys(first(tf.backend))[0] ?? 'local';
   const lines = [
     `# ${stack}: Terraform configuration`,
     '',
-    `The ${code(stack)} environment of the GraphQL-over-WebSocket service (ECR, ECS Fargate, ALB, ACM, Route 53,`,
-    `ElastiCache Redis) in ${code(region)}, as plain Terraform. Node.js and the cdktf app are not needed to use it.`,
+    ...intro(input, region),
     '',
     '- `hcl/main.tf`: the configuration in HCL. Plan and apply this one.',
     '- `json/cdk.tf.json`: the same configuration in Terraform JSON, as the cdktf app synthesized it.',
@@ -140,7 +206,7 @@ export function bundleReadme(input: ReadmeInput): string {
     '',
     `- Terraform ${code(String(tf.required_version ?? 'any'))}.`,
     `- Provider ${code(String(aws.source ?? 'aws') === 'aws' ? 'hashicorp/aws' : String(aws.source))} ${code(String(aws.version ?? 'any'))} (pinned).`,
-    `- State backend: ${code(backend)}${backend === 'local' ? ` at ${code(String(first(first(tf.backend).local).path ?? 'terraform.tfstate'))} (relative to the configuration directory; replace the ${code('backend')} block with your own before the first apply)` : ''}.`,
+    stateBackend(input, tf),
     '',
     '## What it creates',
     '',
@@ -154,26 +220,14 @@ export function bundleReadme(input: ReadmeInput): string {
     '',
     ...outputs(doc),
     '',
-    '## WebSocket timing',
-    '',
-    ...timing(input.model),
-    '',
+    ...(input.kind === 'service' ? ['## WebSocket timing', '', ...timing(input.model), ''] : []),
     '## Policy',
     '',
     ...policy(input.policy),
     '',
     '## Plan and apply',
     '',
-    '```sh',
-    'cd hcl',
-    'terraform init',
-    'terraform plan -var image_tag=<tag> -out plan.bin',
-    'terraform apply plan.bin',
-    '```',
-    '',
-    'Push the image first: `docker push <ecr_repository_url>:<tag>` (the repository is an output; on the first apply,',
-    'create it alone with `terraform apply -target=<its address>`, push, then apply everything). Tags are immutable:',
-    'each deploy uses a new tag.',
+    ...planAndApply(input),
     '',
     '## Files',
     '',
