@@ -40,10 +40,14 @@ function typeText(checker: ts.TypeChecker, type: ts.Type): string {
   return code(checker.typeToString(type, undefined, ts.TypeFormatFlags.NoTruncation));
 }
 
-/** Object types listed field by field: not arrays, maps (`Record<string, string>`) or unions of shapes. */
+/**
+ * Object types listed field by field: not arrays, maps (`Record<string, string>`) or unions of shapes.
+ * Settings derived with Pick/Omit and `&` are intersections of object types, listed the same way.
+ */
 function isExpandable(checker: ts.TypeChecker, type: ts.Type): boolean {
+  const isObject = (t: ts.Type): boolean => !!(t.flags & ts.TypeFlags.Object);
   return (
-    !!(type.flags & ts.TypeFlags.Object) &&
+    (isObject(type) || (type.isIntersection() && type.types.every(isObject))) &&
     !checker.isArrayType(type) &&
     type.getStringIndexType() === undefined &&
     checker.getPropertiesOfType(type).length > 0 &&

@@ -23,7 +23,10 @@ describe(`${DOC}: inputs table`, () => {
   test('lists the required inputs first and every nested settings field', () => {
     const names = [...table.matchAll(/^\| `([\w.]+)` \|/gm)].map((m) => m[1]);
     expect(names.slice(0, 2)).toEqual(['domainName', 'region']);
-    expect(names).toEqual(expect.arrayContaining(['timing.idleTimeoutSeconds', 'network.natGateways', 'imageTag']));
+    // scaling is an intersection (Omit<ServiceAutoscalingProps, ...> & Pick<...>): listed like the others.
+    expect(names).toEqual(
+      expect.arrayContaining(['timing.idleTimeoutSeconds', 'network.natGateways', 'imageTag', 'scaling.maxCount']),
+    );
     expect(table).toMatch(/^\| `timing\.idleTimeoutSeconds` \| ALB idle timeout .* \| `number` \| `120` \| no \|$/m);
   });
 
