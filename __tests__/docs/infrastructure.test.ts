@@ -5,10 +5,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ENVIRONMENTS } from '../../config/environments';
-import { synthesize } from '../../main';
+import { ENVIRONMENTS, STATE_BUCKET } from '../../config/environments';
+import { STATE_BOOTSTRAP_STACK, synthesize } from '../../main';
 import { INPUTS_END, INPUTS_START, renderInputsTable, withInputsTable } from '../../scripts/inputs-table';
-import { readDoc, section } from './markdown';
+import { allDocs, readDoc, section } from './markdown';
 
 const DOC = 'docs/infrastructure.md';
 const doc = readDoc(DOC);
@@ -39,8 +39,9 @@ describe(`${DOC}: inputs table`, () => {
 describe(`${DOC}: deploy steps and outputs`, () => {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'docs-infra-'));
   afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
-  synthesize(ENVIRONMENTS, outdir);
-  const staging = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'staging', 'cdk.tf.json'), 'utf8'));
+  synthesize(ENVIRONMENTS, outdir, STATE_BUCKET);
+  const stack = (name: string) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', name, 'cdk.tf.json'), 'utf8'));
+  const staging = stack('staging');
   const deploy = section(doc, 'Deploy');
 
   test('the -target address of the first deploy step exists', () => {
@@ -58,5 +59,18 @@ describe(`${DOC}: deploy steps and outputs`, () => {
       m.slice(1).filter((n): n is string => n !== undefined),
     );
     expect(new Set(documented)).toEqual(new Set(Object.keys(staging.output)));
+  });
+
+  test('the outputs of the state-bootstrap stack are named below the table', () => {
+    const outputs = Object.keys(stack(STATE_BOOTSTRAP_STACK).output);
+    expect(outputs.length).toBeGreaterThan(0);
+    for (const name of outputs) expect(section(doc, 'Outputs')).toContain(`\`${name}\``);
+  });
+
+  test('the outputs table is the only one: other docs link to it instead of keeping their own', () => {
+    const withTable = allDocs().filter((f) => f !== DOC && /^\| output \|/im.test(readDoc(f)));
+    expect(withTable).toEqual([]);
+    // The operations manual names an output (alarm_topic_arn) and points here for the rest.
+    expect(readDoc('docs/infrastructure-operations.md')).toContain('](infrastructure.md#outputs)');
   });
 });
