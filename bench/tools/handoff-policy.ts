@@ -1,5 +1,5 @@
 /**
- * `npm run bench:tools`: wall time of `npm run policy` and `npm run handoff` for both default stacks, as a
+ * `npm run bench:tools`: wall time of `npm run policy` and `npm run handoff` for every stack of the default app, as a
  * user runs them (a fresh Node process each, synthesis included). Prints the median of RUNS runs and writes
  * bench/results/handoff-policy.json. The target is under 10 s each.
  */
@@ -39,7 +39,7 @@ function main(): void {
     handoffSeconds: time('tools/handoff/bundle.ts'),
   };
   const line = (name: string, xs: number[]): string =>
-    `${name.padEnd(16)} median ${median(xs).toFixed(2)} s  (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)}, ${xs.length} runs, both stacks)`;
+    `${name.padEnd(16)} median ${median(xs).toFixed(2)} s  (min ${Math.min(...xs).toFixed(2)}, max ${Math.max(...xs).toFixed(2)}, ${xs.length} runs, all stacks)`;
   process.stdout.write(
     `${results.machine}\n${line('npm run policy', results.policySeconds)}\n${line('npm run handoff', results.handoffSeconds)}\n`,
   );
