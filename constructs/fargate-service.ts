@@ -341,7 +341,11 @@ export class WebSocketFargateService extends Construct {
       // Fargate task storage, bind-mounted at /tmp: the only writable path.
       volume: [{ name: TMP_VOLUME }],
       containerDefinitions: JSON.stringify([containerDefinition]).replace(JSON.stringify(stopTimeout), stopTimeout),
-      lifecycle: { precondition: timed.taskDefinitionPreconditions() },
+      lifecycle: {
+        // A new revision is registered before the old one is deregistered (the service still runs it).
+        createBeforeDestroy: true,
+        precondition: timed.taskDefinitionPreconditions(),
+      },
     });
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {

@@ -6,3 +6,4 @@ export * from './test-file';
 export * from './workspace';
 export * from './synth';
 export * from './offline-plan';
+export * from './day-one-state';
