@@ -7,6 +7,7 @@
 import { ENVIRONMENTS } from '../../config/environments';
 import {
   formatDiagnostics,
+  graphAssertions,
   OfflineWorkspace,
   pinnedAwsVersion,
   planCounts,
@@ -17,8 +18,8 @@ import {
   type StackJson,
   type TestReport,
 } from '../../testkit/terraform';
-import { terraformDescribe } from './gate';
-import { graphAssertions } from './graph-assertions';
+import { terraformDescribe } from '../../testkit/terraform/gate';
+
 import { VARIANTS } from './variant';
 
 const IMAGE_TAG = 'v1.2.3';

@@ -23,7 +23,7 @@ import {
   type TestReport,
   validatedDayOneState,
 } from '../../testkit/terraform';
-import { terraformDescribe } from './gate';
+import { terraformDescribe } from '../../testkit/terraform/gate';
 
 const BASE = ENVIRONMENTS.staging;
 const DAY_ONE_TAG = 'v1.0.0';

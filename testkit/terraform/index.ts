@@ -7,3 +7,4 @@ export * from './workspace';
 export * from './synth';
 export * from './offline-plan';
 export * from './day-one-state';
+export * from './graph-assertions';
