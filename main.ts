@@ -45,7 +45,7 @@ export function synthesize(environments: Readonly<Record<string, EnvironmentConf
   }
 }
 
-function main(): void {
+export function main(): void {
   const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
   try {
     const names = synthesize(ENVIRONMENTS, outdir);
