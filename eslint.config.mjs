@@ -6,7 +6,16 @@ import prettier from 'eslint-config-prettier';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', 'cdktf.out/', 'service/dist/', 'bench/results/', 'e2e/artifacts/', '.gen/', 'handoff/'],
+    ignores: [
+      'node_modules/',
+      'cdktf.out/',
+      'service/dist/',
+      'bench/results/',
+      'bench/tmp/',
+      'e2e/artifacts/',
+      '.gen/',
+      'handoff/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -25,7 +34,10 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', __dirname: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

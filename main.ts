@@ -66,7 +66,7 @@ export function synthesize(
   }
 }
 
-function main(): void {
+export function main(): void {
   const outdir = process.env.CDKTF_OUTDIR ?? 'cdktf.out';
   try {
     const names = synthesize(ENVIRONMENTS, outdir, STATE_BUCKET);

@@ -105,13 +105,16 @@ function synthCases(): { cases: SynthCase[]; skipped: string[] } {
   const skipped: string[] = [];
   const out = (id: string) => path.join(TMP, 'synth', id);
   const mainJs = path.join(DIST, 'main.js');
-  if (fs.existsSync(mainJs)) {
+  if (fs.existsSync(path.join(ROOT, 'main.ts'))) {
+    // The path users run: the cdktf.json app, which `npm run synth` runs too and `cdktf synth` spawns.
+    const app = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as { app: string }).app;
+    const [command, ...args] = app.split(/\s+/);
     cases.push({
       id: 'app',
-      label: '(a) our app, no CLI',
-      commandLine: 'node bench/tmp/dist/main.js',
-      command: process.execPath,
-      args: [mainJs],
+      label: '(a) cdktf.json app (npm run synth)',
+      commandLine: app,
+      command: command === 'node' ? process.execPath : command,
+      args,
       cwd: ROOT,
       env: { CDKTF_OUTDIR: out('app') },
       outDir: out('app'),
@@ -131,6 +134,19 @@ function synthCases(): { cases: SynthCase[]; skipped: string[] } {
     });
   } else {
     skipped.push('(a) and (b): main.ts does not exist yet');
+  }
+  if (fs.existsSync(mainJs)) {
+    cases.push({
+      id: 'compiled',
+      label: '(a0) the app compiled by tsc (reference)',
+      commandLine: 'node bench/tmp/dist/main.js',
+      command: process.execPath,
+      args: [mainJs],
+      cwd: ROOT,
+      env: { CDKTF_OUTDIR: out('compiled') },
+      outDir: out('compiled'),
+      expectOutput: 'cdk.tf.json',
+    });
   }
   cases.push({
     id: 'peer',

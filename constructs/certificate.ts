@@ -74,14 +74,18 @@ export class DnsValidatedCertificate extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
-    // domain_validation_options is a set: it cannot be indexed, so iterate it keyed by domain name.
-    const options = TerraformIterator.fromComplexList(this.certificate.domainValidationOptions, 'domain_name');
+    // Keyed by the domain names of the configuration, not by domain_validation_options: a certificate that
+    // is replaced (a SAN added) has unknown options until apply, and for_each keys must be known at plan.
+    const domains = [props.domainName, ...sans];
+    const address = `${this.certificate.terraformResourceType}.${this.certificate.friendlyUniqueId}`;
+    const option = (attribute: string) =>
+      `\${{ for o in ${address}.domain_validation_options : o.domain_name => o }[each.key].${attribute}}`;
     this.validationRecords = new Route53Record(this, 'ValidationRecord', {
-      forEach: options,
+      forEach: TerraformIterator.fromList(domains),
       zoneId: props.zoneId,
-      name: options.getString('resource_record_name'),
-      type: options.getString('resource_record_type'),
-      records: [options.getString('resource_record_value')],
+      name: option('resource_record_name'),
+      type: option('resource_record_type'),
+      records: [option('resource_record_value')],
       ttl: 60,
       // `example.com` and `*.example.com` share one validation record; also lets a re-created
       // certificate take over a record left by an earlier one.
@@ -90,6 +94,8 @@ export class DnsValidatedCertificate extends Construct {
 
     this.validation = new AcmCertificateValidation(this, 'Validation', {
       certificateArn: this.certificate.arn,
+      // A replaced certificate's validation must complete before the listener moves to it.
+      lifecycle: { createBeforeDestroy: true },
       validationRecordFqdns: Token.asList(
         TerraformIterator.fromResources(this.validationRecords).pluckProperty('fqdn'),
       ),

@@ -22,6 +22,7 @@ import {
   maxConnectionsForMemory,
 } from '../service/src/container-contract';
 import { resolveTiming, timingEnvironment, type WebSocketTiming } from './timing';
+import { ContainerTimingLocal } from './timing-conditions';
 import {
   checkArn,
   checkFargateCpuMemory,
@@ -232,7 +233,15 @@ export class WebSocketFargateService extends Construct {
   public readonly taskDefinition: EcsTaskDefinition;
   public readonly securityGroup: SecurityGroup;
   public readonly service: EcsService;
-  /** The container's plain environment, as written into the task definition (sorted by name). */
+  /**
+   * The container's timing as a Terraform local: the container definition reads its timing from there, and
+   * the task definition's preconditions check it (see timing-conditions.ts).
+   */
+  public readonly containerTiming: ContainerTimingLocal;
+  /**
+   * The container's plain environment (sorted by name), with the values it resolves to: the timing entries
+   * are written into the task definition as references to `containerTiming`.
+   */
   public readonly containerEnvironment: Readonly<Record<string, string>>;
   /** The container's secrets: variable name to ARN (sorted by name). */
   public readonly containerSecrets: Readonly<Record<string, string>>;
@@ -290,6 +299,16 @@ export class WebSocketFargateService extends Construct {
     const { environment, secrets } = this.containerSettings(owner, props, timing, memory, maxConnections);
     this.containerEnvironment = environment;
     this.containerSecrets = secrets;
+    this.containerTiming = new ContainerTimingLocal(this, 'ContainerTiming', timing);
+    const timed = this.containerTiming;
+    const writtenEnvironment: Record<string, string> = {
+      ...environment,
+      [ENV.keepaliveIntervalMs]: timed.reference('keepalive_interval_ms'),
+      [ENV.drainWindowMs]: timed.reference('drain_window_ms'),
+      [ENV.drainPollIntervalMs]: timed.reference('drain_poll_interval_ms'),
+    };
+    // A number in the JSON: written as a string token here, unquoted after JSON.stringify below.
+    const stopTimeout = timed.reference('stop_timeout_seconds');
 
     this.cluster = new EcsCluster(this, 'Cluster', {
       name,
@@ -374,14 +393,14 @@ export class WebSocketFargateService extends Construct {
       image: `${props.imageRepositoryUrl}:${props.imageTag}`,
       essential: true,
       portMappings: [{ containerPort: CONTAINER.port, hostPort: CONTAINER.port, protocol: 'tcp' }],
-      environment: Object.entries(environment).map(([n, value]) => ({ name: n, value })),
+      environment: Object.entries(writtenEnvironment).map(([n, value]) => ({ name: n, value })),
       secrets: Object.entries(secrets).map(([n, valueFrom]) => ({ name: n, valueFrom })),
       user: CONTAINER.user,
       // ECS Exec's SSM agent cannot run on a read-only root filesystem (aws/containers-roadmap#1359).
       readonlyRootFilesystem: !enableExecuteCommand,
       mountPoints: [{ sourceVolume: TMP_VOLUME, containerPath: CONTAINER.tmpDir, readOnly: false }],
       // SIGTERM -> drain -> exit must fit in here; Fargate allows at most 120 s.
-      stopTimeout: timing.stopTimeoutSeconds,
+      stopTimeout,
       // The image's own probe (same as its HEALTHCHECK): the path the target group checks, on the container port.
       healthCheck: {
         command: ['CMD', ...CONTAINER.healthCheckCommand],
@@ -415,7 +434,12 @@ export class WebSocketFargateService extends Construct {
       taskRoleArn: this.taskRole.arn,
       // Fargate task storage, bind-mounted at /tmp: the only writable path.
       volume: [{ name: TMP_VOLUME }],
-      containerDefinitions: JSON.stringify([containerDefinition]),
+      containerDefinitions: JSON.stringify([containerDefinition]).replace(JSON.stringify(stopTimeout), stopTimeout),
+      lifecycle: {
+        // A new revision is registered before the old one is deregistered (the service still runs it).
+        createBeforeDestroy: true,
+        precondition: timed.taskDefinitionPreconditions(),
+      },
     });
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {

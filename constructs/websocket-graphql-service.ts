@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { type TerraformResource, type TerraformResourceLifecycle } from 'cdktf';
 import { PATHS } from '../service/src/container-contract';
 import { ServiceAlarms, type ServiceAlarmsProps } from './alarms';
 import { AliasRecords } from './alias-records';
@@ -324,6 +325,13 @@ export class WebSocketGraphqlService extends Construct {
       ...(this.redis ? { redis: { url: this.redis.url, authTokenSecretArn: this.redis.authTokenSecretArn } } : {}),
     });
     this.loadBalancer.allowTrafficTo('EgressToTasks', this.service.securityGroup.id, this.service.containerPort);
+    // The timing rules that span resources, checked again by Terraform so a plan of edited JSON/HCL sees them.
+    addConditions(this.loadBalancer.loadBalancer, {
+      postcondition: this.service.containerTiming.loadBalancerPostconditions(),
+    });
+    addConditions(this.targetGroup.targetGroup, {
+      postcondition: this.service.containerTiming.targetGroupPostconditions(),
+    });
     this.redis?.allowClient('IngressFromTasks', this.service.securityGroup.id);
 
     const { desiredCount: _desiredCount, ...autoscaling } = scaling;
@@ -357,4 +365,17 @@ export class WebSocketGraphqlService extends Construct {
     this.httpsUrl = `https://${props.domainName}`;
     this.wssUrl = `wss://${props.domainName}${PATHS.graphql}`;
   }
+}
+
+/** Adds lifecycle conditions to a resource, keeping the lifecycle settings it has. */
+function addConditions(
+  resource: TerraformResource,
+  conditions: Pick<TerraformResourceLifecycle, 'precondition' | 'postcondition'>,
+): void {
+  const merged: Record<string, unknown> = {};
+  for (const kind of ['precondition', 'postcondition'] as const) {
+    const all = [...(resource.lifecycle?.[kind] ?? []), ...(conditions[kind] ?? [])];
+    if (all.length > 0) merged[kind] = all;
+  }
+  resource.lifecycle = { ...resource.lifecycle, ...merged };
 }

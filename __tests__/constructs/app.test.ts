@@ -4,6 +4,7 @@
  * write nothing when the config is bad.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -130,13 +131,55 @@ describe('synthesize (main.ts)', () => {
 });
 
 describe('the commands users run', () => {
+  test('the synth app rebuilds when a source changes and reuses its build otherwise', async () => {
+    // A project of two files beside a copy of the launcher, with this project's node_modules (for esbuild).
+    const project = freshDir();
+    fs.mkdirSync(path.join(project, 'scripts'), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'scripts', 'synth-app.cjs'), path.join(project, 'scripts', 'synth-app.cjs'));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+    fs.writeFileSync(path.join(project, 'tsconfig.json'), '{}');
+    fs.writeFileSync(path.join(project, 'package.json'), '{}');
+    fs.writeFileSync(
+      path.join(project, 'main.ts'),
+      "import { v } from './lib';\nexport function main(): void { console.log(v); }\n",
+    );
+    const lib = path.join(project, 'lib.ts');
+    const synthApp = async () =>
+      (await run(process.execPath, ['scripts/synth-app.cjs'], { cwd: project, timeout: 60_000 })).stdout.trim();
+    fs.writeFileSync(lib, 'export const v: number = 1;\n');
+    expect(await synthApp()).toBe('1');
+    fs.writeFileSync(lib, 'export const v: number = 22;\n');
+    expect(await synthApp()).toBe('22');
+    const cache = path.join(ROOT, 'node_modules', '.cache', 'ws-graphql-aws');
+    const builds = () =>
+      fs
+        .readdirSync(cache)
+        .filter((f) => f.endsWith('.cjs'))
+        .map((f) => `${f}:${fs.statSync(path.join(cache, f)).mtimeMs}`)
+        .sort();
+    const before = builds();
+    expect(await synthApp()).toBe('22');
+    expect(builds()).toEqual(before);
+    const id = createHash('sha256').update(project).digest('hex').slice(0, 12);
+    for (const f of fs.readdirSync(cache)) if (f.includes(id)) fs.rmSync(path.join(cache, f));
+  });
+
   test('`npm run synth` and `cdktf synth` produce the same bytes as synthesize()', async () => {
     const expected = freshDir();
     synthesize(ENVIRONMENTS, expected);
     const viaMain = freshDir();
     const viaCli = freshDir();
     const env = { ...process.env, CHECKPOINT_DISABLE: '1', CI: '1' };
-    const main = await run('node', ['-r', 'ts-node/register/transpile-only', 'main.ts'], {
+    // The cdktf.json app is what `cdktf synth` runs; `npm run synth` must run the same command.
+    const app = (JSON.parse(fs.readFileSync(path.join(ROOT, 'cdktf.json'), 'utf8')) as { app: string }).app;
+    const scripts = (
+      JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts.synth).toBe(app);
+    const [command, ...args] = app.split(/\s+/);
+    const main = await run(command, args, {
       cwd: ROOT,
       env: { ...env, CDKTF_OUTDIR: viaMain },
       timeout: 60_000,

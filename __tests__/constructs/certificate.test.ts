@@ -21,19 +21,23 @@ describe('DnsValidatedCertificate', () => {
     test('create_before_destroy', () => {
       expect(raw).toHaveResourceWithProperties(AcmCertificate, { lifecycle: { create_before_destroy: true } });
     });
-    test('validation records iterate domain_validation_options as a set (for_each keyed by domain), never [0]', () => {
+    test('validation records are keyed by the configured domains (known at plan even when the certificate is replaced), never [0]', () => {
       const record = only(json, 'aws_route53_record');
       const options = `${ref(json, 'aws_acm_certificate', 'domain_validation_options').slice(2, -1)}`;
-      expect(record.for_each).toBe(`\${{ for key, val in tolist(${options}): val.domain_name => val }}`);
+      const option = (attribute: string) => `\${{ for o in ${options} : o.domain_name => o }[each.key].${attribute}}`;
+      expect(record.for_each).toBe('${toset(["api.example.com"])}');
       expect(record).toMatchObject({
-        name: '${each.value.resource_record_name}',
-        type: '${each.value.resource_record_type}',
-        records: ['${each.value.resource_record_value}'],
+        name: option('resource_record_name'),
+        type: option('resource_record_type'),
+        records: [option('resource_record_value')],
         zone_id: base.zoneId,
         ttl: 60,
         allow_overwrite: true,
       });
       expect(raw).not.toMatch(/domain_validation_options\[0\]|domain_validation_options\.0/);
+    });
+    test('the validation is created before a replaced one goes, so the listener moves to a validated certificate', () => {
+      expect(only(json, 'aws_acm_certificate_validation').lifecycle).toEqual({ create_before_destroy: true });
     });
     test('the validation waits for every record and the exposed ARN is the validated one', () => {
       const validation = only(json, 'aws_acm_certificate_validation');
@@ -50,6 +54,9 @@ describe('DnsValidatedCertificate', () => {
         subject_alternative_names: ['ws.example.com', '*.api.example.com'],
       });
       expect(Object.keys(json.resource.aws_route53_record)).toHaveLength(1);
+      expect(only(json, 'aws_route53_record').for_each).toBe(
+        '${toset(["api.example.com", "ws.example.com", "*.api.example.com"])}',
+      );
     });
     test('keyAlgorithm', () => {
       expect(build({ keyAlgorithm: 'EC_prime256v1' }).raw).toHaveResourceWithProperties(AcmCertificate, {

@@ -232,6 +232,9 @@ describe('WebSocketFargateService', () => {
         ref(json, 'aws_iam_role_policy_attachment', 'id').slice(2, -4),
       ]);
     });
+    test('a new task definition revision is registered before the old one is deregistered', () => {
+      expect(only(json, 'aws_ecs_task_definition').lifecycle.create_before_destroy).toBe(true);
+    });
   });
 
   describe('props', () => {

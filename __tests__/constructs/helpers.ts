@@ -66,9 +66,18 @@ function withoutMetadata(body: Json): Json {
   return rest;
 }
 
-/** Parsed container definitions of the single task definition. */
+/**
+ * Parsed container definitions of the single task definition, with references to the stack's locals
+ * (`${local.<name>.<attribute>}`) replaced by their values, as Terraform resolves them.
+ */
 export function containerDefinitions(json: Json): Json[] {
-  return JSON.parse(only(json, 'aws_ecs_task_definition').container_definitions);
+  const text = only(json, 'aws_ecs_task_definition').container_definitions as string;
+  const resolved = text.replace(/\$\{local\.([A-Za-z0-9_]+)\.([a-z_]+)\}/g, (reference, local: string, key: string) => {
+    const value = json.locals?.[local]?.[key];
+    if (value === undefined) throw new Error(`container_definitions: ${reference} names no local value`);
+    return String(value);
+  });
+  return JSON.parse(resolved);
 }
 
 /** The container's environment as a name -> value map. */

@@ -5,7 +5,7 @@ import { type App, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { ENVIRONMENTS, STATE_BUCKET } from '../../config/environments';
 import { WebSocketGraphqlStack, type WebSocketGraphqlStackProps } from '../../constructs/websocket-graphql-stack';
-import { type Json, ref } from './helpers';
+import { containerDefinitions, type Json, ref } from './helpers';
 
 const outdirs: string[] = [];
 afterAll(() => outdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -55,8 +55,7 @@ describe('WebSocketGraphqlStack', () => {
       });
     });
     test('the image and APP_VERSION use var.image_tag', () => {
-      const td = Object.values(json.resource.aws_ecs_task_definition)[0] as Json;
-      const [container] = JSON.parse(td.container_definitions);
+      const [container] = containerDefinitions(json);
       expect(container.image).toBe(`${ref(json, 'aws_ecr_repository', 'repository_url')}:\${var.image_tag}`);
       expect(container.environment).toContainEqual({ name: 'APP_VERSION', value: '${var.image_tag}' });
     });

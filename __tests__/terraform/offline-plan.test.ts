@@ -7,6 +7,7 @@
 import { ENVIRONMENTS } from '../../config/environments';
 import {
   formatDiagnostics,
+  graphAssertions,
   OfflineWorkspace,
   pinnedAwsVersion,
   planCounts,
@@ -17,8 +18,8 @@ import {
   type StackJson,
   type TestReport,
 } from '../../testkit/terraform';
-import { terraformDescribe } from './gate';
-import { graphAssertions } from './graph-assertions';
+import { terraformDescribe } from '../../testkit/terraform/gate';
+
 import { VARIANTS } from './variant';
 
 const IMAGE_TAG = 'v1.2.3';
@@ -38,6 +39,22 @@ terraformDescribe()('offline terraform plan', () => {
       multi_az_enabled: true,
       automatic_failover_enabled: false,
     };
+    return copy;
+  }
+
+  /**
+   * Staging with its WebSocket timing edited in the JSON, as after hand-off: the ALB idle timeout below 2x the
+   * keepalive, the deregistration delay shorter than the drain window, the stop timeout (in the timing
+   * local) above Fargate's 120 s.
+   */
+  function timingEdited(): StackJson {
+    const copy = structuredClone(stacks.staging);
+    const lb = onlyBlock(copy, 'aws_lb');
+    const tg = onlyBlock(copy, 'aws_lb_target_group');
+    copy.resource[lb.type][lb.name] = { ...lb.body, idle_timeout: 20 };
+    copy.resource[tg.type][tg.name] = { ...tg.body, deregistration_delay: '5' };
+    const [local] = Object.keys(copy.locals as StackJson);
+    copy.locals[local] = { ...copy.locals[local], stop_timeout_seconds: 150 };
     return copy;
   }
 
@@ -69,6 +86,13 @@ terraformDescribe()('offline terraform plan', () => {
       'broken',
       workspace.addTestFile('broken', {
         runs: [realPlanRun('plan', workspace.addStack('broken', brokenStack), brokenStack, { image_tag: IMAGE_TAG })],
+      }),
+    );
+    const edited = timingEdited();
+    files.set(
+      'timing-edited',
+      workspace.addTestFile('timing-edited', {
+        runs: [realPlanRun('plan', workspace.addStack('timing-edited', edited), edited, { image_tag: IMAGE_TAG })],
       }),
     );
     await workspace.init();
@@ -125,5 +149,18 @@ terraformDescribe()('offline terraform plan', () => {
     expect(formatDiagnostics(run?.diagnostics ?? [])).toMatch(
       /automatic_failover_enabled must be true.*multi_az_enabled/is,
     );
+  });
+
+  it('fails the plan of a stack whose WebSocket timing was edited to break the rules, naming each rule', () => {
+    const run = report.runs.get(`${files.get('timing-edited')}/plan`);
+    expect(run?.status).not.toBe('pass');
+    const errors = formatDiagnostics(run?.diagnostics ?? []);
+    expect(errors).toMatch(
+      /postcondition failed.*load balancer idle_timeout \(20 s\) must be at least 2x the keepalive interval \(15000 ms\)/i,
+    );
+    expect(errors).toMatch(
+      /postcondition failed.*deregistration_delay \(5 s\) must be >= the drain window \(30000 ms\)/i,
+    );
+    expect(errors).toMatch(/precondition failed.*stop timeout must be an integer in 2\.\.120 \(Fargate\), got 150/i);
   });
 });

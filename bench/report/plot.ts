@@ -15,7 +15,7 @@ const COLORS: Record<ServerKind, string> = {
   ours: '#e45756',
   'ours-redis': '#f58518',
 };
-const SYNTH_COLORS = { app: '#e45756', cli: '#f58518', peer: '#4c78a8' } as const;
+const SYNTH_COLORS = { app: '#e45756', compiled: '#ff9da6', cli: '#f58518', peer: '#4c78a8' } as const;
 const FONT = 'font-family="system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif"';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -177,7 +177,7 @@ export function renderPlot(results: BenchResults): string {
       title: 'Synthesis time (lower = better)',
       subtitle: `median of ${results.synth?.runs ?? '?'} runs after a warm-up, seconds`,
       groups: synth.map((r) => ({
-        label: r.id === 'app' ? '(a) app' : r.id === 'cli' ? '(b) CLI' : '(c) AWS CDK',
+        label: { app: '(a) app', compiled: '(a0) tsc', cli: '(b) CLI', peer: '(c) AWS CDK' }[r.id],
         bars: [
           {
             value: r.medianMs / 1000,

@@ -65,7 +65,7 @@ export interface SynthSection {
   readonly machine: MachineFacts;
   readonly runs: number;
   readonly results: readonly SynthResult[];
-  /** (a)/(c): our app without the CLI over the AWS CDK peer. */
+  /** (a)/(c): the cdktf.json app (what `npm run synth` and `cdktf synth` run) over the AWS CDK peer. */
   readonly appOverPeer: number | null;
   /** (b)/(c): cdktf synth through the CLI over the AWS CDK peer. */
   readonly cliOverPeer: number | null;

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { exited, spawnTracked } from '../lib/children';
 import { median } from '../lib/stats';
 
-export type SynthCaseId = 'app' | 'cli' | 'peer';
+export type SynthCaseId = 'app' | 'compiled' | 'cli' | 'peer';
 
 export interface SynthCase {
   readonly id: SynthCaseId;

@@ -6,3 +6,5 @@ export * from './test-file';
 export * from './workspace';
 export * from './synth';
 export * from './offline-plan';
+export * from './day-one-state';
+export * from './graph-assertions';

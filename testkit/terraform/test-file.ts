@@ -35,6 +35,8 @@ export interface RunBlock {
   /** Checkable objects expected to fail (`check.timing`, `var.image_tag`). */
   readonly expectFailures?: readonly string[];
   readonly assertions?: readonly Assertion[];
+  /** Values for resources instead of the provider's (`override_resource`): computed attributes only. */
+  readonly overrideResources?: readonly { readonly target: string; readonly values: StackJson }[];
 }
 
 export interface TestFile {
@@ -84,6 +86,9 @@ function runBlock(run: RunBlock): string[] {
       `    values = ${hclValue(dataSourceValues(block, region))}`,
       '  }',
     );
+  }
+  for (const o of run.overrideResources ?? []) {
+    lines.push('  override_resource {', `    target = ${o.target}`, `    values = ${hclValue(o.values)}`, '  }');
   }
   if (run.expectFailures?.length) lines.push(`  expect_failures = [${run.expectFailures.join(', ')}]`);
   for (const a of run.assertions ?? []) {

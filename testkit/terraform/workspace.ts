@@ -31,8 +31,17 @@ export interface Diagnostic {
 /** One entry of a plan's `resource_changes`. */
 export interface ResourceChange {
   readonly address: string;
+  readonly mode: 'managed' | 'data';
   readonly type: string;
-  readonly change: { readonly actions: readonly string[] };
+  readonly name: string;
+  readonly module_address?: string;
+  readonly change: {
+    readonly actions: readonly string[];
+    readonly after?: unknown;
+    readonly after_unknown?: unknown;
+    /** Attribute paths whose change forces replacement. */
+    readonly replace_paths?: unknown;
+  };
   readonly action_reason?: string;
 }
 
