@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
+import { resolveLocals } from '../../tools/locals';
 
 // Testing.synthScope makes a new temp dir per call and never removes it; one dir per spec file, removed.
 let outdir: string | undefined;
@@ -72,12 +73,7 @@ function withoutMetadata(body: Json): Json {
  */
 export function containerDefinitions(json: Json): Json[] {
   const text = only(json, 'aws_ecs_task_definition').container_definitions as string;
-  const resolved = text.replace(/\$\{local\.([A-Za-z0-9_]+)\.([a-z_]+)\}/g, (reference, local: string, key: string) => {
-    const value = json.locals?.[local]?.[key];
-    if (value === undefined) throw new Error(`container_definitions: ${reference} names no local value`);
-    return String(value);
-  });
-  return JSON.parse(resolved);
+  return JSON.parse(resolveLocals(text, json.locals));
 }
 
 /** The container's environment as a name -> value map. */

@@ -9,8 +9,9 @@ import { ENVIRONMENTS } from '../../config/environments';
 import { synthesize } from '../../main';
 import { modelFromConfig } from '../../tools/policy/model';
 import { RULES } from '../../tools/policy/rules';
+import { type Locals, resolveLocals } from '../../tools/locals';
 
-type Doc = { resource: Record<string, Record<string, Record<string, unknown>>> };
+type Doc = { resource: Record<string, Record<string, Record<string, unknown>>>; locals?: Locals };
 
 let base: Doc;
 beforeAll(() => {
@@ -38,7 +39,8 @@ function named(doc: Doc, type: string, nameIncludes: string): Record<string, unk
 /** Edits the task's container definition. */
 function container(doc: Doc, edit: (c: Record<string, unknown>) => void): void {
   const td = one(doc, 'aws_ecs_task_definition');
-  const list = JSON.parse(td.container_definitions as string) as Record<string, unknown>[];
+  // Edited as resolved JSON (the timing is read from the stack's locals) and written back literal.
+  const list = JSON.parse(resolveLocals(td.container_definitions as string, doc.locals)) as Record<string, unknown>[];
   edit(list[0] as Record<string, unknown>);
   td.container_definitions = JSON.stringify(list);
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ENVIRONMENTS } from '../../config/environments';
 import { synthesize } from '../../main';
+import { resolveLocals } from '../../tools/locals';
 
 export interface TaskContainer {
   /** The stack (environment) the settings come from. */
@@ -48,7 +49,7 @@ export function defaultStackContainer(): TaskContainer {
     const json: Json = JSON.parse(readFileSync(join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));
     const taskDefinition = single(json, 'aws_ecs_task_definition');
     const targetGroup = single(json, 'aws_lb_target_group');
-    const [container, ...others]: Json[] = JSON.parse(taskDefinition.container_definitions);
+    const [container, ...others]: Json[] = JSON.parse(resolveLocals(taskDefinition.container_definitions, json.locals));
     if (container === undefined || others.length > 0) throw new Error(`${stack}: expected one container definition`);
     const taskVolumes = new Set((taskDefinition.volume as Json[]).map((v) => v.name as string));
     const mappings = container.portMappings as Json[];

@@ -5,6 +5,7 @@
  * Values are as written: a nested block may be one object or a list of objects (JSON syntax allows both,
  * a plan always has lists), booleans and numbers may be strings. The helpers below read them either way.
  */
+import { resolveLocals } from '../locals';
 
 /** A managed resource or a data source. */
 export interface TfResource {
@@ -116,7 +117,7 @@ export function modelFromConfig(doc: unknown, file: string, text = ''): TfModel 
           type,
           name,
           address,
-          values: body,
+          values: withLocalsResolved(body, doc.locals),
           ...(constructPath === undefined ? {} : { constructPath }),
           unknown: new Set(),
           refs: (attr) => [...templateRefs(body[attr])],
@@ -209,4 +210,22 @@ export function ofType(model: TfModel, ...types: string[]): TfResource[] {
 /** The resource at `address`, if the model has it. */
 export function byAddress(model: TfModel, address: string): TfResource | undefined {
   return model.resources.find((r) => r.address === address);
+}
+
+/**
+ * The body with `${local.x.y}` references resolved in its string attributes, as the plan would show them
+ * (container_definitions reads its timing from a local). Attributes naming an unknown local stay as written.
+ */
+function withLocalsResolved(body: Json, locals: unknown): Json {
+  if (!isObject(locals)) return body;
+  const resolved: Json = { ...body };
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value !== 'string' || !value.includes('${local.')) continue;
+    try {
+      resolved[key] = resolveLocals(value, locals);
+    } catch {
+      // Left as written: a rule that needs the value reports it as unknown.
+    }
+  }
+  return resolved;
 }
