@@ -5,14 +5,18 @@
  *   in order, then live ones; a position older than the window or of another epoch says not recovered and
  *   continues live; a malformed one is that operation's INVALID_POSITION error and the socket stays open;
  * - the recommended client: its socket's instance drains (1012), it reconnects to the other instance and
- *   the app's sink gets every message posted meanwhile, once, in order, with onRecovery told it recovered.
+ *   the app's sink gets every message posted meanwhile, once, in order, with onRecovery told it recovered;
+ *   away for longer than the window, it is told recovery was incomplete (window) and live delivery resumes.
  */
+import Redis from 'ioredis';
 import WebSocket from 'ws';
 import type { ExecutionResult } from 'graphql-ws';
 import { createRecommendedClient, type RecoveryOutcome } from '../../client/recommended-client';
 import { INVALID_POSITION } from '../../service/src/history/position';
+import { streamKey } from '../../service/src/history/redis-stream';
 import { startTestApp, type TestApp } from '../../testkit/app';
 import { MESSAGE_POSTED, postMessage, wsClient, type RecordedWsClient } from '../../testkit/clients';
+import { freePort } from '../../testkit/ports';
 import { startRedis, type RedisServer } from '../../testkit/redis';
 import { waitFor } from '../../testkit/wait';
 
@@ -135,5 +139,51 @@ test('recommended client: drained off A, resumes on B with every message posted 
   } finally {
     await client.dispose();
     await c.stop();
+  }
+});
+
+test('recommended client away longer than the window: told not recovered (window), live resumes', async () => {
+  const room = 'ws-window';
+  // Small macro-nodes, so the approximate MAXLEN of a 3-event history trims after a few events.
+  const raw = new Redis(redis.url);
+  await raw.config('SET', 'stream-node-max-entries', '2');
+  const c = await startTestApp({ env: { REDIS_URL: redis.url, HISTORY_MAX_EVENTS: '3', DRAIN_WINDOW_MS: '0' } });
+  await waitFor('ready', () => c.app.pubsub.status().ready);
+  let target = c.wsUrl;
+  const outcomes: RecoveryOutcome[] = [];
+  const client = createRecommendedClient({
+    url: () => target,
+    webSocketImpl: WebSocket,
+    backoff: { baseMs: 200, capMs: 200 },
+    onRecovery: (outcome) => outcomes.push(outcome),
+  });
+  const received: Result[] = [];
+  client.subscribe<Result['data'], Result['extensions']>(
+    { query: MESSAGE_POSTED, variables: { room } },
+    { next: (r) => received.push(r as Result), error: () => undefined, complete: () => undefined },
+  );
+  try {
+    await waitFor('subscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 1);
+    await postMessage(c.graphqlUrl, room, 'w1');
+    await waitFor('w1', () => received.length === 1);
+    // The socket drops and reconnecting fails (nothing listens there) while 20 events push w1 out of history.
+    target = `ws://127.0.0.1:${await freePort()}/graphql`;
+    client.terminate();
+    await waitFor('unsubscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 0);
+    for (let i = 2; i <= 21; i++) await postMessage(c.graphqlUrl, room, `w${i}`);
+    expect(await raw.xlen(streamKey(`messagePosted:${room}`))).toBeLessThan(20);
+    target = c.wsUrl;
+    await waitFor('told', () => outcomes.length === 1, 15_000);
+    expect(outcomes).toEqual([{ recovered: false, reason: 'window' }]);
+    await waitFor('resubscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 1);
+    await postMessage(c.graphqlUrl, room, 'live');
+    await waitFor('live', () => received.length === 2);
+    expect(texts(received)).toEqual(['w1', 'live']);
+    expect(client.stats.reconnects).toBe(1);
+  } finally {
+    await client.dispose();
+    await c.stop();
+    await raw.config('SET', 'stream-node-max-entries', '100');
+    raw.disconnect();
   }
 });
