@@ -83,7 +83,8 @@ test('a position of another epoch: not recovered (epoch), live continues', async
   const resumed = record(a, room, { resumeFrom: '1.notThisHistory.0-1' });
   await waitFor('recovery', () => resumed.results.length === 1);
   expect(resumed.results[0]).toEqual({ extensions: { recovery: { recovered: false, reason: 'epoch' } } });
-  await waitFor('subscribed', () => a.app.pubsub.subscriberCount('messagePosted', room) === 1);
+  // The shared group and, until the first live event, the resuming operation's own execution.
+  await waitFor('subscribed', () => a.app.pubsub.subscriberCount('messagePosted', room) === 2);
   await postMessage(b.graphqlUrl, room, 'after');
   await waitFor('live', () => resumed.results.length === 2);
   expect(texts(resumed.results)).toEqual(['after']);
@@ -175,7 +176,8 @@ test('recommended client away longer than the window: told not recovered (window
     target = c.wsUrl;
     await waitFor('told', () => outcomes.length === 1, 15_000);
     expect(outcomes).toEqual([{ recovered: false, reason: 'window' }]);
-    await waitFor('resubscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 1);
+    // The shared group and, until the first live event, the resuming operation's own execution.
+    await waitFor('resubscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 2);
     await postMessage(c.graphqlUrl, room, 'live');
     await waitFor('live', () => received.length === 2);
     expect(texts(received)).toEqual(['w1', 'live']);
@@ -186,4 +188,33 @@ test('recommended client away longer than the window: told not recovered (window
     await raw.config('SET', 'stream-node-max-entries', '100');
     raw.disconnect();
   }
+});
+
+test('a resuming socket replays its gap on its own, then joins the shared group with no gap or duplicate', async () => {
+  const room = 'ws-group';
+  const plain = record(b, room);
+  await waitFor('group subscribed', () => b.app.pubsub.subscriberCount('messagePosted', room) === 1);
+  const before = b.app.sharedSubscriptions().members;
+  await postMessage(a.graphqlUrl, room, 'g1');
+  await waitFor('g1', () => plain.results.length === 1);
+  const position = plain.results[0]?.extensions?.position as string;
+  for (const text of ['g2', 'g3']) await postMessage(a.graphqlUrl, room, text);
+
+  const resumed = record(b, room, { resumeFrom: position });
+  await waitFor('replayed', () => resumed.results.length === 3);
+  // Its member holds the group's frames meanwhile: the topic has two listeners (group, own execution).
+  expect(b.app.sharedSubscriptions().members).toBe(before + 1);
+  // Posted back to back, so some reach the group while the socket still runs its own execution.
+  await Promise.all(['g4', 'g5', 'g6', 'g7', 'g8'].map((text) => postMessage(a.graphqlUrl, room, text)));
+  await waitFor('live', () => resumed.results.length === 8 && plain.results.length === 8);
+  expect(resumed.results[0]).toEqual({ extensions: { recovery: { recovered: true, replayed: 2 } } });
+  // Exactly what the plain member got after g1, in the same (publish) order, each once.
+  expect(texts(resumed.results)).toEqual(texts(plain.results).slice(1));
+  expect(new Set(texts(resumed.results)).size).toBe(7);
+  // Joined: its own execution is gone, only the group listens to the topic.
+  await waitFor('own execution returned', () => b.app.pubsub.subscriberCount('messagePosted', room) === 1);
+  await postMessage(a.graphqlUrl, room, 'g9');
+  await waitFor('g9 from the group', () => resumed.results.length === 9);
+  expect(texts(resumed.results).slice(-1)).toEqual(['g9']);
+  expect(resumed.errors).toEqual([]);
 });
