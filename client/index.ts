@@ -8,4 +8,5 @@ export {
   type ClientStats,
   type RecommendedClient,
   type RecommendedClientOptions,
+  type RecoveryOutcome,
 } from './recommended-client';

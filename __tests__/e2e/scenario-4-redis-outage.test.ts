@@ -3,8 +3,11 @@
  * port). No instance crashes; each reports it on its readiness endpoint (reached directly, as the target
  * group's health check reaches a target) while liveness stays up; a mutation fails fast with a clear
  * error instead of hanging or pretending; and once Redis is back, delivery resumes on the subscriptions
- * that were open all along.
+ * that were open all along. A second restart loses the history (Redis keeps no data across it): clients that
+ * reconnect afterwards with a position of the lost history are told recovery was incomplete (`epoch`), and
+ * live delivery carries on for them.
  */
+import type { RecoveryOutcome } from '../../client';
 import { PATHS } from '../../service/src/container-contract';
 import { sendHttp } from '../../e2e/http';
 import { MESSAGE_POSTED, socketInstanceId, startStack, type Message, type Stack } from '../../e2e/stack';
@@ -12,6 +15,9 @@ import { sleep, waitFor } from '../../testkit/wait';
 
 const ROOM = 'outage';
 const OUTAGE_MS = 3_000;
+const EPOCH_ROOM = 'outage-epoch';
+const EPOCH_CLIENTS = 20;
+const POSITION = /^1\.([A-Za-z0-9_-]+)\.\d+-\d+$/;
 
 interface Readiness {
   ready: boolean;
@@ -30,6 +36,11 @@ describe('scenario 4: Redis outage', () => {
   const readiness = async (url: string) => {
     const res = await sendHttp(`${url}${PATHS.ready}`, { timeoutMs: 3_000 });
     return { status: res.status, body: JSON.parse(res.body) as Readiness };
+  };
+  const allReady = async () => {
+    for (const instance of stack.instances) {
+      await waitFor(`${instance.url} ready`, async () => (await readiness(instance.url)).status === 200, 10_000, 100);
+    }
   };
 
   it('survives, reports not-ready, fails mutations clearly, and resumes delivery', async () => {
@@ -113,6 +124,75 @@ describe('scenario 4: Redis outage', () => {
       expect(client.stats.closeCodes).toEqual([]);
       expect(client.stats.connects).toBe(1);
     }
+    expect(
+      stack.logs().filter((l) => l.event === 'process.uncaught_exception' || l.event === 'process.unhandled_rejection'),
+    ).toEqual([]);
+  }, 45_000);
+
+  it('history lost in a Redis restart: resuming clients are told (epoch), live delivery goes on', async () => {
+    await allReady();
+    const tracked = Array.from({ length: EPOCH_CLIENTS }, () => {
+      const t = {
+        outcomes: [] as RecoveryOutcome[],
+        events: [] as { text: string; epoch: string }[],
+        client: stack.client({ onRecovery: (outcome) => t.outcomes.push(outcome) }),
+      };
+      return t;
+    });
+    const on = await Promise.all(tracked.map((t) => socketInstanceId(t.client)));
+    expect(new Set(on).size).toBe(2);
+    for (const t of tracked) {
+      t.client.subscribe<{ messagePosted: Message }, { position?: string }>(
+        { query: MESSAGE_POSTED, variables: { room: EPOCH_ROOM } },
+        {
+          next: (r) => {
+            const epoch = POSITION.exec(String(r.extensions?.position))?.[1];
+            if (r.data && epoch !== undefined) t.events.push({ text: r.data.messagePosted.text, epoch });
+          },
+          error: () => undefined,
+          complete: () => undefined,
+        },
+      );
+    }
+    // Mid-stream: every client has received events of the current history.
+    await waitFor(
+      'all subscribers receiving',
+      async () => {
+        expect((await stack.post(EPOCH_ROOM, 'before')).errors).toBeUndefined();
+        return tracked.every((t) => t.events.length > 0);
+      },
+      10_000,
+      200,
+    );
+    const oldEpoch = tracked[0]!.events.at(-1)!.epoch;
+    expect(tracked.every((t) => t.events.at(-1)!.epoch === oldEpoch)).toBe(true);
+
+    // Redis restarts empty: the history is gone.
+    await stack.redis.stop('SIGKILL');
+    await stack.redis.restart();
+    await allReady();
+    // Every client loses its socket now (a network blip) and resubscribes with its old position.
+    for (const t of tracked) t.client.terminate();
+    await waitFor('every client told', () => tracked.every((t) => t.outcomes.length > 0), 15_000, 50);
+    for (const t of tracked) expect(t.outcomes).toEqual([{ recovered: false, reason: 'epoch' }]);
+
+    // Live delivery goes on, in the new history.
+    const counts = tracked.map((t) => t.events.length);
+    await waitFor(
+      'live after the restart',
+      async () => {
+        expect((await stack.post(EPOCH_ROOM, 'after')).errors).toBeUndefined();
+        return tracked.every((t, i) => t.events.slice(counts[i]).some((e) => e.text === 'after'));
+      },
+      10_000,
+      200,
+    );
+    const newEpochs = new Set(tracked.flatMap((t, i) => t.events.slice(counts[i]).map((e) => e.epoch)));
+    expect(newEpochs.size).toBe(1);
+    expect(newEpochs.has(oldEpoch)).toBe(false);
+    for (const t of tracked) expect(t.client.stats.reconnects).toBe(1);
+
+    for (const instance of stack.instances) expect(instance.process.child.exitCode).toBeNull();
     expect(
       stack.logs().filter((l) => l.event === 'process.uncaught_exception' || l.event === 'process.unhandled_rejection'),
     ).toEqual([]);

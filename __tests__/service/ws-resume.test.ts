@@ -5,14 +5,18 @@
  *   in order, then live ones; a position older than the window or of another epoch says not recovered and
  *   continues live; a malformed one is that operation's INVALID_POSITION error and the socket stays open;
  * - the recommended client: its socket's instance drains (1012), it reconnects to the other instance and
- *   the app's sink gets every message posted meanwhile, once, in order, with onRecovery told it recovered.
+ *   the app's sink gets every message posted meanwhile, once, in order, with onRecovery told it recovered;
+ *   away for longer than the window, it is told recovery was incomplete (window) and live delivery resumes.
  */
+import Redis from 'ioredis';
 import WebSocket from 'ws';
 import type { ExecutionResult } from 'graphql-ws';
 import { createRecommendedClient, type RecoveryOutcome } from '../../client/recommended-client';
 import { INVALID_POSITION } from '../../service/src/history/position';
+import { streamKey } from '../../service/src/history/redis-stream';
 import { startTestApp, type TestApp } from '../../testkit/app';
 import { MESSAGE_POSTED, postMessage, wsClient, type RecordedWsClient } from '../../testkit/clients';
+import { freePort } from '../../testkit/ports';
 import { startRedis, type RedisServer } from '../../testkit/redis';
 import { waitFor } from '../../testkit/wait';
 
@@ -79,7 +83,8 @@ test('a position of another epoch: not recovered (epoch), live continues', async
   const resumed = record(a, room, { resumeFrom: '1.notThisHistory.0-1' });
   await waitFor('recovery', () => resumed.results.length === 1);
   expect(resumed.results[0]).toEqual({ extensions: { recovery: { recovered: false, reason: 'epoch' } } });
-  await waitFor('subscribed', () => a.app.pubsub.subscriberCount('messagePosted', room) === 1);
+  // The shared group and, until the first live event, the resuming operation's own execution.
+  await waitFor('subscribed', () => a.app.pubsub.subscriberCount('messagePosted', room) === 2);
   await postMessage(b.graphqlUrl, room, 'after');
   await waitFor('live', () => resumed.results.length === 2);
   expect(texts(resumed.results)).toEqual(['after']);
@@ -136,4 +141,80 @@ test('recommended client: drained off A, resumes on B with every message posted 
     await client.dispose();
     await c.stop();
   }
+});
+
+test('recommended client away longer than the window: told not recovered (window), live resumes', async () => {
+  const room = 'ws-window';
+  // Small macro-nodes, so the approximate MAXLEN of a 3-event history trims after a few events.
+  const raw = new Redis(redis.url);
+  await raw.config('SET', 'stream-node-max-entries', '2');
+  const c = await startTestApp({ env: { REDIS_URL: redis.url, HISTORY_MAX_EVENTS: '3', DRAIN_WINDOW_MS: '0' } });
+  await waitFor('ready', () => c.app.pubsub.status().ready);
+  let target = c.wsUrl;
+  const outcomes: RecoveryOutcome[] = [];
+  const client = createRecommendedClient({
+    url: () => target,
+    webSocketImpl: WebSocket,
+    backoff: { baseMs: 200, capMs: 200 },
+    onRecovery: (outcome) => outcomes.push(outcome),
+  });
+  const received: Result[] = [];
+  client.subscribe<Result['data'], Result['extensions']>(
+    { query: MESSAGE_POSTED, variables: { room } },
+    { next: (r) => received.push(r as Result), error: () => undefined, complete: () => undefined },
+  );
+  try {
+    await waitFor('subscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 1);
+    await postMessage(c.graphqlUrl, room, 'w1');
+    await waitFor('w1', () => received.length === 1);
+    // The socket drops and reconnecting fails (nothing listens there) while 20 events push w1 out of history.
+    target = `ws://127.0.0.1:${await freePort()}/graphql`;
+    client.terminate();
+    await waitFor('unsubscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 0);
+    for (let i = 2; i <= 21; i++) await postMessage(c.graphqlUrl, room, `w${i}`);
+    expect(await raw.xlen(streamKey(`messagePosted:${room}`))).toBeLessThan(20);
+    target = c.wsUrl;
+    await waitFor('told', () => outcomes.length === 1, 15_000);
+    expect(outcomes).toEqual([{ recovered: false, reason: 'window' }]);
+    // The shared group and, until the first live event, the resuming operation's own execution.
+    await waitFor('resubscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 2);
+    await postMessage(c.graphqlUrl, room, 'live');
+    await waitFor('live', () => received.length === 2);
+    expect(texts(received)).toEqual(['w1', 'live']);
+    expect(client.stats.reconnects).toBe(1);
+  } finally {
+    await client.dispose();
+    await c.stop();
+    await raw.config('SET', 'stream-node-max-entries', '100');
+    raw.disconnect();
+  }
+});
+
+test('a resuming socket replays its gap on its own, then joins the shared group with no gap or duplicate', async () => {
+  const room = 'ws-group';
+  const plain = record(b, room);
+  await waitFor('group subscribed', () => b.app.pubsub.subscriberCount('messagePosted', room) === 1);
+  const before = b.app.sharedSubscriptions().members;
+  await postMessage(a.graphqlUrl, room, 'g1');
+  await waitFor('g1', () => plain.results.length === 1);
+  const position = plain.results[0]?.extensions?.position as string;
+  for (const text of ['g2', 'g3']) await postMessage(a.graphqlUrl, room, text);
+
+  const resumed = record(b, room, { resumeFrom: position });
+  await waitFor('replayed', () => resumed.results.length === 3);
+  // Its member holds the group's frames meanwhile: the topic has two listeners (group, own execution).
+  expect(b.app.sharedSubscriptions().members).toBe(before + 1);
+  // Posted back to back, so some reach the group while the socket still runs its own execution.
+  await Promise.all(['g4', 'g5', 'g6', 'g7', 'g8'].map((text) => postMessage(a.graphqlUrl, room, text)));
+  await waitFor('live', () => resumed.results.length === 8 && plain.results.length === 8);
+  expect(resumed.results[0]).toEqual({ extensions: { recovery: { recovered: true, replayed: 2 } } });
+  // Exactly what the plain member got after g1, in the same (publish) order, each once.
+  expect(texts(resumed.results)).toEqual(texts(plain.results).slice(1));
+  expect(new Set(texts(resumed.results)).size).toBe(7);
+  // Joined: its own execution is gone, only the group listens to the topic.
+  await waitFor('own execution returned', () => b.app.pubsub.subscriberCount('messagePosted', room) === 1);
+  await postMessage(a.graphqlUrl, room, 'g9');
+  await waitFor('g9 from the group', () => resumed.results.length === 9);
+  expect(texts(resumed.results).slice(-1)).toEqual(['g9']);
+  expect(resumed.errors).toEqual([]);
 });

@@ -8,14 +8,16 @@
  * call them from there.
  */
 import { GraphQLError, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { makeServer, type Context, type OperationResult, type Server } from 'graphql-ws';
+import { makeServer, type Context, type ExecutionResult, type OperationResult, type Server } from 'graphql-ws';
 import { authenticate, AuthenticationError, tokenFromConnectionParams, type TokenVerifier } from '../../auth';
 import { CLOSE_CODES } from '../../close-codes';
 import type { Limits } from '../../config';
 import { errorFields, type Logger } from '../../logger';
 import { SUBSCRIPTION_OVERFLOW } from '../../pubsub';
 import type { WsConnection } from './connection';
+import { isResumeOnly } from './shared/analysis';
 import type { SharedSubscriptions } from './shared/registry';
+import { ResumingStream } from './shared/resuming';
 import { variablesDepthError } from './variables';
 import { variablesBytes, variablesRefusal } from './variables-budget';
 
@@ -110,6 +112,44 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
         const operation = { schema, document, operationName: payload.operationName ?? null };
         const variableValues = payload.variables ?? null;
         const key = shared?.keyOf(document, payload, connection.identity);
+        if (shared !== undefined && key !== undefined && isResumeOnly(payload)) {
+          // The group runs the operation without the position; this socket's own execution replays its gap.
+          const group = getEnveloped({
+            transport: 'ws',
+            identity: connection.identity,
+            params: { ...payload, extensions: {} },
+          });
+          const member = shared.join(
+            key,
+            connection,
+            id,
+            {
+              context: async () => group.contextFactory(),
+              subscribe: (contextValue) => group.subscribe({ ...operation, contextValue, variableValues }),
+            },
+            true,
+          );
+          let ownContext: unknown;
+          try {
+            await member.context();
+            ownContext = await contextFactory();
+          } catch (err) {
+            void member.return();
+            throw err;
+          }
+          const resume = async (): Promise<Awaited<OperationResult>> => {
+            const own = await subscribe({ ...operation, contextValue: ownContext, variableValues });
+            const joined = await member.ready().catch(() => undefined);
+            if (!isAsyncIterable(own) || joined !== member) {
+              // A one-off result (an error such as INVALID_POSITION), or no group stream: the own one alone.
+              void member.return();
+              return own;
+            }
+            return new ResumingStream(own[Symbol.asyncIterator](), member);
+          };
+          const root: OperationRoot = { execute, subscribe: resume };
+          return { ...operation, variableValues, contextValue: undefined, rootValue: root };
+        }
         if (shared !== undefined && key !== undefined) {
           // Runs only if this socket creates the group: one context and one execution for all members.
           const member = shared.join(key, connection, id, {
@@ -146,6 +186,10 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
       }
     },
   });
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof Object(value)[Symbol.asyncIterator] === 'function';
 }
 
 function tooManyOperations(max: number): GraphQLError {

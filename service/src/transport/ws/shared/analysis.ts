@@ -3,8 +3,9 @@
  * streams; the registry (registry.ts) asks `keyOf` and groups by the answer.
  *
  * Not shared (the per-connection path): queries and mutations, operations selecting a field listed in
- * `perConnectionFields` (its result depends on the connection), operations with `extensions`, and
- * sockets whose scope is `undefined`. Results are shared only within one scope (by default all verified
+ * `perConnectionFields` (its result depends on the connection), operations with `extensions` other than a
+ * lone `resumeFrom` (a resuming operation replays its gap per connection, then joins the group of the same
+ * operation: see resuming.ts), and sockets whose scope is `undefined`. Results are shared only within one scope (by default all verified
  * claims but the token's own timestamps and id — iss, sub, scopes, roles, tenant... — or 'anonymous' without
  * a verifier), so a resolver that reads the identity stays correct.
  */
@@ -84,7 +85,9 @@ export class SharingAnalysis {
    */
   keyOf(document: DocumentNode, payload: OperationPayload, identity: Identity | null): string | undefined {
     // Extensions (persisted queries, tracing flags, ...) may change how a plugin treats the operation.
-    if (payload.extensions != null && Object.keys(payload.extensions).length > 0) return undefined;
+    if (payload.extensions != null && Object.keys(payload.extensions).length > 0 && !isResumeOnly(payload)) {
+      return undefined;
+    }
     const operationName = payload.operationName ?? null;
     if (!this.isShareable(document, operationName)) return undefined;
     const scope = this.scope(identity);
@@ -110,6 +113,12 @@ export class SharingAnalysis {
     }
     return shareable;
   }
+}
+
+/** True when the payload's only extension is `resumeFrom`: the operation may resume into a group. */
+export function isResumeOnly(payload: OperationPayload): boolean {
+  const names = Object.keys(payload.extensions ?? {});
+  return names.length === 1 && names[0] === 'resumeFrom';
 }
 
 /** JSON with object keys sorted at every level: `{a,b}` and `{b,a}` share a group. */

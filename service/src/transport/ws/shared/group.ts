@@ -10,6 +10,10 @@
  * every member's iterator ends or throws, so the core sends `complete` or `error` exactly as it would for
  * a per-connection subscription. The last member leaving returns the shared stream (pub/sub unsubscribed).
  * The group's context carries the identity of the socket that created the group.
+ *
+ * A member added `catchingUp` (a resuming operation, see resuming.ts) is not sent the group's frames yet:
+ * they are held, with their positions, until `joinAt` names the last position the member delivered on its
+ * own; the held frames after it are sent then, and the member is an ordinary one from there on.
  */
 import type { GraphQLError } from 'graphql';
 import type { ExecutionResult, OperationResult } from 'graphql-ws';
@@ -40,6 +44,9 @@ export interface GroupOwner {
 }
 
 const CLOSE_BRACE = Buffer.from('}');
+
+/** Frames a catching-up member may hold; past this it leaves the group and stays per connection. */
+export const MAX_HELD_FRAMES = 10_000;
 
 /** Members with one operation id get the same frame: the prefix `{"id":…,"type":"next","payload":` is built once. */
 interface Bucket {
@@ -72,7 +79,7 @@ export class SharedGroup {
     );
   }
 
-  add(subscriber: SharedSubscriber, operationId: string): SharedMember {
+  add(subscriber: SharedSubscriber, operationId: string, catchingUp = false): SharedMember {
     let bucket = this.buckets.get(operationId);
     if (bucket === undefined) {
       bucket = {
@@ -82,7 +89,7 @@ export class SharedGroup {
       };
       this.buckets.set(operationId, bucket);
     }
-    const member = new SharedMember(this, subscriber, bucket);
+    const member = new SharedMember(this, subscriber, bucket, catchingUp);
     bucket.members.add(member);
     this.size++;
     this.owner.counted(1);
@@ -156,9 +163,10 @@ export class SharedGroup {
     const payload = Buffer.from(
       JSON.stringify(errors ? { ...rest, errors: errors.map((e: GraphQLError) => e.toJSON()) } : rest),
     );
+    const position = (result.extensions as { position?: unknown } | undefined)?.position;
     for (const bucket of this.buckets.values()) {
       const frame = Buffer.concat([bucket.prefix, payload, CLOSE_BRACE]);
-      for (const member of bucket.members) member.subscriber.sendFrame(frame);
+      for (const member of bucket.members) member.deliver(frame, position);
     }
   }
 
@@ -180,12 +188,49 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
     ((result: IteratorResult<ExecutionResult> | PromiseLike<IteratorResult<ExecutionResult>>) => void) | undefined;
   /** Ended by the group: done, or the failure to throw. */
   private ended: { readonly failure: unknown } | undefined;
+  /** While catching up: the group's frames not sent yet, with their positions. */
+  private held: { readonly frame: Buffer; readonly position: unknown }[] | undefined;
 
   constructor(
     private readonly group: SharedGroup,
     readonly subscriber: SharedSubscriber,
     readonly bucket: Bucket,
-  ) {}
+    catchingUp: boolean,
+  ) {
+    if (catchingUp) this.held = [];
+  }
+
+  /** True while the member holds the group's frames (see joinAt). */
+  get catchingUp(): boolean {
+    return this.held !== undefined;
+  }
+
+  /** Called by the group for each event: sent, or held while catching up. */
+  deliver(frame: Buffer, position: unknown): void {
+    if (this.held === undefined) {
+      this.subscriber.sendFrame(frame);
+    } else if (this.held.length >= MAX_HELD_FRAMES) {
+      this.held = undefined;
+      this.leave();
+    } else {
+      this.held.push({ frame, position });
+    }
+  }
+
+  /**
+   * The member delivered everything up to `position` on its own: if the group has the event at that
+   * position, the held frames after it are sent and the member takes the group's frames from now on.
+   * False (nothing changes) while the group has not seen that event, or once the member left or ended.
+   */
+  joinAt(position: string): boolean {
+    const held = this.held;
+    if (held === undefined || this.ended !== undefined) return false;
+    const at = held.findIndex((h) => h.position === position);
+    if (at < 0) return false;
+    this.held = undefined;
+    for (const h of held.slice(at + 1)) this.subscriber.sendFrame(h.frame);
+    return true;
+  }
 
   /** Settles when the group's context is built; a GraphQLError there is this operation's answer. */
   context(): Promise<unknown> {
@@ -228,6 +273,7 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
   }
 
   private leave(): void {
+    this.held = undefined;
     if (this.ended === undefined) {
       this.ended = { failure: undefined };
       this.group.leave(this);

@@ -36,15 +36,22 @@ export class SharedSubscriptions implements GroupOwner {
 
   /**
    * Adds a subscription to the group for `key`, creating (and starting) the group with `start` if there
-   * is none. The member is what the protocol core iterates for this operation.
+   * is none. The member is what the protocol core iterates for this operation; `catchingUp` holds the
+   * group's frames for a resuming operation (see group.ts).
    */
-  join(key: string, subscriber: SharedSubscriber, operationId: string, start: GroupStart): SharedMember {
+  join(
+    key: string,
+    subscriber: SharedSubscriber,
+    operationId: string,
+    start: GroupStart,
+    catchingUp = false,
+  ): SharedMember {
     let group = this.groups.get(key);
     if (group === undefined) {
       group = new SharedGroup(key, this, start);
       this.groups.set(key, group);
     }
-    return group.add(subscriber, operationId);
+    return group.add(subscriber, operationId, catchingUp);
   }
 
   stats(): SharedSubscriptionStats {
