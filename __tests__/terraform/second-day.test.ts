@@ -173,17 +173,7 @@ terraformDescribe()('second-day plans', () => {
     });
   });
 
-  /**
-   * Fail on this branch for two defects of issue 9 fixed elsewhere: the target group has a fixed `name`
-   * without create_before_destroy (defect 2), and a CIDR edit replaces a whole aws_security_group_rule
-   * (defect 6). Once those are fixed these pass, and test.failing makes them fail until flipped to test.
-   */
-  const KNOWN_DEFECTS: Readonly<Record<string, string>> = {
-    'target-group-port': 'defect 2: target group name without create_before_destroy',
-    'ingress-cidrs': 'defect 6: aws_security_group_rule instead of per-CIDR aws_vpc_security_group_*_rule',
-  };
-
-  const expectNoLiveDeleteFirst = (name: string) => {
+  it.each(Object.keys(changes))('plans the %s change without deleting a live resource first', (name) => {
     const run = report.runs.get(`${file}/${name.replace(/-/g, '_')}`);
     expect({ status: run?.status, errors: formatDiagnostics(run?.diagnostics ?? []) }).toEqual({
       status: 'pass',
@@ -196,16 +186,7 @@ terraformDescribe()('second-day plans', () => {
         (rc) => `${rc.address} (${rc.action_reason ?? 'replace'} ${JSON.stringify(rc.change.replace_paths ?? [])})`,
       ),
     ).toEqual([]);
-  };
-  it.each(Object.keys(changes).filter((n) => !(n in KNOWN_DEFECTS)))(
-    'plans the %s change without deleting a live resource first',
-    expectNoLiveDeleteFirst,
-  );
-  for (const [name, defect] of Object.entries(KNOWN_DEFECTS)) {
-    test.failing(`plans the ${name} change without deleting a live resource first (fails: ${defect})`, () =>
-      expectNoLiveDeleteFirst(name),
-    );
-  }
+  });
 
   it('catches a target group with a fixed name and no create_before_destroy', () => {
     const run = report.runs.get(`${oldShapeFile}/target_group_port`);

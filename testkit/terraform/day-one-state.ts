@@ -47,13 +47,6 @@ const isZero = (v: Json) =>
   (Array.isArray(v) && v.length === 0) ||
   (isObject(v) && Object.keys(v).length === 0);
 
-/**
- * Optional and computed attributes whose planned default the provider refuses as an explicit setting (a
- * standard SNS topic plans fifo_throughput_scope, which may only be set on FIFO topics): handed to the mock
- * apply as computed values instead, so the state holds what the provider planned.
- */
-const NOT_SETTABLE = new Set(['fifo_throughput_scope']);
-
 const isObject = (v: Json): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** True when no part of the value is unknown (`after_unknown` is false or absent all the way down). */
@@ -80,7 +73,7 @@ function splitPlanned(
   for (const [name, attribute] of Object.entries(schema.attributes ?? {})) {
     const value = after[name];
     if (value === null || value === undefined || !fullyKnown(unknown[name])) continue;
-    if ((attribute.optional || attribute.required) && !NOT_SETTABLE.has(name)) {
+    if (attribute.optional || attribute.required) {
       // Zero values stay out: the SDK's state does not tell them from null, and `self = false` set
       // explicitly conflicts with `cidr_blocks` where null does not.
       if (merged[name] === undefined && !isZero(value)) merged[name] = value;
