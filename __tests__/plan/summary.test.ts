@@ -134,6 +134,21 @@ terraformDescribe()('plan review summary on real plans', () => {
       forcesReplacement: false,
     });
     expect(exitCode([s], false)).toBe(EXIT.changes);
+    expect(renderMarkdown(s)).toMatch(/<details><summary>4 to add<\/summary>[\s\S]*aws_lb\.LoadBalancer/);
+  });
+
+  test('timing the plan knows only after apply comes from the container timing local', () => {
+    const local = { keepalive_interval_ms: 15000, drain_window_ms: 30000, stop_timeout_seconds: 60 };
+    const timing = (stackJson?: unknown) =>
+      Object.fromEntries(summarizePlan('review', plans.create, stackJson).timing.map((t) => [t.name, t.after]));
+    expect(timing()).toMatchObject({ 'ALB idle timeout': '120', 'keepalive interval': '(known after apply)' });
+    expect(timing({ locals: { Timing: local } })).toEqual({
+      'ALB idle timeout': '120',
+      'keepalive interval': '15000',
+      'deregistration delay': '30',
+      'drain window': '30000',
+      'stop timeout': '60',
+    });
   });
 
   test('no change: nothing listed, exit code 0', () => {

@@ -1,5 +1,5 @@
 /**
- * `npm run plan -- <env>... | --all [--offline] [--allow-destroy] [--var k=v]... [--out dir]`
+ * `npm run plan -- <env>... | --all [--offline] [--allow-destroy] [--no-synth] [--var k=v]... [--out dir]`
  * `npm run plan -- --show-json <stack>=<file>...` summarizes saved `terraform show -json` output instead.
  *
  * Synthesizes, then per stack: `terraform init`, `plan -out`, `show -json`, and writes `plan.json`,
@@ -21,6 +21,7 @@ interface Options {
   all: boolean;
   offline: boolean;
   allowDestroy: boolean;
+  synth: boolean;
   vars: string[];
   out: string;
   showJson: Array<{ stack: string; file: string }>;
@@ -32,6 +33,7 @@ export function parseArgs(argv: readonly string[]): Options {
     all: false,
     offline: false,
     allowDestroy: false,
+    synth: true,
     vars: [],
     out: path.join('cdktf.out', 'plan'),
     showJson: [],
@@ -46,6 +48,7 @@ export function parseArgs(argv: readonly string[]): Options {
     if (a === '--all') o.all = true;
     else if (a === '--offline') o.offline = true;
     else if (a === '--allow-destroy') o.allowDestroy = true;
+    else if (a === '--no-synth') o.synth = false;
     else if (a === '--var') o.vars.push(value());
     else if (a === '--out') o.out = value();
     else if (a === '--show-json') {
@@ -105,26 +108,28 @@ function write(out: string, summary: PlanSummary, plan: ShowPlanJson): void {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const o = parseArgs(argv);
-  const plans: Array<{ stack: string; plan: ShowPlanJson }> = [];
+  const plans: Array<{ stack: string; plan: ShowPlanJson; stackJson?: unknown }> = [];
   if (o.showJson.length > 0) {
     for (const { stack, file } of o.showJson) {
       plans.push({ stack, plan: JSON.parse(fs.readFileSync(file, 'utf8')) as ShowPlanJson });
     }
   } else {
-    const stacks = loadStacks(o.all ? {} : { only: o.stacks });
+    const stacks = loadStacks({ synth: o.synth, ...(o.all ? {} : { only: o.stacks }) });
     if (o.offline) {
       const byName = Object.fromEntries(stacks.map((s) => [s.name, s.doc as StackJson]));
       const result = await offlinePlan(byName);
       for (const s of result.stacks) {
         if (!s.plan) throw new Error(`offline plan of ${s.stack} failed:\n${formatDiagnostics(s.diagnostics)}`);
-        plans.push({ stack: s.stack, plan: s.plan as ShowPlanJson });
+        plans.push({ stack: s.stack, plan: s.plan as ShowPlanJson, stackJson: byName[s.stack] });
       }
     } else {
-      for (const s of stacks) plans.push({ stack: s.name, plan: realPlan(path.dirname(s.file), o.vars) });
+      for (const s of stacks) {
+        plans.push({ stack: s.name, plan: realPlan(path.dirname(s.file), o.vars), stackJson: s.doc });
+      }
     }
   }
-  const summaries = plans.map(({ stack, plan }) => {
-    const summary = summarizePlan(stack, plan);
+  const summaries = plans.map(({ stack, plan, stackJson }) => {
+    const summary = summarizePlan(stack, plan, stackJson);
     write(o.out, summary, plan);
     process.stdout.write(`${renderMarkdown(summary)}\n`);
     return summary;

@@ -220,29 +220,56 @@ const TIMING_ROWS: ReadonlyArray<{ key: string; name: string; unit: 's' | 'ms'; 
   { key: 'stop', name: 'stop timeout', unit: 's', source: 'container stopTimeout' },
 ];
 
-function timingValues(plan: ShowPlanJson): TimingValue[] {
+/**
+ * The container timing local of the synthesized stack (`locals.<name>` with `keepalive_interval_ms`,
+ * `drain_window_ms`, `stop_timeout_seconds`): the container definition embeds the ECR URL, so it is
+ * unknown in a first plan, and the local carries the same numbers as literals.
+ */
+export function containerTimingLocal(stackJson: Json): Record<string, Json> | undefined {
+  const locals = isObject(stackJson) && isObject(stackJson.locals) ? stackJson.locals : {};
+  return Object.values(locals).find(
+    (v): v is Record<string, Json> => isObject(v) && 'keepalive_interval_ms' in v && 'stop_timeout_seconds' in v,
+  );
+}
+
+const LOCAL_KEYS: Readonly<Record<string, string>> = {
+  keepalive: 'keepalive_interval_ms',
+  drain: 'drain_window_ms',
+  stop: 'stop_timeout_seconds',
+};
+
+function timingValues(plan: ShowPlanJson, local: Record<string, Json> | undefined): TimingValue[] {
   const before = timingFrom(resourcesOf(plan, 'before'));
   const after = timingFrom(resourcesOf(plan, 'after'));
-  // A value absent from the planned values is computed at apply (an unknown container definition).
-  const text = (v: Json, planned: boolean) => (v === undefined || v === null ? (planned ? UNKNOWN : '-') : String(v));
   const present = TIMING_ROWS.some((r) => after[r.key] !== undefined || before[r.key] !== undefined);
   const hasService = (plan.resource_changes ?? []).some(
     (r) => r.type === 'aws_lb' || r.type === 'aws_ecs_task_definition',
   );
   if (!present && !hasService) return [];
-  return TIMING_ROWS.map((r) => ({
-    name: r.name,
-    unit: r.unit,
-    source: r.source,
-    before: text(before[r.key], false),
-    after: text(after[r.key], true),
-  }));
+  return TIMING_ROWS.map((r) => {
+    const planned = after[r.key];
+    const fromLocal = LOCAL_KEYS[r.key] !== undefined ? local?.[LOCAL_KEYS[r.key]] : undefined;
+    const useLocal = (planned === undefined || planned === null) && fromLocal !== undefined && fromLocal !== null;
+    return {
+      name: r.name,
+      unit: r.unit,
+      source: useLocal ? `local ${LOCAL_KEYS[r.key]} (the container definition is known after apply)` : r.source,
+      before: before[r.key] === undefined || before[r.key] === null ? '-' : String(before[r.key]),
+      // Absent from the planned values and no local: computed at apply.
+      after: useLocal ? String(fromLocal) : planned === undefined || planned === null ? UNKNOWN : String(planned),
+    };
+  });
 }
 
 const ORDER: Readonly<Record<Action, number>> = { delete: 0, replace: 0, update: 1, create: 2, read: 3, 'no-op': 3 };
 
 /** The summary of one stack's plan. */
-export function summarizePlan(stack: string, plan: ShowPlanJson): PlanSummary {
+export function summarizePlan(
+  stack: string,
+  plan: ShowPlanJson,
+  /** The synthesized stack (cdk.tf.json), for timing values the plan only knows after apply. */
+  stackJson?: Json,
+): PlanSummary {
   const resources: ResourceSummary[] = [];
   const counts = { add: 0, change: 0, replace: 0, destroy: 0 };
   for (const rc of plan.resource_changes ?? []) {
@@ -272,7 +299,7 @@ export function summarizePlan(stack: string, plan: ShowPlanJson): PlanSummary {
     counts,
     destructive: resources.filter((r) => r.stateful !== undefined).map((r) => r.address),
     resources,
-    timing: timingValues(plan),
+    timing: timingValues(plan, containerTimingLocal(stackJson)),
   };
 }
 
@@ -311,19 +338,24 @@ export function renderMarkdown(summary: PlanSummary): string {
     }
     lines.push('');
   }
+  const created = summary.resources.filter((r) => r.action === 'create');
   if (summary.resources.length === 0) lines.push('No changes.', '');
+  else if (created.length === summary.resources.length) lines.push('Nothing is changed or removed.', '');
   for (const r of summary.resources) {
+    if (r.action === 'create') continue;
     const flag = r.stateful !== undefined ? ' ⚠️ stateful' : '';
     const order = r.order ? ` (${r.order})` : '';
     lines.push(`- \`${SYMBOL[r.action]}\` \`${r.address}\` **${r.action}**${order}${flag}`);
     for (const a of r.attributes) {
       const forces = a.forcesReplacement ? ' **forces replacement**' : '';
-      lines.push(
-        r.action === 'create'
-          ? `  - \`${a.name}\` = \`${cell(a.after)}\``
-          : `  - \`${a.name}\`: \`${cell(a.before)}\` → \`${cell(a.after)}\`${forces}`,
-      );
+      lines.push(`  - \`${a.name}\`: \`${cell(a.before)}\` → \`${cell(a.after)}\`${forces}`);
     }
+  }
+  if (created.length > 0) {
+    // New resources risk nothing that runs: folded, with their settings in summary.json.
+    lines.push('', `<details><summary>${created.length} to add</summary>`, '');
+    for (const r of created) lines.push(`- \`+\` \`${r.address}\``);
+    lines.push('', '</details>');
   }
   if (summary.timing.length > 0) {
     lines.push('', '| WebSocket timing | before | after | from |', '| --- | --- | --- | --- |');
