@@ -2,10 +2,9 @@
  * The hand-off bundle: deterministic bytes, a checksum manifest that verifies, and HCL that terraform accepts
  * (`fmt -check`, `validate`) with the same resource graph as the JSON it came from.
  *
- * Terraform runs offline against the local provider mirror (tools/hcl/terraform.ts). The stacks pin
+ * Terraform runs offline against the local provider mirror (tools/terraform/toolchain.ts). The stacks pin
  * hashicorp/aws 6.25.0, which the mirror does not hold: scratch copies pin the mirror's version instead.
- * Equal plans of the HCL and the JSON need an offline (mocked provider) plan; that test belongs with the plan
- * tooling in testkit/terraform/.
+ * Equal plans of the HCL and the JSON come from offline plans (tools/terraform).
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -17,6 +16,16 @@ import { BLOCK_SCHEMA, buildBundles, writeBundles } from '../../tools/handoff/bu
 import { usedTypes } from '../../tools/hcl/gen-block-schema';
 import { providerVersion, terraform, terraformEnv } from '../../tools/hcl/terraform';
 import { loadStacks } from '../../tools/stacks';
+import {
+  formatDiagnostics,
+  offlineStack,
+  OfflineWorkspace,
+  type PlanJson,
+  realPlanRun,
+  requiredVariables,
+  type StackJson,
+  type TestReport,
+} from '../../tools/terraform';
 
 /** The stacks of the app, as `npm run synth` writes them: the state bucket's and one per environment. */
 const STACKS = [STATE_BOOTSTRAP_STACK, ...Object.keys(ENVIRONMENTS)];
@@ -178,4 +187,68 @@ describe('terraform accepts the HCL as it accepts the JSON', () => {
     },
     240_000,
   );
+});
+
+/**
+ * Equivalence, not only the same graph: both files planned offline (real provider, data sources
+ * overridden, no AWS; tools/terraform) give the same resource addresses, actions and planned values. The
+ * HCL's provider block gets the offline settings from an override file, as the JSON's scratch copy has them
+ * written in.
+ */
+describe('an offline plan of the HCL equals the plan of the JSON', () => {
+  let workspace: OfflineWorkspace;
+  let report: TestReport;
+  const files = new Map<string, string>();
+
+  beforeAll(async () => {
+    const started = Date.now();
+    workspace = await OfflineWorkspace.create({ pinnedVersion: '6.25.0' });
+    const version = workspace.toolchain.provider.version;
+    for (const stack of STACKS) {
+      const json = JSON.parse(bundles.get(stack)?.get('json/cdk.tf.json') ?? '{}') as StackJson;
+      const variables = requiredVariables(json, 'v1.0.0');
+      const hclDir = path.join(workspace.dir, 'stacks', `${stack}-hcl`);
+      fs.mkdirSync(hclDir, { recursive: true });
+      const hcl = (bundles.get(stack)?.get('hcl/main.tf') ?? '').replace(/"6\.25\.0"/g, JSON.stringify(version));
+      fs.writeFileSync(path.join(hclDir, 'main.tf'), hcl);
+      const offline = offlineStack(json, version);
+      fs.writeFileSync(
+        path.join(hclDir, 'offline_override.tf.json'),
+        JSON.stringify({ provider: { aws: offline.provider.aws }, terraform: { backend: { local: {} } } }),
+      );
+      const runs = [
+        realPlanRun('json', workspace.addStack(`${stack}-json`, json), json, variables),
+        realPlanRun('hcl', `./stacks/${stack}-hcl`, json, variables),
+      ];
+      files.set(stack, workspace.addTestFile(`equivalence-${stack}`, { runs }));
+    }
+    await workspace.init();
+    report = await workspace.test([...files.values()]);
+    console.log(`HCL and JSON plans with ${workspace.toolchain.description}: ${(Date.now() - started) / 1000} s`);
+  }, 600_000);
+
+  afterAll(() => workspace?.dispose());
+
+  /** Address -> actions, planned values and what is unknown, of every resource change. */
+  const changes = (plan: PlanJson | undefined) =>
+    Object.fromEntries(
+      (plan?.resource_changes ?? []).map((rc) => [
+        rc.address,
+        { actions: rc.change.actions, after: rc.change.after, unknown: rc.change.after_unknown },
+      ]),
+    );
+
+  test.each(STACKS)('%s: same addresses, actions and planned values', (stack) => {
+    const file = files.get(stack)!;
+    const [json, hcl] = ['json', 'hcl'].map((run) => report.runs.get(`${file}/${run}`));
+    for (const run of [json, hcl]) {
+      expect({ status: run?.status, errors: formatDiagnostics(run?.diagnostics ?? report.diagnostics) }).toEqual({
+        status: 'pass',
+        errors: '',
+      });
+    }
+    const jsonChanges = changes(json?.plan);
+    expect(Object.keys(jsonChanges).length).toBeGreaterThan(0);
+    expect(changes(hcl?.plan)).toEqual(jsonChanges);
+  });
 });

@@ -8,8 +8,13 @@
  * explicit settings in a copy of the stack, computed ones (known at plan time) as `override_resource`
  * values. Values only AWS knows stay the mock's. See docs/offline-plan.md.
  */
-import { type StackJson } from './stack-json';
-import { type Diagnostic, formatDiagnostics, type OfflineWorkspace, type PlanJson } from './workspace';
+import { type StackJson } from '../../tools/terraform/stack-json';
+import {
+  type Diagnostic,
+  formatDiagnostics,
+  type OfflineWorkspace,
+  type PlanJson,
+} from '../../tools/terraform/workspace';
 
 /** A block of a provider schema (`terraform providers schema -json`). */
 export interface SchemaBlock {

@@ -2,7 +2,7 @@
  * Whether the Terraform tests can run here. Without terraform they fail under CI=true (CI must plan) and are
  * skipped, with the reason printed, elsewhere.
  */
-import { findTerraform, ToolchainUnavailable } from './toolchain';
+import { findTerraform, ToolchainUnavailable } from '../../tools/terraform/toolchain';
 
 export function terraformDescribe(): jest.Describe {
   try {

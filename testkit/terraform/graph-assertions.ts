@@ -3,8 +3,8 @@
  * addresses come from the JSON by resource type and role, so the assertions follow renamed construct ids.
  * Each returns no assertion when its part is absent (a brought-along certificate has no validation records).
  */
-import { blocksOfType, type Block, type StackJson } from './stack-json';
-import { type Assertion } from './test-file';
+import { blocksOfType, type Block, type StackJson } from '../../tools/terraform/stack-json';
+import { type Assertion } from '../../tools/terraform/test-file';
 
 export interface NamedAssertion extends Assertion {
   readonly id: 'validation-records' | 'image-tag' | 'request-count-label' | 'ipv6-subnets' | 'listener-certificate';

@@ -1,10 +1,8 @@
-/** Offline `terraform plan` and `terraform test` of synthesized stacks: see docs/offline-plan.md. */
-export * from './toolchain';
-export * from './stack-json';
-export * from './fakes';
-export * from './test-file';
-export * from './workspace';
+/**
+ * Offline `terraform plan` and `terraform test` of synthesized stacks (see docs/offline-plan.md): the runtime
+ * in tools/terraform/, plus what only tests use (synthesis into a scratch dir, day-one states, graph checks).
+ */
+export * from '../../tools/terraform';
 export * from './synth';
-export * from './offline-plan';
 export * from './day-one-state';
 export * from './graph-assertions';

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type EnvironmentConfig } from '../../config/environments';
 import { synthesize } from '../../main';
-import { type StackJson } from './stack-json';
+import { type StackJson } from '../../tools/terraform/stack-json';
 
 /** Stack JSON by stack name. */
 export function synthesizeStacks(environments: Readonly<Record<string, EnvironmentConfig>>): Record<string, StackJson> {

@@ -4,7 +4,7 @@
  *
  * The types come from the constructs' deep imports (`@cdktf/provider-aws/lib/lb-listener` → aws_lb_listener,
  * `lib/data-aws-region` → data aws_region). Needs terraform and the provider
- * (TF_PLUGIN_MIRROR, default /opt/tf-plugins, a filesystem mirror holding hashicorp/aws).
+ * (a filesystem mirror holding hashicorp/aws: TF_PROVIDER_MIRROR, else /opt/tf-plugins and the other usual places).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

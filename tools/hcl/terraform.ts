@@ -1,50 +1,41 @@
 /**
- * Runs the terraform CLI offline against the local provider mirror: a CLI config with a filesystem_mirror
- * for hashicorp/* (TF_PLUGIN_MIRROR, default /opt/tf-plugins) and no checkpoint calls. For the block schema
- * generator and the HCL tests; the hand-off bundle itself needs no terraform.
+ * Synchronous terraform runs for the block schema generator and the HCL tests, on the shared toolchain
+ * (tools/terraform/toolchain.ts): the same terraform binary, provider mirror and CLI configuration as the
+ * plan commands. The hand-off bundle itself needs no terraform.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { findProviderSource, prepareToolchain } from '../terraform/toolchain';
 
-export const MIRROR = process.env.TF_PLUGIN_MIRROR ?? '/opt/tf-plugins';
-
-/** The hashicorp/aws version in the mirror (the newest, if several). */
+/** The hashicorp/aws version the scratch configurations pin: the mirror's newest (the mirror is required). */
 export function providerVersion(): string {
-  const dir = path.join(MIRROR, 'registry.terraform.io/hashicorp/aws');
-  if (!fs.existsSync(dir)) throw new Error(`no hashicorp/aws in the provider mirror ${MIRROR} (set TF_PLUGIN_MIRROR)`);
-  const versions = fs.readdirSync(dir).sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-  const newest = versions[versions.length - 1];
-  if (newest === undefined) throw new Error(`no hashicorp/aws version in ${dir}`);
-  return newest;
+  const source = findProviderSource('');
+  if (source.kind !== 'mirror') {
+    throw new Error('no hashicorp/aws in a local provider mirror (set TF_PROVIDER_MIRROR to the mirror directory)');
+  }
+  return source.version;
 }
 
-/** Environment for terraform: the mirror-only CLI config (written into `dir`) and no checkpoint. */
+/** Environment for terraform: the toolchain's CLI config (written into `dir`) and no checkpoint. */
 export function terraformEnv(dir: string): NodeJS.ProcessEnv {
-  const config = path.join(dir, 'terraform.rc');
-  fs.writeFileSync(
-    config,
-    [
-      'provider_installation {',
-      '  filesystem_mirror {',
-      `    path    = ${JSON.stringify(MIRROR)}`,
-      '    include = ["registry.terraform.io/hashicorp/*"]',
-      '  }',
-      '  direct {',
-      '    exclude = ["registry.terraform.io/hashicorp/*"]',
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  return { ...process.env, TF_CLI_CONFIG_FILE: config, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
+  const toolchain = prepareToolchain(dir, providerVersion());
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TERRAFORM: toolchain.terraform,
+    TF_CLI_CONFIG_FILE: toolchain.cliConfigFile,
+    CHECKPOINT_DISABLE: '1',
+    TF_IN_AUTOMATION: '1',
+  };
+  delete env.TF_PLUGIN_CACHE_DIR;
+  return env;
 }
 
 /** Runs terraform in `cwd`; returns stdout, throws with stderr on a non-zero exit. */
 export function terraform(cwd: string, env: NodeJS.ProcessEnv, ...args: string[]): string {
   try {
-    return execFileSync('terraform', args, {
+    return execFileSync(env.TERRAFORM ?? 'terraform', args, {
       cwd,
       env,
       encoding: 'utf8',

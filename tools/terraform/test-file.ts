@@ -101,7 +101,7 @@ function runBlock(run: RunBlock): string[] {
 
 /** The text of a `.tftest.hcl` file. */
 export function renderTestFile(file: TestFile): string {
-  const lines = ['# Written by testkit/terraform: an offline plan of synthesized stacks.', ''];
+  const lines = ['# Written by tools/terraform: an offline plan of synthesized stacks.', ''];
   if (file.runs.some((r) => r.provider === 'mock'))
     lines.push(...mockProvider(file.mockedStacks ?? file.runs.map((r) => r.stack)));
   for (const run of file.runs) lines.push(...runBlock(run));

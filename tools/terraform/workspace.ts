@@ -5,10 +5,10 @@
  * metadata service is off and no shared AWS config or credentials are read.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from '../ports';
 import { offlineStack, type StackJson } from './stack-json';
 import { renderTestFile, type TestFile } from './test-file';
 import { prepareToolchain, type Toolchain } from './toolchain';
@@ -71,6 +71,20 @@ export interface TestReport {
   readonly summary: string;
 }
 
+/** A loopback port nothing listens on once this returns: the OS picks a free one, which is closed again. */
+function closedLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no loopback port assigned'))));
+    });
+  });
+}
+
 /** Counts of a plan by action, as `terraform plan` prints them. */
 export interface PlanCounts {
   readonly add: number;
@@ -125,7 +139,7 @@ export class OfflineWorkspace {
     const env = options.env ?? process.env;
     const toolchain = prepareToolchain(path.join(dir, '.cli'), options.pinnedVersion, env);
     // Nothing listens there once freePort has closed it: connections through the proxy are refused.
-    const closedPort = await freePort();
+    const closedPort = await closedLoopbackPort();
     return new OfflineWorkspace(dir, owned, toolchain, env, closedPort, options.timeoutMs ?? 300_000);
   }
 
