@@ -115,6 +115,7 @@ function stormTable(storm: StormSection): Table {
       'close to caught up p50 / p99',
       'lost',
       'duplicated',
+      'posts refused',
       'recovered / replayed',
       'survivor p99 before',
       'survivor p99 during storm',
@@ -122,7 +123,7 @@ function stormTable(storm: StormSection): Table {
     ],
     rows: storm.runs.map((r) =>
       'error' in r
-        ? [r.history, `failed: ${r.error}`.slice(0, 80), '', '', '', '', '', '', '', '']
+        ? [r.history, `failed: ${r.error}`.slice(0, 80), '', '', '', '', '', '', '', '', '']
         : [
             r.history,
             `${num(r.caughtUp)} / ${num(r.drained)}`,
@@ -130,6 +131,7 @@ function stormTable(storm: StormSection): Table {
             `${ms(r.closeToCaughtUpMs.p50)} / ${ms(r.closeToCaughtUpMs.p99)}`,
             num(r.lost),
             num(r.duplicated + r.outOfOrder),
+            `${num(r.publishFailed)} / ${num(r.published + r.publishFailed)}`,
             r.resume ? `${num(r.recovered)} / ${num(r.replayed)}` : 'n/a',
             ms(r.survivorBaseline.p99Ms),
             ms(r.survivorStorm.p99Ms),

@@ -46,7 +46,7 @@ export interface StormResult {
   readonly lastCaughtUpMs: number;
   /** Per drained client, from its 1012 to caught up. */
   readonly closeToCaughtUpMs: { readonly p50: number; readonly p99: number; readonly max: number };
-  /** Messages a drained client never received between its last one before the drain and its first live one. */
+  /** Accepted messages a drained client never received (between its first message and its last). */
   readonly lost: number;
   /** Messages received twice or out of order, all clients. */
   readonly duplicated: number;
@@ -58,7 +58,9 @@ export interface StormResult {
   readonly survivorBaseline: { readonly p50Ms: number; readonly p99Ms: number; readonly deliveries: number };
   readonly survivorStorm: { readonly p50Ms: number; readonly p99Ms: number; readonly deliveries: number };
   readonly survivorLost: number;
+  /** Posts the service accepted, and refused (PUBSUB_UNAVAILABLE when Redis times out). */
   readonly published: number;
+  readonly publishFailed: number;
   readonly errors: readonly string[];
 }
 

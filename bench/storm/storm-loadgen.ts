@@ -40,7 +40,8 @@ interface Subscriber {
   /** Highest sequence published when the resubscribe was sent: anything above is live. */
   liveAfterSeq: number | undefined;
   caughtUpAt: number | undefined;
-  lost: number;
+  /** Sequences skipped, as [first, last] ranges; a post the service refused is not counted as lost. */
+  readonly gaps: [number, number][];
 }
 
 const percentile = (values: number[], p: number) => {
@@ -60,7 +61,8 @@ class Storm {
   private recovered = 0;
   private notRecovered = 0;
   private replayed = 0;
-  private survivorLost = 0;
+  /** Posts the service answered with an error (e.g. PUBSUB_UNAVAILABLE): never published, so never missed. */
+  private readonly failedSeqs = new Set<number>();
   /** The survivor subscribers' deliveries: arrival time and latency, in ms. */
   private readonly survivorAt: number[] = [];
   private readonly survivorLatency: number[] = [];
@@ -121,10 +123,7 @@ class Storm {
         else this.outOfOrder++;
         return;
       }
-      if (s.lastSeq > 0 && seq > s.lastSeq + 1) {
-        if (s.survivor) this.survivorLost += seq - s.lastSeq - 1;
-        else s.lost += seq - s.lastSeq - 1;
-      }
+      if (s.lastSeq > 0 && seq > s.lastSeq + 1) s.gaps.push([s.lastSeq + 1, seq - 1]);
       s.lastSeq = seq;
       if (position >= 0) {
         const p = position + POSITION_MARK.length;
@@ -199,7 +198,7 @@ class Storm {
           closeCode: undefined,
           liveAfterSeq: undefined,
           caughtUpAt: undefined,
-          lost: 0,
+          gaps: [],
         };
         this.subscribers.push(s);
         this.subscribe(s, await this.open(survivor ? this.config.survivorUrl : this.config.drainedUrl), undefined);
@@ -210,8 +209,11 @@ class Storm {
     this.publisher.on('error', (error) => this.error(`publisher socket error: ${error.message}`));
     this.publisher.on('message', (data: Buffer) => {
       const text = data.toString();
-      if (text.includes('"type":"error"') || text.includes('"errors"'))
+      if (text.includes('"type":"error"') || text.includes('"errors"')) {
+        const seq = /"id":"post-(\d+)"/.exec(text);
+        if (seq) this.failedSeqs.add(Number(seq[1]));
         this.error(`publish failed: ${text.slice(0, 300)}`);
+      }
     });
     // A steady publisher on a fixed clock; every subscriber must have received one before the storm.
     const every = 1000 / this.config.postsPerSecond;
@@ -279,6 +281,12 @@ class Storm {
         deliveries: latencies.length,
       };
     };
+    const lost = (subscribers: Subscriber[]) => {
+      let n = 0;
+      for (const s of subscribers)
+        for (const [first, last] of s.gaps) for (let q = first; q <= last; q++) if (!this.failedSeqs.has(q)) n++;
+      return n;
+    };
     const caughtUp = drained.filter((s) => s.caughtUpAt !== undefined);
     const closeToCaughtUp = caughtUp.map((s) => s.caughtUpAt! - s.closedAt!);
     return {
@@ -295,7 +303,7 @@ class Storm {
         p99: percentile(closeToCaughtUp, 99),
         max: Math.max(...closeToCaughtUp),
       },
-      lost: drained.reduce((sum, s) => sum + s.lost, 0),
+      lost: lost(drained),
       duplicated: this.duplicated,
       outOfOrder: this.outOfOrder,
       recovered: this.recovered,
@@ -303,8 +311,9 @@ class Storm {
       replayed: this.replayed,
       survivorBaseline: survivorWindow(this.baselineStart, this.stormStart),
       survivorStorm: survivorWindow(this.stormStart, Number.isFinite(lastCaughtUp) ? lastCaughtUp : performance.now()),
-      survivorLost: this.survivorLost,
-      published: this.publishedSeq,
+      survivorLost: lost(this.subscribers.filter((s) => s.survivor)),
+      published: this.publishedSeq - this.failedSeqs.size,
+      publishFailed: this.failedSeqs.size,
       errors: this.errors,
     };
   }
