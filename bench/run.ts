@@ -236,7 +236,7 @@ async function main(): Promise<void> {
           runs.push(r);
           log(
             `  history ${history}: ${r.caughtUp}/${r.drained} caught up, last at ${Math.round(r.lastCaughtUpMs)} ms; ` +
-              `lost ${r.lost}, duplicated ${r.duplicated}, posts refused ${r.publishFailed}; recovered ${r.recovered}, replayed ${r.replayed}; ` +
+              `lost ${r.lost}, duplicated ${r.duplicated}, posts refused ${r.publishFailed}, reconnects failed ${r.reconnectFailures}; recovered ${r.recovered}, replayed ${r.replayed}; ` +
               `survivor p99 ${Math.round(r.survivorBaseline.p99Ms)} ms before, ${Math.round(r.survivorStorm.p99Ms)} ms during` +
               (r.errors.length ? `; errors: ${r.errors.slice(0, 2).join('; ')}` : ''),
           );

@@ -61,6 +61,8 @@ export interface StormResult {
   /** Posts the service accepted, and refused (PUBSUB_UNAVAILABLE when Redis times out). */
   readonly published: number;
   readonly publishFailed: number;
+  /** Reconnect attempts refused or failed (each retried with backoff). */
+  readonly reconnectFailures: number;
   readonly errors: readonly string[];
 }
 

@@ -67,6 +67,8 @@ class Storm {
   private readonly survivorAt: number[] = [];
   private readonly survivorLatency: number[] = [];
   private stormStart = 0;
+  private reconnectFailures = 0;
+  private closed = false;
   private baselineStart = 0;
 
   constructor(private readonly config: StormConfig) {}
@@ -171,13 +173,18 @@ class Storm {
     setTimeout(() => void this.reconnect(s), Math.random() * this.config.backoffBaseMs);
   }
 
-  private async reconnect(s: Subscriber): Promise<void> {
+  /** Retries as the recommended client does: full jitter under base * 2^retries, capped at 30 s. */
+  private async reconnect(s: Subscriber, retries = 0): Promise<void> {
+    if (this.closed) return;
     try {
       const socket = await this.open(this.config.survivorUrl);
       s.liveAfterSeq = this.publishedSeq;
       this.subscribe(s, socket, this.config.resume ? s.lastPosition : undefined);
     } catch (error) {
-      this.error(`reconnect failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.reconnectFailures++;
+      this.error(`reconnect failed (retrying): ${error instanceof Error ? error.message : String(error)}`);
+      const ceiling = Math.min(30_000, this.config.backoffBaseMs * 2 ** (retries + 1));
+      setTimeout(() => void this.reconnect(s, retries + 1), Math.random() * ceiling);
     }
   }
 
@@ -267,7 +274,8 @@ class Storm {
       this.config.stormTimeoutMs,
       'every drained subscriber caught up',
     );
-    const lastCaughtUp = Math.max(...drained.map((s) => s.caughtUpAt ?? Number.NaN));
+    // Over the subscribers that did catch up; `caughtUp` says whether that is all of them.
+    const lastCaughtUp = Math.max(...drained.flatMap((s) => (s.caughtUpAt === undefined ? [] : [s.caughtUpAt])));
     // A little more live traffic, then stop publishing and let the last deliveries land.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     clearTimeout(this.publishTimer);
@@ -314,11 +322,13 @@ class Storm {
       survivorLost: lost(this.subscribers.filter((s) => s.survivor)),
       published: this.publishedSeq - this.failedSeqs.size,
       publishFailed: this.failedSeqs.size,
+      reconnectFailures: this.reconnectFailures,
       errors: this.errors,
     };
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.publishTimer);
     for (const { socket } of this.subscribers) {
       socket?.removeAllListeners('close');
