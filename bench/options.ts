@@ -1,16 +1,17 @@
 /**
  * Options of `npm run bench`, from arguments first and the environment second:
  *
- *   npm run bench -- [fanout] [synth] [profile] [--quick] [--n 1000,5000] [--k 10] [--servers raw,raw-batched,ours]
- *                    [--repeat 3] [--synth-runs 5] [--out DIR]
+ *   npm run bench -- [fanout] [storm] [synth] [profile] [--quick] [--n 1000,5000] [--k 10] [--servers raw,raw-batched,ours]
+ *                    [--repeat 3] [--synth-runs 5] [--storm-n 5000] [--out DIR]
  *
- * Environment: BENCH_QUICK=1, BENCH_N, BENCH_K, BENCH_SERVERS, BENCH_REPEAT, BENCH_SYNTH_RUNS, BENCH_OUT.
+ * Environment: BENCH_QUICK=1, BENCH_N, BENCH_K, BENCH_SERVERS, BENCH_REPEAT, BENCH_SYNTH_RUNS, BENCH_STORM_N,
+ * BENCH_OUT.
  * No section named means all of them.
  */
 import * as path from 'node:path';
 import { SERVER_KINDS, type ServerKind } from './fanout/protocol';
 
-export const SECTIONS = ['fanout', 'synth', 'profile'] as const;
+export const SECTIONS = ['fanout', 'storm', 'synth', 'profile'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
@@ -28,6 +29,9 @@ export interface BenchOptions {
   /** Subscribers for the CPU profile of our service. */
   readonly profileSubscribers: number;
   readonly connectConcurrency: number;
+  /** Reconnect storm: subscribers drained from one instance, and the survivor's own subscribers. */
+  readonly stormDrained: number;
+  readonly stormSurvivors: number;
   /** Where results.json, the plot and the profile summary go. */
   readonly outDir: string;
 }
@@ -64,13 +68,13 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     const arg = argv[i];
     if ((SECTIONS as readonly string[]).includes(arg)) sections.add(arg as Section);
     else if (arg === '--quick') quick = true;
-    else if (['--n', '--k', '--servers', '--repeat', '--synth-runs', '--out'].includes(arg)) {
+    else if (['--n', '--k', '--servers', '--repeat', '--synth-runs', '--storm-n', '--out'].includes(arg)) {
       const value = argv[++i];
       if (value === undefined) throw new OptionError(`${arg} needs a value`);
       flags.set(arg, value);
     } else {
       throw new OptionError(
-        `unknown argument '${arg}' (sections: ${SECTIONS.join(', ')}; flags: --quick --n --k --servers --repeat --synth-runs --out)`,
+        `unknown argument '${arg}' (sections: ${SECTIONS.join(', ')}; flags: --quick --n --k --servers --repeat --synth-runs --storm-n --out)`,
       );
     }
   }
@@ -95,6 +99,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
   const repeatRaw = pick('--repeat', 'BENCH_REPEAT');
   const synthRaw = pick('--synth-runs', 'BENCH_SYNTH_RUNS');
   const outRaw = pick('--out', 'BENCH_OUT');
+  const stormRaw = pick('--storm-n', 'BENCH_STORM_N');
+  const stormDrained = stormRaw
+    ? positiveInt('--storm-n / BENCH_STORM_N', stormRaw, MAX_SUBSCRIBERS / 2)
+    : quick
+      ? 1000
+      : 5000;
   return {
     sections: sections.size > 0 ? sections : new Set(SECTIONS),
     quick,
@@ -107,6 +117,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     synthRuns: synthRaw ? positiveInt('--synth-runs / BENCH_SYNTH_RUNS', synthRaw, 50) : quick ? 2 : 5,
     profileSubscribers: Math.max(...subscribers),
     connectConcurrency: 200,
+    stormDrained,
+    // The survivor's own share: a fifth of the drained count, at least 100.
+    stormSurvivors: Math.max(100, Math.round(stormDrained / 5)),
     // A quick run never overwrites the committed results.
     outDir: path.resolve(repoRoot, outRaw ?? (quick ? 'bench/tmp/results' : 'bench/results')),
   };

@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: compiles the app, the service and the bench with tsc, then runs the fan-out, memory,
- * synthesis and profile sections, prints the tables, and writes results.json, the SVG plot and the
+ * reconnect-storm, synthesis and profile sections, prints the tables, and writes results.json, the SVG plot and the
  * tables in docs/benchmarks.md. See bench/options.ts for arguments and environment variables.
  */
 import * as fs from 'node:fs';
@@ -8,14 +8,15 @@ import * as path from 'node:path';
 import { exited, spawnTracked } from './lib/children';
 import { machineFacts } from './lib/machine';
 import { startRedis, type RedisHandle } from './lib/redis';
-import { SERVER_LABELS, type ServerKind } from './fanout/protocol';
+import { REDIS_KINDS, SERVER_LABELS, type ServerKind } from './fanout/protocol';
 import { runFanout } from './fanout/run-fanout';
 import { type BenchOptions, messagesFor, OptionError, parseOptions } from './options';
 import { type ProfileSummary, summarizeProfile } from './report/profile';
 import { renderPlot } from './report/plot';
-import { type BenchResults, type FanoutRecord, memoryRows, summarizeFanout } from './report/results';
+import { type BenchResults, type FanoutRecord, memoryRows, type StormSection, summarizeFanout } from './report/results';
 import { machineLine, renderMarkdown, renderText, tables } from './report/table';
 import { runSynth, type SynthCase } from './synth/run-synth';
+import { runStorm } from './storm/run-storm';
 
 const ROOT = path.resolve(__dirname, '..');
 const TMP = path.join(ROOT, 'bench/tmp');
@@ -55,7 +56,7 @@ async function fanoutSection(options: BenchOptions): Promise<FanoutRecord[]> {
   const records: FanoutRecord[] = [];
   let redis: RedisHandle | undefined;
   try {
-    if (options.servers.includes('ours-redis')) redis = await startRedis(15 * 60_000); // longer than any full run
+    if (options.servers.some((s) => REDIS_KINDS.includes(s))) redis = await startRedis(15 * 60_000); // longer than any full run
     for (const n of options.subscribers) {
       const k = messagesFor(options, n);
       for (let round = 1; round <= options.repeat; round++) {
@@ -215,6 +216,42 @@ async function main(): Promise<void> {
     };
   }
 
+  if (options.sections.has('storm')) {
+    log(
+      `reconnect storm: ${options.stormDrained} subscribers drained to the survivor, which has ${options.stormSurvivors} of its own; Redis; history on, then off`,
+    );
+    const machine = machineFacts();
+    const redis = await startRedis(10 * 60_000);
+    const runs: StormSection['runs'][number][] = [];
+    try {
+      for (const history of ['on', 'off'] as const) {
+        try {
+          const r = await runStorm(history, {
+            benchDist: BENCH_DIST,
+            redisUrl: redis.url,
+            drained: options.stormDrained,
+            survivors: options.stormSurvivors,
+            connectConcurrency: options.connectConcurrency,
+          });
+          runs.push(r);
+          log(
+            `  history ${history}: ${r.caughtUp}/${r.drained} caught up, last at ${Math.round(r.lastCaughtUpMs)} ms; ` +
+              `lost ${r.lost}, duplicated ${r.duplicated}, posts refused ${r.publishFailed}, reconnects failed ${r.reconnectFailures}; recovered ${r.recovered}, replayed ${r.replayed}; ` +
+              `survivor p99 ${Math.round(r.survivorBaseline.p99Ms)} ms before, ${Math.round(r.survivorStorm.p99Ms)} ms during` +
+              (r.errors.length ? `; errors: ${r.errors.slice(0, 2).join('; ')}` : ''),
+          );
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          runs.push({ history, error: message });
+          log(`  history ${history}: FAILED ${message.split('\n')[0]}`);
+        }
+      }
+    } finally {
+      await redis.stop();
+    }
+    results = { ...results, storm: { machine, runs } };
+  }
+
   if (options.sections.has('synth')) {
     const { cases, skipped } = synthCases();
     log(
@@ -309,6 +346,9 @@ async function main(): Promise<void> {
   const measured = [
     results.fanout
       ? `Fan-out, memory and profile measured ${results.fanout.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.fanout.machine)}.`
+      : '',
+    results.storm
+      ? `Reconnect storm measured ${results.storm.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.storm.machine)}.`
       : '',
     results.synth
       ? `Synthesis measured ${results.synth.machine.date.slice(0, 16).replace('T', ' ')} UTC on ${machineLine(results.synth.machine)}.`

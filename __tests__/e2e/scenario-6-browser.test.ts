@@ -5,18 +5,22 @@
  * - from a page running the recommended client (e2e/page/), served by the proxy under /e2e/;
  * - from the service's own GraphiQL, whose scripts come from the service itself: the test fails if the page
  *   asks for anything outside the proxy's origin.
- * Screenshots of both are saved to e2e/artifacts/.
+ * - from the same page when the instance holding its socket is drained (SIGTERM, close 1012) while messages are
+ *   posted: the recommended client reconnects through the proxy to the other instance, resumes from its last
+ *   position, and the page shows every message posted meanwhile, exactly once, in order.
+ * Screenshots are saved to e2e/artifacts/.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/browser';
 import { MESSAGE_POSTED, startStack, type Stack } from '../../e2e/stack';
-import { waitFor } from '../../testkit/wait';
+import { sleep, waitFor, withTimeout } from '../../testkit/wait';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'e2e', 'artifacts');
 const SCREENSHOT = join(ARTIFACTS, 'browser-subscription.png');
 const GRAPHIQL_SCREENSHOT = join(ARTIFACTS, 'graphiql-subscription.png');
+const RESUME_SCREENSHOT = join(ARTIFACTS, 'browser-resume.png');
 const ROOM = 'browser';
 
 describe('scenario 6: a real browser subscribes through the proxy', () => {
@@ -140,4 +144,85 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 90_000);
+
+  // Last: it drains one of the stack's two instances.
+  it('loses its socket to a drain and shows every message posted meanwhile, once each, in order', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 900, height: 900 } });
+    const page = await context.newPage();
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(stack.pageUrl!, { timeout: 10_000 });
+    type PageState = {
+      e2e: { state: string; closes: number; recoveries: unknown[]; instanceId: () => Promise<string> };
+    };
+    await page.waitForFunction(() => (window as unknown as PageState).e2e.state === 'connected', undefined, {
+      timeout: 10_000,
+    });
+    let probes = 0;
+    await waitFor(
+      'a probe message on the page',
+      async () => {
+        await stack.post(ROOM, `probe ${++probes}`);
+        return (await page.locator('#messages li').count()) > 0;
+      },
+      10_000,
+      200,
+    );
+    const instanceId = await page.evaluate(() => (window as unknown as PageState).e2e.instanceId());
+    const draining = stack.instanceById(instanceId);
+
+    // Numbered messages, one at a time (so accepted order is publish order), until told to stop.
+    const accepted: string[] = [];
+    let failed = 0;
+    let publishing = true;
+    const publisher = (async () => {
+      for (let n = 1; publishing; n++) {
+        const text = `seq ${n}`;
+        const res = await stack.post(ROOM, text).catch(() => undefined);
+        if (res?.data?.postMessage) accepted.push(text);
+        else failed++;
+        await sleep(100);
+      }
+    })();
+    try {
+      await waitFor('a few messages before the drain', () => accepted.length >= 3, 5_000, 20);
+      draining.process.kill('SIGTERM');
+      await page.waitForFunction(() => (window as unknown as PageState).e2e.closes > 0, undefined, {
+        timeout: 10_000,
+      });
+      const postedAtClose = accepted.length;
+      // Back on the other instance and told whether its resumed subscription recovered.
+      await page.waitForFunction(() => (window as unknown as PageState).e2e.recoveries.length > 0, undefined, {
+        timeout: 15_000,
+      });
+      const postedAtRecovery = accepted.length;
+      await waitFor('live messages after the resume', () => accepted.length >= postedAtRecovery + 5, 5_000, 20);
+      // The gap was real: messages were accepted while the page had no socket.
+      expect(postedAtRecovery).toBeGreaterThan(postedAtClose);
+    } finally {
+      publishing = false;
+      await publisher;
+    }
+    const shown = async () =>
+      (await page.locator('#messages li .text').allTextContents()).filter((t) => t.startsWith('seq '));
+    await waitFor('the last message on the page', async () => (await shown()).includes(accepted.at(-1)!), 5_000);
+    await sleep(500);
+
+    // Asserted on the DOM: every accepted message, exactly once, in publish order.
+    expect(failed).toBe(0);
+    expect(await shown()).toEqual(accepted);
+    await expect(page.locator('#recovery').getAttribute('data-recovered')).resolves.toBe('true');
+    const recovery = await page.locator('#recovery').textContent();
+    expect(Number(/resumed: (\d+) missed/.exec(recovery ?? '')?.[1])).toBeGreaterThan(0);
+    expect(await page.locator('#status').textContent()).toBe('connected');
+    const nowOn = await page.evaluate(() => (window as unknown as PageState).e2e.instanceId());
+    expect(nowOn).not.toBe(instanceId);
+    expect(pageErrors).toEqual([]);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: RESUME_SCREENSHOT, fullPage: true });
+    expect(
+      await withTimeout('drained instance exit', draining.process.exited, stack.timing.stopTimeoutSeconds * 1000),
+    ).toEqual({ code: 0, signal: null });
+    await context.close();
+  }, 60_000);
 });

@@ -38,9 +38,19 @@ export interface MemorySnapshot {
  * The servers under test (see bench/fanout/servers/), in table order. (a) is the floor every ratio divides
  * by, (b) the common peer, (c) and (d) our service with in-memory and Redis pub/sub; (a2) and (c0) split our
  * lead over (a) into its parts: (a2) is the floor with the same write batching as our service, (c0) our
- * service with subscription de-duplication turned off.
+ * service with subscription de-duplication turned off. (c) and (d) keep a per-topic history for resumable
+ * subscriptions (the service's default); (cH0) and (dH0) are the same with HISTORY_MAX_EVENTS=0, to price it.
  */
-export const SERVER_KINDS = ['raw', 'raw-batched', 'peer', 'ours-per-connection', 'ours', 'ours-redis'] as const;
+export const SERVER_KINDS = [
+  'raw',
+  'raw-batched',
+  'peer',
+  'ours-per-connection',
+  'ours',
+  'ours-history-off',
+  'ours-redis',
+  'ours-redis-history-off',
+] as const;
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
 export const SERVER_LABELS: Record<ServerKind, string> = {
@@ -49,8 +59,13 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
   peer: '(b) graphql-ws + graphql-js',
   'ours-per-connection': '(c0) our service, per-connection execution',
   ours: '(c) our service, in-memory',
+  'ours-history-off': '(cH0) our service, in-memory, history off',
   'ours-redis': '(d) our service, Redis',
+  'ours-redis-history-off': '(dH0) our service, Redis, history off',
 };
+
+/** The servers that need a Redis. */
+export const REDIS_KINDS: readonly ServerKind[] = ['ours-redis', 'ours-redis-history-off'];
 
 /** Short labels for the plot's legend and the comparison table. */
 export const SERVER_SHORT: Record<ServerKind, string> = {
@@ -59,7 +74,9 @@ export const SERVER_SHORT: Record<ServerKind, string> = {
   peer: '(b)',
   'ours-per-connection': '(c0)',
   ours: '(c)',
+  'ours-history-off': '(cH0)',
   'ours-redis': '(d)',
+  'ours-redis-history-off': '(dH0)',
 };
 
 // ---- IPC: orchestrator <-> server process ----
@@ -69,6 +86,8 @@ export type ToServer =
   | { readonly type: 'cpu' }
   /** Asks for the server's monotonic clock, to cut its CPU profile into phases. */
   | { readonly type: 'clock' }
+  /** Drain as on SIGTERM (our service only): close every socket with 1012 over the drain window. */
+  | { readonly type: 'drain' }
   | { readonly type: 'stop' };
 
 export type FromServer =
@@ -78,6 +97,7 @@ export type FromServer =
   | { readonly type: 'cpu'; readonly cpuMicros: number; readonly wallMicros: number }
   /** process.hrtime in microseconds: the clock of V8's CPU profile timestamps. */
   | { readonly type: 'clock'; readonly micros: number }
+  | { readonly type: 'drained' }
   | { readonly type: 'failed'; readonly error: string };
 
 // ---- IPC: orchestrator <-> load generator ----

@@ -94,7 +94,7 @@ function expectMessage<T>(
  */
 function checkMode(kind: ServerKind, n: number, info: Readonly<Record<string, number>>): void {
   const members = info.sharedMembers;
-  if (kind === 'ours' || kind === 'ours-redis') {
+  if (kind === 'ours' || kind === 'ours-redis' || kind === 'ours-history-off' || kind === 'ours-redis-history-off') {
     if (members !== n || info.sharedGroups !== 1) {
       throw new Error(
         `${kind}: expected ${n} sockets in 1 shared subscription group, server reports ${JSON.stringify(info)}`,

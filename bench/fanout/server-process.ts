@@ -7,7 +7,14 @@ import type { BenchServer, BenchServerOptions } from './servers/types';
 import type * as GraphqlWsPeer from './servers/graphql-ws-peer';
 import type * as OurService from './servers/our-service';
 import type * as RawWs from './servers/raw-ws';
-import { type FromServer, type MemorySnapshot, SERVER_KINDS, type ServerKind, type ToServer } from './protocol';
+import {
+  type FromServer,
+  type MemorySnapshot,
+  REDIS_KINDS,
+  SERVER_KINDS,
+  type ServerKind,
+  type ToServer,
+} from './protocol';
 
 function send(message: FromServer): void {
   process.send?.(message);
@@ -25,10 +32,14 @@ async function start(kind: ServerKind, options: BenchServerOptions): Promise<Ben
       return (require('./servers/graphql-ws-peer') as typeof GraphqlWsPeer).startGraphqlWsPeer();
     case 'ours':
     case 'ours-per-connection':
+    case 'ours-history-off':
     case 'ours-redis':
+    case 'ours-redis-history-off':
       return (require('./servers/our-service') as typeof OurService).startOurService({
-        ...(kind === 'ours-redis' ? { redisUrl: options.redisUrl } : {}),
+        ...(REDIS_KINDS.includes(kind) ? { redisUrl: options.redisUrl } : {}),
+        ...(options.drainWindowMs !== undefined ? { drainWindowMs: options.drainWindowMs } : {}),
         sharedSubscriptions: kind !== 'ours-per-connection',
+        ...(kind === 'ours-history-off' || kind === 'ours-redis-history-off' ? { historyMaxEvents: 0 } : {}),
       });
   }
 }
@@ -50,9 +61,14 @@ async function main(): Promise<void> {
     throw new Error(`unknown server kind '${kind}' (expected one of ${SERVER_KINDS.join(', ')})`);
   }
   const redisUrl = process.env.BENCH_REDIS_URL;
-  if (kind === 'ours-redis' && !redisUrl) throw new Error(`server kind '${kind}' needs BENCH_REDIS_URL`);
+  if (REDIS_KINDS.includes(kind as ServerKind) && !redisUrl)
+    throw new Error(`server kind '${kind}' needs BENCH_REDIS_URL`);
+  const drainWindowMs = process.env.BENCH_DRAIN_WINDOW_MS ? Number(process.env.BENCH_DRAIN_WINDOW_MS) : undefined;
 
-  const server = await start(kind as ServerKind, redisUrl ? { redisUrl } : {});
+  const server = await start(kind as ServerKind, {
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(drainWindowMs !== undefined ? { drainWindowMs } : {}),
+  });
   send({ type: 'listening', url: server.url, baseline: await measureMemory() });
 
   process.on('message', (message: ToServer) => {
@@ -68,6 +84,11 @@ async function main(): Promise<void> {
         }
         case 'clock':
           send({ type: 'clock', micros: Number(process.hrtime.bigint() / 1000n) });
+          return;
+        case 'drain':
+          if (!server.drain) throw new Error(`server kind '${kind}' cannot drain`);
+          await server.drain();
+          send({ type: 'drained' });
           return;
         case 'stop':
           // A clean exit, so that --cpu-prof writes its profile.

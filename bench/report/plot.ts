@@ -13,7 +13,9 @@ const COLORS: Record<ServerKind, string> = {
   peer: '#4c78a8',
   'ours-per-connection': '#f2a7a8',
   ours: '#e45756',
+  'ours-history-off': '#ff9da6',
   'ours-redis': '#f58518',
+  'ours-redis-history-off': '#ffbf79',
 };
 const SYNTH_COLORS = { app: '#e45756', compiled: '#ff9da6', cli: '#f58518', peer: '#4c78a8' } as const;
 const FONT = 'font-family="system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif"';

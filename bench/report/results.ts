@@ -5,6 +5,7 @@ import type { SynthResult } from '../synth/run-synth';
 import type { MachineFacts } from '../lib/machine';
 import { median } from '../lib/stats';
 import type { ProfileSummary } from './profile';
+import type { StormRecord } from '../storm/run-storm';
 
 export interface FailedFanout {
   readonly server: ServerKind;
@@ -86,12 +87,19 @@ export interface ProfileSection {
   readonly floor?: { readonly server: ServerKind; readonly burst: ProfileSummary } | null;
 }
 
+export interface StormSection {
+  readonly machine: MachineFacts;
+  /** History on and off, same run, same Redis; a failed run is recorded with its error. */
+  readonly runs: readonly (StormRecord | { readonly history: 'on' | 'off'; readonly error: string })[];
+}
+
 export interface BenchResults {
   readonly fanout?: FanoutSection;
   /** From the fan-out runs at the largest N: per-connection memory of idle subscribed sockets. */
   readonly memory?: { readonly machine: MachineFacts; readonly rows: readonly MemoryRow[] };
   readonly synth?: SynthSection;
   readonly profile?: ProfileSection;
+  readonly storm?: StormSection;
 }
 
 export function summarizeFanout(runs: readonly FanoutRecord[]): FanoutSummary[] {

@@ -1,7 +1,8 @@
 /** Tables of a results file, as aligned text for the terminal and as Markdown for the README. */
 import { SERVER_LABELS, SERVER_SHORT, type ServerKind } from '../fanout/protocol';
 import type { MachineFacts } from '../lib/machine';
-import type { BenchResults, FanoutSummary } from './results';
+import type { BenchResults, FanoutSummary, StormSection } from './results';
+import type { StormRecord } from '../storm/run-storm';
 
 type Table = {
   readonly title: string;
@@ -67,6 +68,8 @@ const COMPARISONS: readonly { readonly of: ServerKind; readonly to: ServerKind; 
   { of: 'ours', to: 'ours-per-connection', what: 'de-duplication: shared vs per-connection execution' },
   { of: 'ours-per-connection', to: 'raw', what: 'our service without de-duplication vs the floor' },
   { of: 'ours-redis', to: 'ours', what: 'Redis vs in-memory pub/sub' },
+  { of: 'ours', to: 'ours-history-off', what: 'history on vs off, in memory' },
+  { of: 'ours-redis', to: 'ours-redis-history-off', what: 'history on vs off, Redis' },
 ];
 
 /** Each comparison at each N, as throughput ratio / p99 ratio (medians of the same run). */
@@ -89,6 +92,52 @@ function comparisonTable(summary: readonly FanoutSummary[]): Table | undefined {
       'What each part brings: delivered/s ratio / p99 ratio between two servers at the same N (medians, same run; higher / lower is better)',
     header: ['ratio', 'what it isolates', ...ns.map((n) => `N = ${nLabel(n)}`)],
     rows,
+  };
+}
+
+function stormTable(storm: StormSection): Table {
+  const ok = storm.runs.filter((r): r is StormRecord => !('error' in r));
+  const off = ok.find((r) => r.history === 'off');
+  const first = ok[0];
+  const ms = (v: number) => (Number.isFinite(v) ? `${num(v)} ms` : 'n/a');
+  return {
+    title: `Reconnect storm: ${
+      first
+        ? `${num(first.drained)} subscribers drained (1012 over ${first.drainWindowMs / 1000} s) ` +
+          `reconnect to the survivor (${num(first.survivors)} subscribers of its own, ${first.postsPerSecond} posts/s, Redis), ` +
+          `full-jitter delay under ${first.backoffBaseMs} ms`
+        : 'not measured'
+    }; history on vs off, same run`,
+    header: [
+      'history',
+      'caught up',
+      'last caught up (from drain start)',
+      'close to caught up p50 / p99',
+      'lost',
+      'duplicated',
+      'posts refused',
+      'recovered / replayed',
+      'survivor p99 before',
+      'survivor p99 during storm',
+      'p99 during vs history off',
+    ],
+    rows: storm.runs.map((r) =>
+      'error' in r
+        ? [r.history, `failed: ${r.error}`.slice(0, 80), '', '', '', '', '', '', '', '', '']
+        : [
+            r.history,
+            `${num(r.caughtUp)} / ${num(r.drained)}`,
+            ms(r.lastCaughtUpMs),
+            `${ms(r.closeToCaughtUpMs.p50)} / ${ms(r.closeToCaughtUpMs.p99)}`,
+            num(r.lost),
+            num(r.duplicated + r.outOfOrder),
+            `${num(r.publishFailed)} / ${num(r.published + r.publishFailed)}`,
+            r.resume ? `${num(r.recovered)} / ${num(r.replayed)}` : 'n/a',
+            ms(r.survivorBaseline.p99Ms),
+            ms(r.survivorStorm.p99Ms),
+            off ? ratio(r.survivorStorm.p99Ms / off.survivorStorm.p99Ms) : 'n/a',
+          ],
+    ),
   };
 }
 
@@ -118,6 +167,19 @@ export function targets(results: BenchResults): Target[] {
     value: ours ? `${ratio(ours.p99Ratio)} (${num(ours.p99Ms)} ms)` : 'n/a',
     met: ours && Number.isFinite(ours.p99Ratio) ? ours.p99Ratio <= 1.5 : null,
   });
+  for (const [on, off, where] of [
+    ['ours', 'ours-history-off', 'in memory'],
+    ['ours-redis', 'ours-redis-history-off', 'Redis'],
+  ] as const) {
+    const withHistory = summary.find((s) => s.server === on && s.subscribers === largest && s.runs > 0);
+    const without = summary.find((s) => s.server === off && s.subscribers === largest && s.runs > 0);
+    const r = withHistory && without ? withHistory.deliveredPerSecond / without.deliveredPerSecond : undefined;
+    out.push({
+      target: `Fan-out with history >= 0.9x history off, ${where} (${SERVER_SHORT[on]} / ${SERVER_SHORT[off]}) ${at}`,
+      value: ratio(r),
+      met: r !== undefined && Number.isFinite(r) ? r >= 0.9 : null,
+    });
+  }
   const mem = results.memory?.rows.find((r) => r.server === 'ours');
   out.push({
     target: `Heap per subscribed connection (c) <= 8 KB ${mem && mem.subscribers === 10_000 ? 'at 10k' : `at ${mem ? nLabel(mem.subscribers) : '?'}`}`,
@@ -158,6 +220,7 @@ export function tables(results: BenchResults): Table[] {
       ]),
     });
   }
+  if (results.storm) list.push(stormTable(results.storm));
   if (results.synth) {
     const peer = results.synth.results.find((r) => r.id === 'peer');
     list.push({

@@ -6,8 +6,9 @@
   var statusEl = document.getElementById('status');
   var metaEl = document.getElementById('meta');
   var listEl = document.getElementById('messages');
+  var recoveryEl = document.getElementById('recovery');
   var received = [];
-  window.e2e = { received: received, errors: [], state: 'connecting' };
+  window.e2e = { received: received, errors: [], recoveries: [], closes: 0, state: 'connecting' };
 
   function setStatus(state, text) {
     window.e2e.state = state;
@@ -32,16 +33,42 @@
     onReconnect: function (n) {
       metaEl.textContent = 'endpoint ' + url + ' · reconnects ' + n;
     },
+    // After a reconnect the client resumed the subscription from its last position: say whether every
+    // missed message came back (the app would refetch if not).
+    onRecovery: function (outcome) {
+      window.e2e.recoveries.push(outcome);
+      recoveryEl.dataset.recovered = String(outcome.recovered);
+      recoveryEl.textContent = outcome.recovered
+        ? 'resumed: ' + outcome.replayed + ' missed message(s) recovered'
+        : 'resumed: not recovered (' + outcome.reason + '), refetch needed';
+    },
     on: {
       connected: function () {
         setStatus('connected', 'connected');
       },
       closed: function (e) {
+        window.e2e.closes++;
         setStatus('closed', 'closed (' + (e && e.code) + '), reconnecting…');
       },
     },
   });
   window.e2e.client = client;
+  // Which instance holds the page's socket (a query over the same WebSocket), for tests that drain it.
+  window.e2e.instanceId = function () {
+    return new Promise(function (resolve, reject) {
+      client.subscribe(
+        { query: '{ serverInfo { instanceId } }' },
+        {
+          next: function (r) {
+            if (r.data) resolve(r.data.serverInfo.instanceId);
+            else reject(new Error(JSON.stringify(r.errors)));
+          },
+          error: reject,
+          complete: function () {},
+        },
+      );
+    });
+  };
 
   client.subscribe(config.subscription, {
     next: function (result) {

@@ -1,7 +1,8 @@
 /**
  * (c), (c0) and (d): our service, built with the same factory as service/src/main.ts, configured through
  * the same environment contract (loadConfig), in production mode with in-memory or Redis pub/sub; (c0)
- * with SHARED_SUBSCRIPTIONS=false (one execution per socket per event, frames written one by one).
+ * with SHARED_SUBSCRIPTIONS=false (one execution per socket per event, frames written one by one); (cH0) and
+ * (dH0) with HISTORY_MAX_EVENTS=0.
  */
 import { buildApp } from '../../../service/src/app';
 import { loadConfig } from '../../../service/src/config';
@@ -11,6 +12,8 @@ import type { BenchServer, BenchServerOptions } from './types';
 export interface OurServiceOptions extends BenchServerOptions {
   /** SHARED_SUBSCRIPTIONS: subscription de-duplication (the service's default, true). */
   readonly sharedSubscriptions: boolean;
+  /** HISTORY_MAX_EVENTS: 0 turns history and positions off. @default - the service's default */
+  readonly historyMaxEvents?: number;
 }
 
 export async function startOurService(options: OurServiceOptions): Promise<BenchServer> {
@@ -27,6 +30,8 @@ export async function startOurService(options: OurServiceOptions): Promise<Bench
     [ENV.maxSubscriptionsPerSocket]: '1000',
     [ENV.sharedSubscriptions]: String(options.sharedSubscriptions),
     ...(options.redisUrl !== undefined ? { [ENV.redisUrl]: options.redisUrl } : {}),
+    ...(options.historyMaxEvents !== undefined ? { [ENV.historyMaxEvents]: String(options.historyMaxEvents) } : {}),
+    ...(options.drainWindowMs !== undefined ? { [ENV.drainWindowMs]: String(options.drainWindowMs) } : {}),
   });
   const app = buildApp(config);
   const started = await app.start();
@@ -37,6 +42,7 @@ export async function startOurService(options: OurServiceOptions): Promise<Bench
       const { groups, members } = app.sharedSubscriptions();
       return { sharedGroups: groups, sharedMembers: members };
     },
+    drain: () => app.drain('bench'),
     stop: () => app.stop(),
   };
 }

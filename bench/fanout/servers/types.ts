@@ -4,6 +4,8 @@ export interface BenchServer {
   readonly url: string;
   /** Counters that show the server is in the mode it is labelled with (e.g. shared subscription groups). */
   info?(): Readonly<Record<string, number>>;
+  /** Graceful shutdown as on SIGTERM, for servers that have one (our service). */
+  drain?(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -11,4 +13,6 @@ export interface BenchServer {
 export interface BenchServerOptions {
   /** redis:// URL for the servers that use Redis pub/sub. */
   readonly redisUrl?: string;
+  /** DRAIN_WINDOW_MS for our service (the reconnect storm drains one instance over it). */
+  readonly drainWindowMs?: number;
 }
