@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../e2e/browser';
 import { MESSAGE_POSTED, startStack, type Stack } from '../../e2e/stack';
+import { postMessage } from '../../testkit/clients';
 import { sleep, waitFor, withTimeout } from '../../testkit/wait';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'e2e', 'artifacts');
@@ -171,21 +172,28 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
     const instanceId = await page.evaluate(() => (window as unknown as PageState).e2e.instanceId());
     const draining = stack.instanceById(instanceId);
 
-    // Numbered messages, one at a time (so accepted order is publish order), until told to stop.
+    // Numbered messages, one at a time (so accepted order is publish order), until told to stop, posted to
+    // the instance that stays (straight, not through the proxy, which may hold a post on the draining one).
+    // From the drain to the recovery they go back to back: the page reconnects within tens of milliseconds,
+    // and a post every 100 ms could miss that window, leaving no gap to recover.
+    const survivor = stack.instances.find((i) => i.instanceId !== instanceId);
+    if (survivor === undefined) throw new Error('scenario 6 needs a second instance');
     const accepted: string[] = [];
     let failed = 0;
     let publishing = true;
+    let backToBack = false;
     const publisher = (async () => {
       for (let n = 1; publishing; n++) {
         const text = `seq ${n}`;
-        const res = await stack.post(ROOM, text).catch(() => undefined);
-        if (res?.data?.postMessage) accepted.push(text);
+        const res = await postMessage(`${survivor.url}/graphql`, ROOM, text).catch(() => undefined);
+        if (res?.body.data?.postMessage) accepted.push(text);
         else failed++;
-        await sleep(100);
+        await sleep(backToBack ? 0 : 100);
       }
     })();
     try {
       await waitFor('a few messages before the drain', () => accepted.length >= 3, 5_000, 20);
+      backToBack = true;
       draining.process.kill('SIGTERM');
       await page.waitForFunction(() => (window as unknown as PageState).e2e.closes > 0, undefined, {
         timeout: 10_000,
@@ -196,6 +204,7 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
         timeout: 15_000,
       });
       const postedAtRecovery = accepted.length;
+      backToBack = false;
       await waitFor('live messages after the resume', () => accepted.length >= postedAtRecovery + 5, 5_000, 20);
       // The gap was real: messages were accepted while the page had no socket.
       expect(postedAtRecovery).toBeGreaterThan(postedAtClose);
