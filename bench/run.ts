@@ -64,22 +64,11 @@ async function fanoutSection(options: BenchOptions): Promise<FanoutRecord[]> {
         for (const server of options.servers) {
           const label = `fan-out N=${n} K=${k} ${SERVER_LABELS[server]} (${round}/${options.repeat})`;
           try {
-            const r = await runFanout(
-              server,
-              {
-                subscribers: n,
-                messages: k,
-                connectTimeoutMs: 90_000,
-                readyTimeoutMs: 60_000,
-                burstTimeoutMs: 120_000,
-                stallMs: 10_000,
-              },
-              {
-                benchDist: BENCH_DIST,
-                ...(redis ? { redisUrl: redis.url } : {}),
-                connectConcurrency: options.connectConcurrency,
-              },
-            );
+            const r = await runFanout(server, fanoutRun(n, k), {
+              benchDist: BENCH_DIST,
+              ...(redis ? { redisUrl: redis.url } : {}),
+              connectConcurrency: options.connectConcurrency,
+            });
             records.push(r);
             const b = r.burst;
             log(
@@ -100,6 +89,16 @@ async function fanoutSection(options: BenchOptions): Promise<FanoutRecord[]> {
   }
   return records;
 }
+
+/** One fan-out run of N subscribers and a burst of K posts, with the time limits every run uses. */
+const fanoutRun = (subscribers: number, messages: number) => ({
+  subscribers,
+  messages,
+  connectTimeoutMs: 90_000,
+  readyTimeoutMs: 60_000,
+  burstTimeoutMs: 120_000,
+  stallMs: 10_000,
+});
 
 function synthCases(): { cases: SynthCase[]; skipped: string[] } {
   const cases: SynthCase[] = [];
@@ -284,18 +283,11 @@ async function main(): Promise<void> {
     /** One more run of `kind` under node --cpu-prof; the server's and load generator's profiles over the burst. */
     const profiled = async (kind: ServerKind) => {
       log(`profile: ${SERVER_LABELS[kind]} at N=${n}, K=${k}, node --cpu-prof -> ${path.relative(ROOT, dir)}`);
-      const r = await runFanout(
-        kind,
-        {
-          subscribers: n,
-          messages: k,
-          connectTimeoutMs: 90_000,
-          readyTimeoutMs: 60_000,
-          burstTimeoutMs: 120_000,
-          stallMs: 10_000,
-        },
-        { benchDist: BENCH_DIST, connectConcurrency: options.connectConcurrency, cpuProfileDir: dir },
-      );
+      const r = await runFanout(kind, fanoutRun(n, k), {
+        benchDist: BENCH_DIST,
+        connectConcurrency: options.connectConcurrency,
+        cpuProfileDir: dir,
+      });
       const file = path.join(dir, `${kind}-${n}.cpuprofile`);
       const loadgenFile = path.join(dir, `loadgen-${kind}-${n}.cpuprofile`);
       const burst = summarizeProfile(file, r.clock.burstStart, r.clock.burstEnd);

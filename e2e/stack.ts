@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import type { ClientOptions as WsClientOptions } from 'ws';
 import { createRecommendedClient, type RecommendedClient, type RecommendedClientOptions } from '../client';
 import type { WebSocketTiming, WebSocketTimingProps } from '../constructs/timing';
+import { POST_MESSAGE, type MessageFields as Message } from '../testkit/clients';
 import { freePort } from '../testkit/ports';
 import { ENV, PATHS } from '../service/src/container-contract';
 import { startRedis, type RedisServer } from '../testkit/redis';
@@ -26,26 +27,10 @@ import { e2eTiming, timingEnvironment } from './timing';
 /** nginx connects to the instances from this loopback address: their peer is never the client's. */
 export const PROXY_BIND_ADDRESS = '127.0.0.2';
 
-export const MESSAGE_POSTED = /* GraphQL */ `
-  subscription ($room: String!) {
-    messagePosted(room: $room) {
-      id
-      room
-      text
-      sentAt
-    }
-  }
-`;
-export const POST_MESSAGE = /* GraphQL */ `
-  mutation ($room: String!, $text: String!) {
-    postMessage(room: $room, text: $text) {
-      id
-      room
-      text
-      sentAt
-    }
-  }
-`;
+// The operations and message shape the tests use, from the shared harness.
+export { MESSAGE_POSTED, POST_MESSAGE } from '../testkit/clients';
+export type { MessageFields as Message } from '../testkit/clients';
+
 export const SERVER_INFO = /* GraphQL */ `
   {
     serverInfo {
@@ -53,13 +38,6 @@ export const SERVER_INFO = /* GraphQL */ `
     }
   }
 `;
-
-export interface Message {
-  readonly id: string;
-  readonly room: string;
-  readonly text: string;
-  readonly sentAt: string;
-}
 
 export interface StackOptions {
   /**
