@@ -6,11 +6,11 @@ import 'cdktf/lib/testing/adapters/jest'; // typings of toHaveResourceWithProper
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TerraformStack, Testing } from 'cdktf';
+import { type App, TerraformStack, Testing } from 'cdktf';
 import type { Construct } from 'constructs';
 import { resolveLocals } from '../../tools/locals';
 
-// Testing.synthScope makes a new temp dir per call and never removes it; one dir per spec file, removed.
+// Testing.app() and synthScope make a new temp dir per call and never remove it; one dir per spec file, removed.
 let outdir: string | undefined;
 afterAll(() => {
   if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
@@ -26,10 +26,15 @@ export interface Synthesized {
   readonly json: Json;
 }
 
+/** Testing.app() without its temp dir leak: the spec file's one outdir, removed after the file. */
+export function testApp(): App {
+  outdir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'construct-test-'));
+  return Testing.app({ outdir });
+}
+
 /** Same as Testing.synthScope (a fresh stack, metadata stripped, keys sorted), without the temp dir leak. */
 export function synth(build: (scope: Construct) => void): Synthesized {
-  outdir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'construct-test-'));
-  const stack = new TerraformStack(Testing.app({ outdir }), 'stack');
+  const stack = new TerraformStack(testApp(), 'stack');
   build(stack);
   const raw = Testing.synth(stack);
   return { raw, json: JSON.parse(raw) };

@@ -1,9 +1,9 @@
-import { type Precondition, TerraformStack, Testing } from 'cdktf';
+import { type Precondition, TerraformStack } from 'cdktf';
 import { ContainerTimingLocal, type ContainerTimingValues } from '../../constructs/timing-conditions';
 import { type WebSocketTiming } from '../../constructs/timing';
 import { WebSocketGraphqlService } from '../../constructs/websocket-graphql-service';
 import { SHUTDOWN_GRACE_SECONDS, timingViolations, type TimingName } from '../../service/src/container-contract';
-import { containerDefinitions, type Json, only, synth } from './helpers';
+import { containerDefinitions, type Json, only, synth, testApp } from './helpers';
 
 /**
  * Evaluates a condition the way Terraform would, for the few HCL operators these conditions use
@@ -50,7 +50,7 @@ function cases(): WebSocketTiming[] {
 
 describe('timing conditions (Terraform preconditions and postconditions)', () => {
   test('agree with the container contract on every combination of edge values', () => {
-    const stack = new TerraformStack(Testing.app(), 'stack');
+    const stack = new TerraformStack(testApp(), 'stack');
     const disagreements: string[] = [];
     cases().forEach((t, i) => {
       const local = new ContainerTimingLocal(stack, `T${i}`, t);
@@ -95,7 +95,7 @@ describe('timing conditions (Terraform preconditions and postconditions)', () =>
   });
 
   test('the local carries the contract shutdown grace and the timing in milliseconds', () => {
-    const local = new ContainerTimingLocal(new TerraformStack(Testing.app(), 'stack'), 'T', {
+    const local = new ContainerTimingLocal(new TerraformStack(testApp(), 'stack'), 'T', {
       keepaliveIntervalSeconds: 0.5,
       idleTimeoutSeconds: 10,
       drainWindowSeconds: 3.25,

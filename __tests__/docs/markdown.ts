@@ -8,13 +8,13 @@ export function readDoc(relative: string): string {
   return fs.readFileSync(path.join(ROOT, relative), 'utf8');
 }
 
-/** README.md and every Markdown file under docs/, as paths relative to the root. */
+/** README.md, CONTRIBUTING.md and every Markdown file under docs/, as paths relative to the root. */
 export function allDocs(): string[] {
   const docs = fs
     .readdirSync(path.join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md'))
     .map((f) => path.join('docs', f));
-  return ['README.md', ...docs.sort()];
+  return ['README.md', 'CONTRIBUTING.md', ...docs.sort()];
 }
 
 /**
