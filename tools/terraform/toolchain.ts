@@ -1,7 +1,9 @@
 /**
  * The Terraform toolchain of an offline plan: the `terraform` binary, where the hashicorp/aws provider comes
  * from (a local filesystem mirror when one is present, the public registry otherwise) and the CLI
- * configuration file that says so, with a shared plugin cache so `terraform init` downloads a provider once.
+ * configuration file that says so. A registry download goes through a shared plugin cache, so `terraform init`
+ * downloads a provider once per machine; a mirror is linked in place with no cache, so concurrent inits (jest
+ * workers) share nothing they write.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -113,7 +115,8 @@ export function pluginCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 export function cliConfig(provider: ProviderSource, cacheDir: string): string {
   const lines: string[] = [];
   if (provider.kind === 'mirror') {
-    // A mirror is used in place (init links to it), so no cache is needed for hashicorp/aws.
+    // Used in place: init links .terraform/providers straight to the mirror. A plugin cache here would be
+    // rewritten by every init, and Terraform does not make the cache safe for concurrent inits.
     lines.push(
       'provider_installation {',
       '  filesystem_mirror {',
@@ -126,7 +129,8 @@ export function cliConfig(provider: ProviderSource, cacheDir: string): string {
       '}',
     );
   }
-  lines.push(`plugin_cache_dir = ${JSON.stringify(cacheDir)}`, '');
+  if (provider.kind === 'registry') lines.push(`plugin_cache_dir = ${JSON.stringify(cacheDir)}`);
+  lines.push('');
   return lines.join('\n');
 }
 
@@ -138,7 +142,7 @@ export function prepareToolchain(dir: string, pinnedVersion: string, env: NodeJS
   const { terraform, version } = findTerraform(env);
   const provider = findProviderSource(pinnedVersion, env);
   const cacheDir = pluginCacheDir(env);
-  fs.mkdirSync(cacheDir, { recursive: true });
+  if (provider.kind === 'registry') fs.mkdirSync(cacheDir, { recursive: true });
   fs.mkdirSync(dir, { recursive: true });
   const cliConfigFile = path.join(dir, 'terraform.tfrc');
   fs.writeFileSync(cliConfigFile, cliConfig(provider, cacheDir));
