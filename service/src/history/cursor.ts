@@ -19,6 +19,7 @@ export class EventCursor {
   /** A not-recovered outcome the transport has not sent yet (one is enough: the client refetches once). */
   private notice: Recovery | undefined;
   private wake: (() => void) | undefined;
+  private waiting: Promise<void> | undefined;
 
   /** @param resumeFrom what the client sent (unvalidated): subscribe `extensions.resumeFrom`, or Last-Event-ID. */
   constructor(readonly resumeFrom: unknown) {}
@@ -45,6 +46,7 @@ export class EventCursor {
     this.notice ??= recovery;
     const wake = this.wake;
     this.wake = undefined;
+    this.waiting = undefined;
     wake?.();
   }
 
@@ -55,12 +57,12 @@ export class EventCursor {
     return notice;
   }
 
-  /** Resolves at the next notify() (at once if a notice is pending). */
+  /** Resolves at the next notify() (at once if a notice is pending); one promise until then. */
   noticed(): Promise<void> {
     if (this.notice !== undefined) return Promise.resolve();
-    return new Promise((resolve) => {
+    return (this.waiting ??= new Promise((resolve) => {
       this.wake = resolve;
-    });
+    }));
   }
 }
 
