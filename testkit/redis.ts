@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type Redis from 'ioredis';
 import { freePort } from './ports';
 
 export interface RedisTlsFiles {
@@ -143,4 +144,18 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
     });
     child.kill(signal);
   });
+}
+
+/**
+ * Takes the subscribers away: closes every connection in pub/sub mode and keeps new connections from
+ * getting ready (a password is required) until the returned function is called. Connections already open,
+ * like the services' publishing ones and `admin`, keep working, so a test can publish into the gap of a
+ * subscriber that is away, as while a failover or a network blip takes it off Redis.
+ */
+export async function takeSubscribersAway(admin: Redis): Promise<() => Promise<void>> {
+  await admin.config('SET', 'requirepass', 'subscribers-away');
+  await admin.client('KILL', 'TYPE', 'pubsub');
+  return async () => {
+    await admin.config('SET', 'requirepass', '');
+  };
 }

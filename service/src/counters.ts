@@ -24,3 +24,20 @@ export function createDefenceCounters(): DefenceCounters {
     httpConnectionsDropped: 0,
   };
 }
+
+/**
+ * Live catch-ups after the Redis subscriber connection came back (history/catch-up.ts), since the process
+ * started. Read by `/ready` (its `pubsub.catchUp` field) and `pubsub.status()`; each round is also logged.
+ */
+export interface CatchUpCounters {
+  /** Topics whose missed events were read from the history and delivered (or that had missed none). */
+  topicsCaughtUp: number;
+  /** Events delivered from the history by those catch-ups. */
+  eventsReplayed: number;
+  /** Topics whose subscriptions were told `recovered: false`, by reason. */
+  notRecovered: { epoch: number; window: number; unavailable: number };
+}
+
+export function createCatchUpCounters(): CatchUpCounters {
+  return { topicsCaughtUp: 0, eventsReplayed: 0, notRecovered: { epoch: 0, window: 0, unavailable: 0 } };
+}

@@ -29,6 +29,8 @@ import { GraphQLError } from 'graphql';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { RedisConfig } from './config';
+import type { CatchUpCounters } from './counters';
+import { LiveCatchUp } from './history/catch-up';
 import type { EventCursor } from './history/cursor';
 import { compareIds, parsePosition, type Position } from './history/position';
 import { RedisHistory, splitPositioned } from './history/redis-stream';
@@ -42,6 +44,8 @@ export interface PubSubStatus {
   readonly backend: 'memory' | 'redis';
   /** Memory: always true. Redis: both the publish and the subscribe connection are ready. */
   readonly ready: boolean;
+  /** Redis with history: catch-ups after the subscriber connection came back (history/catch-up.ts). */
+  readonly catchUp?: Readonly<CatchUpCounters>;
 }
 
 export interface PubSub<T extends TopicMap> {
@@ -99,10 +103,14 @@ export interface PubSubOptions {
   readonly logger: Logger;
 }
 
-/** An event as queued for a subscriber: the payload and its position (undefined without history). */
+/**
+ * An event as queued for a subscriber: the payload and its position (undefined without history), or a
+ * notice that live events were lost at this point (see history/catch-up.ts).
+ */
 interface Delivery<V> {
   readonly position: string | undefined;
   readonly payload: V;
+  readonly notice?: Recovery;
 }
 
 /** How long a resuming subscription waits for Redis (SUBSCRIBE confirmed, history read) before going live. */
@@ -173,6 +181,18 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     },
   });
   const history = historyLimits !== undefined ? new RedisHistory(redis.publisher, historyLimits) : undefined;
+  // With history, live events pass through the catch-up, which fills the gap of a subscriber reconnect.
+  const live =
+    history !== undefined
+      ? new LiveCatchUp(target as EventSource, redis.subscriber, {
+          confirm: async (topic) => {
+            await redis.subscriber.subscribe(topic);
+          },
+          read: (topic, after) => history.readAfter(topic, after),
+          maxHeld: maxQueuedEvents,
+          logger: options.logger.child({ component: 'catch-up' }),
+        })
+      : undefined;
   return withView({
     async publish(routingKey, id, payload) {
       if (redis.publisher.status !== 'ready') throw new PubSubUnavailableError(`connection ${redis.publisher.status}`);
@@ -187,7 +207,7 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       }
     },
     subscribe: (routingKey, id, cursor) =>
-      subscribeTopic(target as EventSource, topicOf(routingKey, id), maxQueuedEvents, counts, cursor, {
+      subscribeTopic(live ?? (target as EventSource), topicOf(routingKey, id), maxQueuedEvents, counts, cursor, {
         // SUBSCRIBE is idempotent; its reply proves the channel is live on this connection (step 1 above).
         activate: async (topic) => {
           await redis.subscriber.subscribe(topic);
@@ -198,6 +218,7 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     status: () => ({
       backend: 'redis',
       ready: redis.publisher.status === 'ready' && redis.subscriber.status === 'ready',
+      ...(live !== undefined ? { catchUp: { ...live.counters, notRecovered: { ...live.counters.notRecovered } } } : {}),
     }),
     close: () => redis.close(),
   });
@@ -297,12 +318,16 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
       return recovery;
     }
     for (const delivery of held) this.push(delivery);
-    if (this.queue.length > 0 && this.waiting !== undefined) this.settle(this.take());
+    if (this.waiting !== undefined) {
+      const taken = this.take();
+      if (taken !== undefined) this.settle(taken);
+    }
     return recovery;
   }
 
   next(): Promise<IteratorResult<V>> {
-    if (this.queue.length > 0 && this.held === undefined) return Promise.resolve(this.take());
+    const taken = this.held === undefined ? this.take() : undefined;
+    if (taken !== undefined) return Promise.resolve(taken);
     if (this.failure !== undefined) {
       const failure = this.failure;
       this.failure = undefined;
@@ -329,8 +354,14 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     return Promise.reject(err);
   }
 
-  private take(): IteratorResult<V> {
-    const delivery = this.queue.shift() as Delivery<V>;
+  /** The next queued event, after handing the notices queued before it to the cursor (in-stream order). */
+  private take(): IteratorResult<V> | undefined {
+    let delivery = this.queue.shift();
+    while (delivery?.notice !== undefined) {
+      this.cursor?.notify(delivery.notice);
+      delivery = this.queue.shift();
+    }
+    if (delivery === undefined) return undefined;
     if (this.cursor !== undefined) this.cursor.position = delivery.position;
     return { value: delivery.payload, done: false };
   }
@@ -343,7 +374,9 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
       return;
     }
     if (this.replayedUpTo !== undefined && this.alreadyReplayed(delivery, this.replayedUpTo)) return;
-    if (this.waiting !== undefined) {
+    if (this.waiting !== undefined && delivery.notice !== undefined) {
+      this.cursor?.notify(delivery.notice);
+    } else if (this.waiting !== undefined) {
       if (this.cursor !== undefined) this.cursor.position = delivery.position;
       this.settle({ value: delivery.payload, done: false });
     } else if (this.queue.length >= this.capacity) {

@@ -1,6 +1,7 @@
 /**
  * The per-operation link between a subscription's transport and the pub/sub: where to resume from (the
- * position the client sent), the position of the event being delivered, and the outcome of the resume.
+ * position the client sent), the position of the event being delivered, the outcome of the resume, and
+ * notices of live events lost later on (a catch-up that could not recover, see catch-up.ts).
  * The context of each operation carries one (see yoga.ts); resolvers keep calling `ctx.pubsub.subscribe`.
  */
 import { parsePosition, type Position } from './position';
@@ -15,6 +16,10 @@ export class EventCursor {
   /** Set by the first subscribe of a resuming operation; settles once the replay is queued. */
   recovery: Promise<Recovery> | undefined;
   private claimed = false;
+  /** A not-recovered outcome the transport has not sent yet (one is enough: the client refetches once). */
+  private notice: Recovery | undefined;
+  private wake: (() => void) | undefined;
+  private waiting: Promise<void> | undefined;
 
   /** @param resumeFrom what the client sent (unvalidated): subscribe `extensions.resumeFrom`, or Last-Event-ID. */
   constructor(readonly resumeFrom: unknown) {}
@@ -31,6 +36,33 @@ export class EventCursor {
     if (this.claimed || this.resumeFrom === undefined) return undefined;
     this.claimed = true;
     return parsePosition(this.resumeFrom);
+  }
+
+  /**
+   * Live events of this operation were lost: the transport sends `recovery` in-stream, before the events
+   * the operation takes after this call. Called by the subscription as it takes the events in order.
+   */
+  notify(recovery: Recovery): void {
+    this.notice ??= recovery;
+    const wake = this.wake;
+    this.wake = undefined;
+    this.waiting = undefined;
+    wake?.();
+  }
+
+  /** The pending notice, once. */
+  takeNotice(): Recovery | undefined {
+    const notice = this.notice;
+    this.notice = undefined;
+    return notice;
+  }
+
+  /** Resolves at the next notify() (at once if a notice is pending); one promise until then. */
+  noticed(): Promise<void> {
+    if (this.notice !== undefined) return Promise.resolve();
+    return (this.waiting ??= new Promise((resolve) => {
+      this.wake = resolve;
+    }));
   }
 }
 

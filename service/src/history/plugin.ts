@@ -4,6 +4,9 @@
  * - a subscription that asked to resume (`extensions.resumeFrom` in its request, or SSE `Last-Event-ID`)
  *   first gets one result with only `extensions.recovery`: `{ recovered: true, replayed }` or
  *   `{ recovered: false, reason }`; missed events (if any) follow, then live ones;
+ * - any subscription whose live events were lost after it started (the instance lost Redis pub/sub and
+ *   could not catch up from the history, see catch-up.ts) gets, at that point in its stream, one result
+ *   with only `extensions.recovery: { recovered: false, reason }`, then live events again;
  * - over SSE each such event also gets an `id:` line, so EventSource sends it back as Last-Event-ID.
  */
 import type { ExecutionResult } from 'graphql';
@@ -46,6 +49,8 @@ function withSseId(result: Positioned): Positioned {
 class PositionedResults implements AsyncIterableIterator<ExecutionResult> {
   private readonly source: AsyncIterator<ExecutionResult>;
   private recoveryPending: boolean;
+  /** A source step asked for but not returned yet: a notice came first. */
+  private pending: Promise<IteratorResult<ExecutionResult>> | undefined;
 
   constructor(
     source: AsyncIterable<ExecutionResult>,
@@ -65,7 +70,13 @@ class PositionedResults implements AsyncIterableIterator<ExecutionResult> {
       const recovery: Recovery = (await this.cursor.recovery) ?? { recovered: false, reason: 'no-history' };
       return { done: false, value: { extensions: { recovery } } };
     }
-    const step = await this.source.next();
+    // A notice may come while the source waits for its next event (or be taken with it): it goes first.
+    const pending = (this.pending ??= this.source.next());
+    await Promise.race([pending, this.cursor.noticed()]).catch(() => undefined); // a failure is thrown below
+    const notice = this.cursor.takeNotice();
+    if (notice !== undefined) return { done: false, value: { extensions: { recovery: notice } } };
+    this.pending = undefined;
+    const step = await pending;
     if (step.done === true) return step;
     const position = this.cursor.position;
     if (position === undefined) return step;

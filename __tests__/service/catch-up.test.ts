@@ -1,0 +1,205 @@
+/**
+ * The live catch-up (history/catch-up.ts) on its own, against a real redis-server: the Redis event target
+ * on a real subscriber connection, the Redis Stream history, and the connection taken away while events are
+ * published. The read is wrapped to publish while it runs, so the seam between the history read and the
+ * held live events is exercised on purpose: events published during the read are neither lost nor doubled.
+ */
+import Redis from 'ioredis';
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { LiveCatchUp, type LiveDetail } from '../../service/src/history/catch-up';
+import type { Position } from '../../service/src/history/position';
+import { RedisHistory, splitPositioned } from '../../service/src/history/redis-stream';
+import type { ReadResult } from '../../service/src/history/store';
+import { createLogger } from '../../service/src/logger';
+import { startRedis, takeSubscribersAway, type RedisServer } from '../../testkit/redis';
+import { waitFor } from '../../testkit/wait';
+
+jest.setTimeout(30_000);
+
+let redis: RedisServer;
+let admin: Redis;
+const connections: Redis[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  admin = new Redis(redis.url);
+});
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  admin?.disconnect();
+  await redis?.stop();
+});
+
+interface Received {
+  readonly texts: (string | { notice: string })[];
+}
+
+const connection = () => {
+  const c = new Redis(redis.url);
+  connections.push(c);
+  return c;
+};
+
+/** One instance's live path: publisher, subscriber, event target, history and the catch-up in front. */
+async function instance(options: { maxHeld?: number; duringRead?: (call: number) => Promise<void> } = {}) {
+  const publisher = new Redis(redis.url);
+  const subscriber = new Redis(redis.url, { retryStrategy: () => 100, connectionName: 'graphql-subscriber' });
+  connections.push(publisher, subscriber);
+  const target = createRedisEventTarget({
+    publishClient: publisher,
+    subscribeClient: subscriber,
+    serializer: {
+      stringify: JSON.stringify,
+      parse: (message: string) => {
+        const positioned = splitPositioned(message) as { position: string; json: string };
+        return { position: positioned.position, payload: JSON.parse(positioned.json) as unknown };
+      },
+    },
+  });
+  const history = new RedisHistory(publisher, { maxEvents: 5, ttlMs: 60_000 });
+  let reads = 0;
+  const catchUp = new LiveCatchUp(target, subscriber, {
+    confirm: async (topic) => {
+      await subscriber.subscribe(topic);
+    },
+    read: async (topic: string, after: Position): Promise<ReadResult<unknown>> => {
+      const call = ++reads;
+      await options.duringRead?.(call);
+      const result = await history.readAfter(topic, after);
+      await options.duringRead?.(-call);
+      return result;
+    },
+    maxHeld: options.maxHeld ?? 100,
+    logger: createLogger('error', () => undefined),
+    timeoutMs: 3_000,
+  });
+  const listen = (topic: string): Received => {
+    const texts: Received['texts'] = [];
+    catchUp.addEventListener(topic, (event) => {
+      const detail = (event as CustomEvent<LiveDetail>).detail;
+      texts.push(detail.notice !== undefined ? { notice: JSON.stringify(detail.notice) } : (detail.payload as string));
+    });
+    return { texts };
+  };
+  await waitFor('connected', () => publisher.status === 'ready' && subscriber.status === 'ready');
+  return { publisher, subscriber, history, catchUp, listen, reads: () => reads };
+}
+
+test('events published while the subscriber is away and during the catch-up read: each once, in order', async () => {
+  const topic = 'seam';
+  const publisher = new RedisHistory(connection(), { maxEvents: 100, ttlMs: 60_000 });
+  const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
+  // During the read: e4 before it (in the history and held live), e5 after it (held live only).
+  const node = await instance({
+    duringRead: async (call) => {
+      if (call === 1) await publish('e4');
+      if (call === -1) await publish('e5');
+    },
+  });
+  const first = node.listen(topic);
+  const second = node.listen(topic);
+  await node.subscriber.subscribe(topic);
+  await publish('e1');
+  await waitFor('e1', () => first.texts.length === 1 && second.texts.length === 1);
+
+  const back = await takeSubscribersAway(admin);
+  await waitFor('subscriber away', () => node.subscriber.status !== 'ready');
+  await publish('e2');
+  await publish('e3');
+  await back();
+  await waitFor('caught up', () => first.texts.length >= 5, 10_000);
+  await publish('e6');
+  await waitFor('live', () => first.texts.length >= 6 && second.texts.length >= 6);
+
+  for (const received of [first, second]) expect(received.texts).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
+  expect(node.reads()).toBe(1); // one read for both local subscribers
+  expect(node.catchUp.counters).toEqual({
+    topicsCaughtUp: 1,
+    eventsReplayed: 3,
+    notRecovered: { epoch: 0, window: 0, unavailable: 0 },
+  });
+});
+
+test('history flushed while away: a notice (epoch) replaces the lost events, then the new history live', async () => {
+  const topic = 'flushed';
+  const publisher = new RedisHistory(connection(), { maxEvents: 100, ttlMs: 60_000 });
+  const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
+  const node = await instance({ duringRead: async (call) => void (call === -1 && (await publish('n2'))) });
+  const received = node.listen(topic);
+  await node.subscriber.subscribe(topic);
+  await publish('o1');
+  await waitFor('o1', () => received.texts.length === 1);
+
+  const back = await takeSubscribersAway(admin);
+  await waitFor('subscriber away', () => node.subscriber.status !== 'ready');
+  await publish('o2');
+  await admin.flushall();
+  await publish('n1');
+  await back();
+  await waitFor('told', () => received.texts.length >= 3, 10_000);
+  await publish('n3');
+  await waitFor('live', () => received.texts.length >= 4);
+  // n1 came before the subscriber was back: lost with the old history's tail, hence the notice.
+  expect(received.texts).toEqual(['o1', { notice: '{"recovered":false,"reason":"epoch"}' }, 'n2', 'n3']);
+  expect(node.catchUp.counters.notRecovered).toEqual({ epoch: 1, window: 0, unavailable: 0 });
+});
+
+test('more missed than the history keeps: a notice (window), then live', async () => {
+  const topic = 'window';
+  const publisher = new RedisHistory(connection(), { maxEvents: 2, ttlMs: 60_000 });
+  await admin.config('SET', 'stream-node-max-entries', '2');
+  const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
+  const node = await instance();
+  const received = node.listen(topic);
+  await node.subscriber.subscribe(topic);
+  await publish('w1');
+  await waitFor('w1', () => received.texts.length === 1);
+
+  const back = await takeSubscribersAway(admin);
+  await waitFor('subscriber away', () => node.subscriber.status !== 'ready');
+  for (let i = 2; i <= 12; i++) await publish(`w${i}`);
+  await back();
+  await waitFor('told', () => received.texts.length >= 2, 10_000);
+  await publish('w13');
+  await waitFor('live', () => received.texts.length >= 3);
+  await admin.config('SET', 'stream-node-max-entries', '100');
+  expect(received.texts).toEqual(['w1', { notice: '{"recovered":false,"reason":"window"}' }, 'w13']);
+});
+
+test('more live events during the catch-up than can be held: a notice (window), then all of them', async () => {
+  const topic = 'flood';
+  const publisher = new RedisHistory(connection(), { maxEvents: 100, ttlMs: 60_000 });
+  const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
+  // The read waits until five live events came: one more than can be held, so the topic gave up holding.
+  let received: Received = { texts: [] };
+  const node = await instance({
+    maxHeld: 4,
+    duringRead: async (call) => {
+      if (call !== 1) return;
+      for (let i = 1; i <= 5; i++) await publish(`h${i}`);
+      await waitFor('held events released', () => received.texts.length === 7);
+    },
+  });
+  received = node.listen(topic);
+  await node.subscriber.subscribe(topic);
+  await publish('f1');
+  await waitFor('f1', () => received.texts.length === 1);
+
+  const back = await takeSubscribersAway(admin);
+  await waitFor('subscriber away', () => node.subscriber.status !== 'ready');
+  await publish('f2');
+  await back();
+  await waitFor('released', () => received.texts.length >= 7, 10_000);
+  await publish('f3');
+  await waitFor('live', () => received.texts.length >= 8);
+  expect(received.texts).toEqual([
+    'f1',
+    { notice: '{"recovered":false,"reason":"window"}' },
+    'h1',
+    'h2',
+    'h3',
+    'h4',
+    'h5',
+    'f3',
+  ]);
+});

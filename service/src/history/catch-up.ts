@@ -1,0 +1,288 @@
+/**
+ * Live catch-up: the events a subscription would miss while this instance's Redis subscriber connection is
+ * away (Redis restart, failover, network blip) and its sockets stay open, delivered from the history once
+ * the connection is back, or, when the history cannot cover the gap, a notice to every subscription.
+ *
+ * It stands between the Redis event target and the subscriptions: one listener per topic on the target,
+ * the subscriptions' listeners behind it, and per topic the position of the last event it dispatched.
+ * When the subscriber connection closes, every topic's live dispatch is held; when it is ready again, each
+ * topic with local subscribers is caught up on its own:
+ * 1. its channel is confirmed subscribed (SUBSCRIBE's reply), so every event published from then on
+ *    arrives live (and is held);
+ * 2. the history after the remembered position is read, once for all the topic's local subscribers;
+ * 3. the missed events are dispatched to the listeners in order, then the held live events, dropping those
+ *    of the same epoch not above the last one dispatched, and so are live events arriving later until the
+ *    first one above it (a message published before the read may still be on its way: the seam rule of a
+ *    resume, see pubsub.ts).
+ * When the history cannot cover the gap (epoch: Redis lost its data; window: more was missed than it keeps,
+ * or than can be held meanwhile; unavailable: it could not be read in time), the listeners get a notice
+ * instead of the missed events, then the held and later live events. Each subscription hands the notice
+ * to its operation's cursor, so its client gets one result with only `extensions.recovery` at that point
+ * of its stream (history/plugin.ts); a shared group's execution is one subscription, so each member gets
+ * the group's notice once. A topic with no event dispatched since it was subscribed has no position to
+ * read after: its held events are released as they are.
+ */
+import { createCatchUpCounters, type CatchUpCounters } from '../counters';
+import type { Logger } from '../logger';
+import { errorFields } from '../logger';
+import { compareIds, parsePosition, type Position } from './position';
+import type { HistoryEntry, ReadResult, Recovery } from './store';
+
+type Listener = (event: Event) => void;
+
+/** What the subscriptions register with (the Redis event target's interface). */
+export interface LiveSource {
+  addEventListener(topic: string, listener: Listener): void;
+  removeEventListener(topic: string, listener: Listener): void;
+}
+
+/** The subscriber connection (ioredis), as far as the catch-up watches it. */
+export interface SubscriberConnection {
+  on(event: 'close' | 'ready', listener: () => void): unknown;
+}
+
+/** The detail of a live event as the subscriptions read it; `notice` marks lost events. */
+export interface LiveDetail {
+  readonly position: string | undefined;
+  readonly payload: unknown;
+  readonly notice?: Recovery;
+}
+
+export interface CatchUpOptions {
+  /** Resolves once the topic's channel is subscribed on the subscriber connection. */
+  confirm(topic: string): Promise<void>;
+  /** Reads the topic's history after a position. */
+  read(topic: string, after: Position): Promise<ReadResult<unknown>>;
+  /** Live events held per topic while it catches up; one more and the topic is told not recovered (window). */
+  readonly maxHeld: number;
+  readonly logger: Logger;
+  /**
+   * How long a topic's catch-up may take (confirm and read, retried while the publishing connection is not
+   * back yet) before its subscriptions are told not recovered (unavailable).
+   * @default 5_000
+   */
+  readonly timeoutMs?: number;
+}
+
+type Outcome =
+  | { readonly kind: 'caught-up'; readonly replayed: number }
+  | { readonly kind: 'not-recovered'; readonly reason: 'epoch' | 'window' | 'unavailable' }
+  /** The connection dropped again or the topic lost its subscribers meanwhile: nothing applied. */
+  | { readonly kind: 'stale' };
+
+interface TopicState {
+  readonly listeners: Set<Listener>;
+  readonly forward: Listener;
+  /** Position of the last event dispatched to the listeners. */
+  last: string | undefined;
+  /** Live events held while the subscriber connection is away or the topic catches up. */
+  held: Event[] | undefined;
+  /** After a catch-up: live events up to this position (same epoch) were dispatched already. */
+  skipUpTo: Position | undefined;
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+/** Pause between history reads while the connection they use is not back yet. */
+const RETRY_MS = 100;
+
+export class LiveCatchUp implements LiveSource {
+  readonly counters: CatchUpCounters = createCatchUpCounters();
+  private readonly topics = new Map<string, TopicState>();
+  private down = false;
+  /** Bumped on every close: a catch-up begun on an earlier connection applies nothing. */
+  private generation = 0;
+  private readonly logger: Logger;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly source: LiveSource,
+    connection: SubscriberConnection,
+    private readonly options: CatchUpOptions,
+  ) {
+    this.logger = options.logger;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    connection.on('close', () => this.suspend());
+    connection.on('ready', () => {
+      if (this.down) void this.catchUpAll();
+    });
+  }
+
+  addEventListener(topic: string, listener: Listener): void {
+    let state = this.topics.get(topic);
+    if (state === undefined) {
+      const created: TopicState = {
+        listeners: new Set(),
+        forward: (event) => this.onLive(topic, created, event),
+        last: undefined,
+        held: this.down ? [] : undefined,
+        skipUpTo: undefined,
+      };
+      state = created;
+      this.topics.set(topic, state);
+      this.source.addEventListener(topic, state.forward);
+    }
+    state.listeners.add(listener);
+  }
+
+  removeEventListener(topic: string, listener: Listener): void {
+    const state = this.topics.get(topic);
+    if (state === undefined || !state.listeners.delete(listener) || state.listeners.size > 0) return;
+    this.topics.delete(topic);
+    this.source.removeEventListener(topic, state.forward);
+  }
+
+  private suspend(): void {
+    this.down = true;
+    this.generation++;
+    for (const state of this.topics.values()) state.held ??= [];
+  }
+
+  private onLive(topic: string, state: TopicState, event: Event): void {
+    if (state.held === undefined) {
+      if (state.skipUpTo !== undefined && this.skipped(state, state.skipUpTo, event)) return;
+      this.dispatch(state, event);
+    } else if (state.held.length < this.options.maxHeld) {
+      state.held.push(event);
+    } else {
+      // More arrived during the catch-up than can be held: give up on the gap rather than on the topic.
+      this.count(topic, state, { kind: 'not-recovered', reason: 'window' });
+      this.release(state, [], { recovered: false, reason: 'window' });
+      this.dispatch(state, event);
+    }
+  }
+
+  private async catchUpAll(): Promise<void> {
+    this.down = false;
+    const generation = this.generation;
+    const started = Date.now();
+    const held = [...this.topics].filter(([, state]) => state.held !== undefined);
+    const outcomes = await Promise.all(held.map(([topic, state]) => this.catchUp(topic, state, generation)));
+    let caughtUp = 0;
+    let replayed = 0;
+    const notRecovered = { epoch: 0, window: 0, unavailable: 0 };
+    for (const [i, outcome] of outcomes.entries()) {
+      const [topic, state] = held[i] as [string, TopicState];
+      this.count(topic, state, outcome);
+      if (outcome.kind === 'caught-up') {
+        caughtUp++;
+        replayed += outcome.replayed;
+      } else if (outcome.kind === 'not-recovered') {
+        notRecovered[outcome.reason]++;
+      }
+    }
+    this.logger.info('pubsub.catch_up', {
+      topics: held.length,
+      caughtUp,
+      replayed,
+      notRecovered,
+      stale: generation !== this.generation,
+      ms: Date.now() - started,
+    });
+  }
+
+  private async catchUp(topic: string, state: TopicState, generation: number): Promise<Outcome> {
+    const deadline = Date.now() + this.timeoutMs;
+    let entries: readonly HistoryEntry<unknown>[] = [];
+    let lost: 'epoch' | 'window' | 'unavailable' | undefined;
+    try {
+      await withTimeout(this.options.confirm(topic), this.timeoutMs);
+      if (state.last !== undefined) {
+        const result = await this.readUntil(topic, parsePosition(state.last), deadline, generation);
+        if (result.complete) entries = result.entries;
+        else lost = result.reason;
+      }
+    } catch (err) {
+      if (generation === this.generation) this.logger.warn('pubsub.catch_up_failed', { topic, ...errorFields(err) });
+      lost = 'unavailable';
+    }
+    if (generation !== this.generation || this.topics.get(topic) !== state || state.held === undefined) {
+      return { kind: 'stale' };
+    }
+    this.release(state, entries, lost !== undefined ? { recovered: false, reason: lost } : undefined);
+    return lost === undefined
+      ? { kind: 'caught-up', replayed: entries.length }
+      : { kind: 'not-recovered', reason: lost };
+  }
+
+  /** Reads the history; the publishing connection may come back after the subscriber: retried until the deadline. */
+  private async readUntil(
+    topic: string,
+    after: Position,
+    deadline: number,
+    generation: number,
+  ): Promise<ReadResult<unknown>> {
+    for (;;) {
+      try {
+        return await withTimeout(this.options.read(topic, after), Math.max(deadline - Date.now(), 1));
+      } catch (err) {
+        if (Date.now() + RETRY_MS >= deadline || generation !== this.generation) throw err;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      }
+    }
+  }
+
+  /** Dispatches the notice or the missed events, then the held events not already dispatched; live again. */
+  private release(state: TopicState, entries: readonly HistoryEntry<unknown>[], notice: Recovery | undefined): void {
+    const held = state.held ?? [];
+    state.held = undefined;
+    if (notice !== undefined) this.dispatch(state, liveEvent({ position: undefined, payload: undefined, notice }));
+    for (const entry of entries) this.dispatch(state, liveEvent({ position: entry.position, payload: entry.payload }));
+    state.skipUpTo = state.last !== undefined ? parsePosition(state.last) : undefined;
+    for (const event of held) {
+      if (state.skipUpTo !== undefined && this.skipped(state, state.skipUpTo, event)) continue;
+      this.dispatch(state, event);
+    }
+  }
+
+  /** True for an event dispatched already; the first newer one (pub/sub is ordered) ends the check. */
+  private skipped(state: TopicState, upTo: Position, event: Event): boolean {
+    if (notAbove(event, upTo)) return true;
+    state.skipUpTo = undefined;
+    return false;
+  }
+
+  private dispatch(state: TopicState, event: Event): void {
+    const position = (event as CustomEvent<Partial<LiveDetail> | null>).detail?.position;
+    if (typeof position === 'string') state.last = position;
+    for (const listener of state.listeners) listener(event);
+  }
+
+  private count(topic: string, state: TopicState, outcome: Outcome): void {
+    if (outcome.kind === 'caught-up') {
+      this.counters.topicsCaughtUp++;
+      this.counters.eventsReplayed += outcome.replayed;
+    } else if (outcome.kind === 'not-recovered') {
+      this.counters.notRecovered[outcome.reason]++;
+      this.logger.warn('pubsub.catch_up_not_recovered', {
+        topic,
+        reason: outcome.reason,
+        subscriptions: state.listeners.size,
+      });
+    }
+  }
+}
+
+function liveEvent(detail: LiveDetail): Event {
+  return new CustomEvent('live', { detail });
+}
+
+/** True for a held event of the same epoch at or before `upTo`: it was dispatched already. */
+function notAbove(event: Event, upTo: Position): boolean {
+  const position = (event as CustomEvent<Partial<LiveDetail> | null>).detail?.position;
+  if (typeof position !== 'string') return false;
+  let parsed: Position;
+  try {
+    parsed = parsePosition(position);
+  } catch {
+    return false;
+  }
+  return parsed.epoch === upTo.epoch && compareIds(parsed, upTo) <= 0;
+}
+
+function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
