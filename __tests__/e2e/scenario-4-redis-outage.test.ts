@@ -129,7 +129,7 @@ describe('scenario 4: Redis outage', () => {
     ).toEqual([]);
   }, 45_000);
 
-  it('history lost in a Redis restart: resuming clients are told (epoch), live delivery goes on', async () => {
+  it('history lost in a Redis restart: clients are told (epoch) in-stream and on resume, live delivery goes on', async () => {
     await allReady();
     const tracked = Array.from({ length: EPOCH_CLIENTS }, () => {
       const t = {
@@ -171,10 +171,19 @@ describe('scenario 4: Redis outage', () => {
     await stack.redis.stop('SIGKILL');
     await stack.redis.restart();
     await allReady();
-    // Every client loses its socket now (a network blip) and resubscribes with its old position.
-    for (const t of tracked) t.client.terminate();
-    await waitFor('every client told', () => tracked.every((t) => t.outcomes.length > 0), 15_000, 50);
+    // Still connected: each instance catches up its live subscriptions and tells them in-stream.
+    await waitFor('every client told in-stream', () => tracked.every((t) => t.outcomes.length > 0), 15_000, 50);
     for (const t of tracked) expect(t.outcomes).toEqual([{ recovered: false, reason: 'epoch' }]);
+    for (const t of tracked) expect(t.client.stats.reconnects).toBe(0);
+    // Every client loses its socket now (a network blip) and resubscribes with its old position, which is
+    // in the lost history too: told again.
+    for (const t of tracked) t.client.terminate();
+    await waitFor('every client told on resume', () => tracked.every((t) => t.outcomes.length > 1), 15_000, 50);
+    for (const t of tracked)
+      expect(t.outcomes).toEqual([
+        { recovered: false, reason: 'epoch' },
+        { recovered: false, reason: 'epoch' },
+      ]);
 
     // Live delivery goes on, in the new history.
     const counts = tracked.map((t) => t.events.length);
