@@ -3,6 +3,7 @@
  * on a real subscriber connection, the Redis Stream history, and the connection taken away while events are
  * published. The read is wrapped to publish while it runs, so the seam between the history read and the
  * held live events is exercised on purpose: events published during the read are neither lost nor doubled.
+ * A topic with no event delivered since it was subscribed is caught up from where its history stood then.
  */
 import Redis from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
@@ -58,9 +59,15 @@ async function instance(options: { maxHeld?: number; duringRead?: (call: number)
   });
   const history = new RedisHistory(publisher, { maxEvents: 5, ttlMs: 60_000 });
   let reads = 0;
+  let heads = 0;
   const catchUp = new LiveCatchUp(target, subscriber, {
     confirm: async (topic) => {
       await subscriber.subscribe(topic);
+    },
+    head: async (topic) => {
+      const head = await history.head(topic);
+      heads++;
+      return head;
     },
     read: async (topic: string, after: Position): Promise<ReadResult<unknown>> => {
       const call = ++reads;
@@ -82,7 +89,13 @@ async function instance(options: { maxHeld?: number; duringRead?: (call: number)
     return { texts };
   };
   await waitFor('connected', () => publisher.status === 'ready' && subscriber.status === 'ready');
-  return { publisher, subscriber, history, catchUp, listen, reads: () => reads };
+  /** Waits until the catch-up looked up where the topic's history stood when its first listener came. */
+  const recorded = async () => {
+    await waitFor('history head read', () => heads >= 1);
+    // One more round trip on the subscriber connection: whatever the catch-up sent there first is answered.
+    await subscriber.subscribe('round-trip');
+  };
+  return { publisher, subscriber, history, catchUp, listen, recorded, reads: () => reads };
 }
 
 test('events published while the subscriber is away and during the catch-up read: each once, in order', async () => {
@@ -202,4 +215,71 @@ test('more live events during the catch-up than can be held: a notice (window), 
     'h5',
     'f3',
   ]);
+});
+
+describe('a topic with no event delivered since it was subscribed', () => {
+  /**
+   * Publishes `before`, subscribes, takes the subscriber away, runs `away` (publishing), brings it back, waits
+   * for `expected` results, then publishes `after` live.
+   */
+  async function awayAfterSubscribing(
+    topic: string,
+    opts: { before?: string[]; maxEvents?: number; away: (publish: (t: string) => Promise<unknown>) => Promise<void> },
+    expected: number,
+    after: string,
+  ) {
+    const publisher = new RedisHistory(connection(), { maxEvents: opts.maxEvents ?? 100, ttlMs: 60_000 });
+    const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
+    for (const text of opts.before ?? []) await publish(text);
+    const node = await instance();
+    const received = node.listen(topic);
+    await node.recorded();
+
+    const back = await takeSubscribersAway(admin);
+    await waitFor('subscriber away', () => node.subscriber.status !== 'ready');
+    await opts.away(publish);
+    await back();
+    await waitFor('caught up', () => received.texts.length >= expected, 10_000);
+    await publish(after);
+    await waitFor('live', () => received.texts.length >= expected + 1);
+    return { node, received };
+  }
+  const each = (texts: string[]) => async (publish: (t: string) => Promise<unknown>) => {
+    for (const text of texts) await publish(text);
+  };
+
+  test('no history yet: the events published while away, once, in order, then live', async () => {
+    const { node, received } = await awayAfterSubscribing('fresh', { away: each(['a1', 'a2', 'a3']) }, 3, 'a4');
+    expect(received.texts).toEqual(['a1', 'a2', 'a3', 'a4']);
+    expect(node.catchUp.counters).toEqual({
+      topicsCaughtUp: 1,
+      eventsReplayed: 3,
+      notRecovered: { epoch: 0, window: 0, unavailable: 0 },
+    });
+  });
+
+  test('history from before the subscription: only the events published while away, then live', async () => {
+    const away = each(['b1', 'b2']);
+    const { node, received } = await awayAfterSubscribing('older', { before: ['o1', 'o2'], away }, 2, 'b3');
+    expect(received.texts).toEqual(['b1', 'b2', 'b3']);
+    expect(node.catchUp.counters.eventsReplayed).toBe(2);
+  });
+
+  test('no history yet, then more missed than the history keeps: a notice (window), then live', async () => {
+    await admin.config('SET', 'stream-node-max-entries', '2');
+    const away = each(Array.from({ length: 12 }, (_, i) => `c${i + 1}`));
+    const { received } = await awayAfterSubscribing('fresh-window', { maxEvents: 2, away }, 1, 'c13');
+    await admin.config('SET', 'stream-node-max-entries', '100');
+    expect(received.texts).toEqual([{ notice: '{"recovered":false,"reason":"window"}' }, 'c13']);
+  });
+
+  test('history from before, lost and recreated while away: a notice (epoch), then live', async () => {
+    const away = async (publish: (t: string) => Promise<unknown>) => {
+      await publish('d1');
+      await admin.flushall();
+      await publish('d2');
+    };
+    const { received } = await awayAfterSubscribing('recreated', { before: ['o1'], away }, 1, 'd3');
+    expect(received.texts).toEqual([{ notice: '{"recovered":false,"reason":"epoch"}' }, 'd3']);
+  });
 });

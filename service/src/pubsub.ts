@@ -189,6 +189,7 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
             await redis.subscriber.subscribe(topic);
           },
           read: (topic, after) => history.readAfter(topic, after),
+          head: (topic) => history.head(topic),
           maxHeld: maxQueuedEvents,
           logger: options.logger.child({ component: 'catch-up' }),
         })

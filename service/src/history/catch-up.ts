@@ -19,13 +19,21 @@
  * instead of the missed events, then the held and later live events. Each subscription hands the notice
  * to its operation's cursor, so its client gets one result with only `extensions.recovery` at that point
  * of its stream (history/plugin.ts); a shared group's execution is one subscription, so each member gets
- * the group's notice once. A topic with no event dispatched since it was subscribed has no position to
- * read after: its held events are released as they are.
+ * the group's notice once.
+ *
+ * A topic with no event dispatched yet reads after where its history stood when it got its first listener:
+ * once its channel is confirmed subscribed, the history's head (epoch and count) is looked up, then SUBSCRIBE
+ * is confirmed once more, so every event counted in the head has been dispatched live by then (replies on
+ * the subscriber connection come in order) and every later one is live or in the history after the head.
+ * A topic without any history then reads its whole history at catch-up, if one appeared meanwhile: complete
+ * if it still starts at its first event. A topic whose head could not be recorded before the connection
+ * dropped has no position: its held events are released as they are.
  */
 import { createCatchUpCounters, type CatchUpCounters } from '../counters';
 import type { Logger } from '../logger';
 import { errorFields } from '../logger';
-import { compareIds, parsePosition, type Position } from './position';
+import { compareIds, formatPosition, parsePosition, type Position } from './position';
+import type { HistoryHead } from './redis-stream';
 import type { HistoryEntry, ReadResult, Recovery } from './store';
 
 type Listener = (event: Event) => void;
@@ -53,6 +61,8 @@ export interface CatchUpOptions {
   confirm(topic: string): Promise<void>;
   /** Reads the topic's history after a position. */
   read(topic: string, after: Position): Promise<ReadResult<unknown>>;
+  /** Where the topic's history stands now (undefined: it has none), on the connection `read` uses. */
+  head(topic: string): Promise<HistoryHead | undefined>;
   /** Live events held per topic while it catches up; one more and the topic is told not recovered (window). */
   readonly maxHeld: number;
   readonly logger: Logger;
@@ -73,8 +83,13 @@ type Outcome =
 interface TopicState {
   readonly listeners: Set<Listener>;
   readonly forward: Listener;
-  /** Position of the last event dispatched to the listeners. */
+  /**
+   * Position of the last event dispatched to the listeners, or, before the first one, of the history's head
+   * when the topic got its first listener.
+   */
   last: string | undefined;
+  /** No event dispatched yet and the topic had no history when it got its first listener. */
+  fromStart: boolean;
   /** Live events held while the subscriber connection is away or the topic catches up. */
   held: Event[] | undefined;
   /** After a catch-up: live events up to this position (same epoch) were dispatched already. */
@@ -84,6 +99,8 @@ interface TopicState {
 const DEFAULT_TIMEOUT_MS = 5_000;
 /** Pause between history reads while the connection they use is not back yet. */
 const RETRY_MS = 100;
+/** Longest pause between attempts to record a topic's history head. */
+const MAX_HEAD_RETRY_MS = 2_000;
 
 export class LiveCatchUp implements LiveSource {
   readonly counters: CatchUpCounters = createCatchUpCounters();
@@ -114,12 +131,14 @@ export class LiveCatchUp implements LiveSource {
         listeners: new Set(),
         forward: (event) => this.onLive(topic, created, event),
         last: undefined,
+        fromStart: false,
         held: this.down ? [] : undefined,
         skipUpTo: undefined,
       };
       state = created;
       this.topics.set(topic, state);
       this.source.addEventListener(topic, state.forward);
+      void this.recordHead(topic, created);
     }
     state.listeners.add(listener);
   }
@@ -129,6 +148,33 @@ export class LiveCatchUp implements LiveSource {
     if (state === undefined || !state.listeners.delete(listener) || state.listeners.size > 0) return;
     this.topics.delete(topic);
     this.source.removeEventListener(topic, state.forward);
+  }
+
+  /**
+   * Records where the topic's history stands, for a catch-up before its first event (see the file comment).
+   * Retried while the connections are away or a catch-up holds the topic; done once an event was dispatched.
+   */
+  private async recordHead(topic: string, state: TopicState): Promise<void> {
+    for (let attempt = 1; this.topics.get(topic) === state && state.last === undefined; attempt++) {
+      const generation = this.generation;
+      try {
+        await this.options.confirm(topic);
+        const head = await this.options.head(topic);
+        // Checked right before SUBSCRIBE is sent: an UNSUBSCRIBE for a topic removed later comes after it.
+        if (this.topics.get(topic) !== state) return;
+        await this.options.confirm(topic);
+        if (generation === this.generation && state.held === undefined) {
+          if (state.last !== undefined || this.topics.get(topic) !== state) return;
+          if (head !== undefined) state.last = formatPosition(head.epoch, `0-${head.appended}`);
+          else state.fromStart = true;
+          return;
+        }
+      } catch (err) {
+        if (attempt === 1) this.logger.warn('pubsub.head_failed', { topic, ...errorFields(err) });
+      }
+      // Unref'd: a connection closed for good (shutdown) must not keep the process alive.
+      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS * attempt, MAX_HEAD_RETRY_MS)).unref());
+    }
   }
 
   private suspend(): void {
@@ -186,8 +232,9 @@ export class LiveCatchUp implements LiveSource {
     let lost: 'epoch' | 'window' | 'unavailable' | undefined;
     try {
       await withTimeout(this.options.confirm(topic), this.timeoutMs);
-      if (state.last !== undefined) {
-        const result = await this.readUntil(topic, parsePosition(state.last), deadline, generation);
+      const read = this.readFor(topic, state);
+      if (read !== undefined) {
+        const result = await this.readUntil(read, deadline, generation);
         if (result.complete) entries = result.entries;
         else lost = result.reason;
       }
@@ -204,16 +251,28 @@ export class LiveCatchUp implements LiveSource {
       : { kind: 'not-recovered', reason: lost };
   }
 
+  /** What the topic missed: the history after its position, or all of it from its first event; undefined: unknown. */
+  private readFor(topic: string, state: TopicState): (() => Promise<ReadResult<unknown>>) | undefined {
+    const last = state.last;
+    if (last !== undefined) return () => this.options.read(topic, parsePosition(last));
+    if (!state.fromStart) return undefined;
+    return async () => {
+      const head = await this.options.head(topic);
+      if (head === undefined) return { complete: true, entries: [] };
+      // Read in the epoch found: if it is lost before the read, its events are, and the read says `epoch`.
+      return this.options.read(topic, parsePosition(formatPosition(head.epoch, '0-0')));
+    };
+  }
+
   /** Reads the history; the publishing connection may come back after the subscriber: retried until the deadline. */
   private async readUntil(
-    topic: string,
-    after: Position,
+    read: () => Promise<ReadResult<unknown>>,
     deadline: number,
     generation: number,
   ): Promise<ReadResult<unknown>> {
     for (;;) {
       try {
-        return await withTimeout(this.options.read(topic, after), Math.max(deadline - Date.now(), 1));
+        return await withTimeout(read(), Math.max(deadline - Date.now(), 1));
       } catch (err) {
         if (Date.now() + RETRY_MS >= deadline || generation !== this.generation) throw err;
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));

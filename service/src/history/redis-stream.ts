@@ -47,6 +47,12 @@ if first[1] then firstId = first[1][1] end
 return {'ok', firstId, meta[2], redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+')}
 `;
 
+/** Where a topic's history stands: `appended` events (ids `0-1` to `0-<appended>`) in `epoch`. */
+export interface HistoryHead {
+  readonly epoch: string;
+  readonly appended: number;
+}
+
 type StreamEntry = [id: string, fields: string[]];
 type ReadReply = ['epoch'] | ['ok', string, string, StreamEntry[]];
 
@@ -87,6 +93,12 @@ export class RedisHistory {
       String(this.limits.ttlMs),
       newEpoch(),
     );
+  }
+
+  /** The topic's history as it stands: its epoch and event count, or undefined while it has none. */
+  async head(topic: string): Promise<HistoryHead | undefined> {
+    const [epoch, appended] = await this.client.hmget(metaKey(topic), 'epoch', 'n');
+    return epoch !== null ? { epoch, appended: Number(appended ?? 0) } : undefined;
   }
 
   async readAfter(topic: string, after: Position): Promise<ReadResult<unknown>> {
