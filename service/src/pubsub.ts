@@ -23,12 +23,16 @@
  *    and every event published after step 1 also arrives live: no gap);
  * 3. the replay is queued, then the held and later live events whose id is not above the last replayed one
  *    are dropped until the first one above it (pub/sub is ordered, so after that none can be a duplicate).
+ * With Redis, steps 1 and 2 are shared by the resumes of a topic that arrive together (history/coalesce.ts:
+ * one SUBSCRIBE and one read per batch, each member registered before its batch is sent), and reads go
+ * through their own connection, so a reconnect storm neither floods Redis nor delays publishes.
  */
 import { setMaxListeners } from 'node:events';
 import { GraphQLError } from 'graphql';
 import Redis, { type RedisOptions } from 'ioredis';
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { RedisConfig } from './config';
+import { ResumeCoalescer } from './history/coalesce';
 import type { EventCursor } from './history/cursor';
 import { compareIds, parsePosition, type Position } from './history/position';
 import { RedisHistory, splitPositioned } from './history/redis-stream';
@@ -105,7 +109,10 @@ interface Delivery<V> {
   readonly payload: V;
 }
 
-/** How long a resuming subscription waits for Redis (SUBSCRIBE confirmed, history read) before going live. */
+/**
+ * How long one batch of resumes waits for Redis (SUBSCRIBE confirmed, history read) before its members go
+ * live unrecovered. A resume waits at most twice this: the batch being read when it arrived, then its own.
+ */
 const RESUME_TIMEOUT_MS = 2_000;
 
 interface EventSource {
@@ -141,9 +148,13 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
         target.dispatchEvent(new CustomEvent(topic, { detail: { position, payload } }));
       },
       subscribe: (routingKey, id, cursor) =>
+        // No batching in memory: the live listener needs no confirmation, and a read is a synchronous scan.
+        // It runs a microtask later, as any backend's would: events published meanwhile are replayed and held.
         subscribeTopic(target, topicOf(routingKey, id), maxQueuedEvents, counts, cursor, {
-          activate: async () => undefined,
-          read: history !== undefined ? async (topic, after) => history.readAfter(topic, after) : undefined,
+          read:
+            history !== undefined
+              ? (topic, after) => Promise.resolve().then(() => history.readAfter(topic, after))
+              : undefined,
         }),
       status: () => ({ backend: 'memory', ready: true }),
       subscriberCount,
@@ -172,7 +183,18 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       },
     },
   });
-  const history = historyLimits !== undefined ? new RedisHistory(redis.publisher, historyLimits) : undefined;
+  const history =
+    historyLimits !== undefined ? new RedisHistory(redis.publisher, redis.history, historyLimits) : undefined;
+  const resumes =
+    history !== undefined
+      ? new ResumeCoalescer<unknown>((topic, afters) =>
+          withTimeout(
+            // SUBSCRIBE is idempotent; its reply proves the channel is live for every member (step 1 above).
+            redis.subscriber.subscribe(topic).then(() => history.readBatch(topic, afters)),
+            RESUME_TIMEOUT_MS,
+          ),
+        )
+      : undefined;
   return withView({
     async publish(routingKey, id, payload) {
       if (redis.publisher.status !== 'ready') throw new PubSubUnavailableError(`connection ${redis.publisher.status}`);
@@ -188,11 +210,7 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     },
     subscribe: (routingKey, id, cursor) =>
       subscribeTopic(target as EventSource, topicOf(routingKey, id), maxQueuedEvents, counts, cursor, {
-        // SUBSCRIBE is idempotent; its reply proves the channel is live on this connection (step 1 above).
-        activate: async (topic) => {
-          await redis.subscriber.subscribe(topic);
-        },
-        read: history !== undefined ? (topic, after) => history.readAfter(topic, after) : undefined,
+        read: resumes !== undefined ? (topic, after) => resumes.read(topic, after) : undefined,
       }),
     subscriberCount,
     status: () => ({
@@ -205,9 +223,10 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
 
 /** What a resuming subscription needs from the backend. */
 interface ResumeBackend<V> {
-  /** Resolves once live events of the topic reach the listener already registered. */
-  activate(topic: string): Promise<void>;
-  /** Undefined without history. */
+  /**
+   * The history after `after`, read once live events of the topic reach the listener already registered
+   * (steps 1 and 2 above); rejects when that fails or takes too long. Undefined without history.
+   */
   read: ((topic: string, after: Position) => Promise<ReadResult<V>>) | undefined;
 }
 
@@ -273,10 +292,7 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     this.held = [];
     let recovery: Recovery;
     try {
-      const result = await withTimeout(
-        backend.activate(this.topic).then(() => read(this.topic, after)),
-        RESUME_TIMEOUT_MS,
-      );
+      const result = await read(this.topic, after);
       if (result.complete) {
         const entries = result.entries;
         this.queue = entries.map((entry) => ({ position: entry.position, payload: entry.payload }));
@@ -402,13 +418,15 @@ function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-interface RedisPair {
+interface RedisConnections {
   readonly publisher: Redis;
   readonly subscriber: Redis;
+  /** Resume reads: a storm of them must not queue ahead of publishes. */
+  readonly history: Redis;
   close(): Promise<void>;
 }
 
-function connectRedis(config: RedisConfig, logger: Logger): RedisPair {
+function connectRedis(config: RedisConfig, logger: Logger): RedisConnections {
   const base: RedisOptions = {
     ...(config.authToken !== undefined ? { password: config.authToken } : {}),
     ...(config.tls ? { tls: {} } : {}),
@@ -416,15 +434,16 @@ function connectRedis(config: RedisConfig, logger: Logger): RedisPair {
     // Reconnect forever, at most every 2 s: Redis coming back must bring delivery back by itself.
     retryStrategy: (times: number) => Math.min(200 * times, 2_000),
   };
-  const publisher = new Redis(config.url, {
-    ...base,
-    connectionName: 'graphql-publisher',
-    // Fail mutations fast while Redis is away instead of queueing them for later (or forever).
+  // Fail fast while Redis is away instead of queueing for later (or forever): mutations, and resume reads
+  // (their subscriptions go live unrecovered).
+  const failFast: RedisOptions = {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
     commandTimeout: 2_000,
-  });
+  };
+  const publisher = new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-publisher' });
+  const history = new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-history' });
   const subscriber = new Redis(config.url, {
     ...base,
     connectionName: 'graphql-subscriber',
@@ -436,12 +455,14 @@ function connectRedis(config: RedisConfig, logger: Logger): RedisPair {
   guardFireAndForget(subscriber, logger);
   watchConnection(publisher, 'publisher', logger);
   watchConnection(subscriber, 'subscriber', logger);
+  watchConnection(history, 'history', logger);
 
   return {
     publisher,
     subscriber,
+    history,
     async close() {
-      await Promise.all([quit(publisher), quit(subscriber)]);
+      await Promise.all([quit(publisher), quit(subscriber), quit(history)]);
     },
   };
 }
