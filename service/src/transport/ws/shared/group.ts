@@ -14,9 +14,17 @@
  * A member added `catchingUp` (a resuming operation, see resuming.ts) is not sent the group's frames yet:
  * they are held, with their positions, until `joinAt` names the last position the member delivered on its
  * own; the held frames after it are sent then, and the member is an ordinary one from there on.
+ *
+ * A group also keeps its recent frames' payloads (the last RECENT_FRAMES_MS, at most RECENT_FRAMES, only
+ * while their positions follow each other without a gap). A resume whose position is among them is served
+ * from there (`resume`): the recovery result and the frames after that position are sent at once and the
+ * member joins, with no execution, history read or serialization of its own. That is what makes a
+ * reconnect storm cheap: the clients of a drained instance resume a few seconds back into the groups of the
+ * survivor, which has those events serialized already.
  */
 import type { GraphQLError } from 'graphql';
 import type { ExecutionResult, OperationResult } from 'graphql-ws';
+import { parsePosition, type Position } from '../../../history/position';
 
 /** The connection as the group sees it: the send path for pre-built frames. */
 export interface SharedSubscriber {
@@ -41,12 +49,26 @@ export interface GroupOwner {
   removed(group: SharedGroup): void;
   /** Returning the shared stream failed. */
   failed(event: string, err: unknown): void;
+  /** The group started keeping recent frames: they must be swept (forgetBefore) while it does. */
+  remembering(): void;
 }
 
 const CLOSE_BRACE = Buffer.from('}');
 
 /** Frames a catching-up member may hold; past this it leaves the group and stays per connection. */
 export const MAX_HELD_FRAMES = 10_000;
+
+/** Recent frames a group keeps for resumes: at most this many, for this long (see SharedSubscriptions). */
+export const RECENT_FRAMES = 1_000;
+export const RECENT_FRAMES_MS = 10_000;
+
+/** A recent event: its payload as serialized for every member, and its position. */
+interface RecentFrame {
+  readonly position: string;
+  readonly parsed: Position;
+  readonly payload: Buffer;
+  readonly at: number;
+}
 
 /** Members with one operation id get the same frame: the prefix `{"id":…,"type":"next","payload":` is built once. */
 interface Bucket {
@@ -64,6 +86,8 @@ export class SharedGroup {
   private disposed = false;
   readonly context: Promise<unknown>;
   private readonly started: Promise<SubscribeResult>;
+  /** The latest events in order, each the successor of the one before (same epoch, next id). */
+  private recent: RecentFrame[] = [];
 
   constructor(
     readonly key: string,
@@ -94,6 +118,36 @@ export class SharedGroup {
     this.size++;
     this.owner.counted(1);
     return member;
+  }
+
+  /**
+   * Adds a resuming subscription that last delivered the event at `position`, if the group's recent frames
+   * hold it: the recovery result and the frames after it are sent now, then the group's. Undefined (nothing
+   * sent) otherwise: the caller resumes it on its own (history read, own execution until it catches up).
+   */
+  resume(subscriber: SharedSubscriber, operationId: string, position: string): SharedMember | undefined {
+    if (this.disposed || this.stream === undefined) return undefined;
+    const at = this.recent.findIndex((frame) => frame.position === position);
+    if (at < 0) return undefined;
+    const member = this.add(subscriber, operationId);
+    const { prefix } = member.bucket;
+    const replay = this.recent.slice(at + 1);
+    const recovery = { extensions: { recovery: { recovered: true, replayed: replay.length } } };
+    subscriber.sendFrame(Buffer.concat([prefix, Buffer.from(JSON.stringify(recovery)), CLOSE_BRACE]));
+    for (const frame of replay) subscriber.sendFrame(Buffer.concat([prefix, frame.payload, CLOSE_BRACE]));
+    return member;
+  }
+
+  /** Drops recent frames older than `before` (ms since the epoch). */
+  forgetBefore(before: number): void {
+    let old = 0;
+    while (old < this.recent.length && (this.recent[old] as RecentFrame).at < before) old++;
+    if (old > 0) this.recent = this.recent.slice(old);
+  }
+
+  /** Holds recent frames (the registry sweeps them). */
+  get remembering(): boolean {
+    return this.recent.length > 0;
   }
 
   leave(member: SharedMember): void {
@@ -164,10 +218,33 @@ export class SharedGroup {
       JSON.stringify(errors ? { ...rest, errors: errors.map((e: GraphQLError) => e.toJSON()) } : rest),
     );
     const position = (result.extensions as { position?: unknown } | undefined)?.position;
+    this.remember(position, payload);
     for (const bucket of this.buckets.values()) {
       const frame = Buffer.concat([bucket.prefix, payload, CLOSE_BRACE]);
       for (const member of bucket.members) member.deliver(frame, position);
     }
+  }
+
+  /** Keeps the frame if it follows the last one kept; anything else starts the run of recent frames anew. */
+  private remember(position: unknown, payload: Buffer): void {
+    let parsed: Position | undefined;
+    try {
+      if (typeof position === 'string') parsed = parsePosition(position);
+    } catch {
+      parsed = undefined;
+    }
+    const last = this.recent[this.recent.length - 1];
+    const follows =
+      parsed !== undefined &&
+      last !== undefined &&
+      last.parsed.epoch === parsed.epoch &&
+      last.parsed.ms === parsed.ms &&
+      last.parsed.seq + 1n === parsed.seq;
+    if (!follows) this.recent = [];
+    if (parsed === undefined) return;
+    if (this.recent.length === 0) this.owner.remembering();
+    this.recent.push({ position: position as string, parsed, payload, at: Date.now() });
+    if (this.recent.length > RECENT_FRAMES) this.recent.shift();
   }
 
   private dispose(): void {
