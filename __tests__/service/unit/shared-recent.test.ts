@@ -65,7 +65,8 @@ test('not served (nothing sent) for a position the group does not hold, or from 
   const { group, push } = await started();
   for (const n of [1, 2, 4]) await push(event(n));
   const { frames, subscriber } = collector();
-  expect(group.resume(subscriber, 'op', '1.E1.0-9')).toBeUndefined();
+  expect(group.resume(subscriber, 'op', `1.E1.0-${4 + RECENT_FRAMES + 1}`)).toBeUndefined();
+  expect(group.resume(subscriber, 'op', '1.E9.0-3')).toBeUndefined();
   // 3 never reached the group: frames from before it cannot be the whole gap.
   expect(group.resume(subscriber, 'op', '1.E1.0-2')).toBeUndefined();
   expect(group.resume(subscriber, 'op', '1.E1.0-4')).toBeDefined();
@@ -75,6 +76,18 @@ test('not served (nothing sent) for a position the group does not hold, or from 
   expect(frames).toEqual([
     { id: 'op', type: 'next', payload: { extensions: { recovery: { recovered: true, replayed: 0 } } } },
     { id: 'op', type: 'next', payload: event(1, 'E2') },
+  ]);
+});
+
+test('a position ahead of the group joins at once and skips the frames up to it', async () => {
+  const { group, push } = await started();
+  for (const n of [1, 2, 3]) await push(event(n));
+  const { frames, subscriber } = collector();
+  expect(group.resume(subscriber, 'op', '1.E1.0-5')).toBeDefined();
+  for (const n of [4, 5, 6, 7]) await push(event(n));
+  expect(frames).toEqual([
+    { id: 'op', type: 'next', payload: { extensions: { recovery: { recovered: true, replayed: 0 } } } },
+    ...[6, 7].map((n) => ({ id: 'op', type: 'next', payload: event(n) })),
   ]);
 });
 

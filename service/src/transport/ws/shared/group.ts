@@ -18,13 +18,15 @@
  * A group also keeps its recent frames' payloads (the last RECENT_FRAMES_MS, at most RECENT_FRAMES, only
  * while their positions follow each other without a gap). A resume whose position is among them is served
  * from there (`resume`): the recovery result and the frames after that position are sent at once and the
- * member joins, with no execution, history read or serialization of its own. That is what makes a
+ * member joins, with no execution, history read or serialization of its own. A position a little ahead of
+ * the group's latest frame (the group lags behind the instance the client came from) joins the same way,
+ * skipping the group's frames up to that position. That is what makes a
  * reconnect storm cheap: the clients of a drained instance resume a few seconds back into the groups of the
  * survivor, which has those events serialized already.
  */
 import type { GraphQLError } from 'graphql';
 import type { ExecutionResult, OperationResult } from 'graphql-ws';
-import { parsePosition, type Position } from '../../../history/position';
+import { compareIds, parsePosition, type Position } from '../../../history/position';
 
 /** The connection as the group sees it: the send path for pre-built frames. */
 export interface SharedSubscriber {
@@ -60,7 +62,7 @@ export const MAX_HELD_FRAMES = 10_000;
 
 /** Recent frames a group keeps for resumes: at most this many, for this long (see SharedSubscriptions). */
 export const RECENT_FRAMES = 1_000;
-export const RECENT_FRAMES_MS = 10_000;
+export const RECENT_FRAMES_MS = 30_000;
 
 /** A recent event: its payload as serialized for every member, and its position. */
 interface RecentFrame {
@@ -128,14 +130,26 @@ export class SharedGroup {
   resume(subscriber: SharedSubscriber, operationId: string, position: string): SharedMember | undefined {
     if (this.disposed || this.stream === undefined) return undefined;
     const at = this.recent.findIndex((frame) => frame.position === position);
-    if (at < 0) return undefined;
+    const ahead = at < 0 ? this.ahead(position) : undefined;
+    if (at < 0 && ahead === undefined) return undefined;
     const member = this.add(subscriber, operationId);
+    if (ahead !== undefined) member.skipThrough(ahead);
     const { prefix } = member.bucket;
-    const replay = this.recent.slice(at + 1);
+    const replay = at < 0 ? [] : this.recent.slice(at + 1);
     const recovery = { extensions: { recovery: { recovered: true, replayed: replay.length } } };
     subscriber.sendFrame(Buffer.concat([prefix, Buffer.from(JSON.stringify(recovery)), CLOSE_BRACE]));
     for (const frame of replay) subscriber.sendFrame(Buffer.concat([prefix, frame.payload, CLOSE_BRACE]));
     return member;
+  }
+
+  /** The position, if it is at most RECENT_FRAMES events after the group's latest one (same epoch). */
+  private ahead(position: string): Position | undefined {
+    const last = this.recent[this.recent.length - 1]?.parsed;
+    const parsed = tryParsePosition(position);
+    if (last === undefined || parsed === undefined) return undefined;
+    if (parsed.epoch !== last.epoch || parsed.ms !== last.ms) return undefined;
+    const by = parsed.seq - last.seq;
+    return by > 0n && by <= BigInt(RECENT_FRAMES) ? parsed : undefined;
   }
 
   /** Drops recent frames older than `before` (ms since the epoch). */
@@ -227,12 +241,7 @@ export class SharedGroup {
 
   /** Keeps the frame if it follows the last one kept; anything else starts the run of recent frames anew. */
   private remember(position: unknown, payload: Buffer): void {
-    let parsed: Position | undefined;
-    try {
-      if (typeof position === 'string') parsed = parsePosition(position);
-    } catch {
-      parsed = undefined;
-    }
+    const parsed = tryParsePosition(position);
     const last = this.recent[this.recent.length - 1];
     const follows =
       parsed !== undefined &&
@@ -267,6 +276,8 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
   private ended: { readonly failure: unknown } | undefined;
   /** While catching up: the group's frames not sent yet, with their positions. */
   private held: { readonly frame: Buffer; readonly position: unknown }[] | undefined;
+  /** Joined ahead of the group: its frames up to this position reached the client already. */
+  private skipping: Position | undefined;
 
   constructor(
     private readonly group: SharedGroup,
@@ -282,8 +293,19 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
     return this.held !== undefined;
   }
 
+  /** Drops the group's frames up to `position` (same epoch); the first one after it ends the skipping. */
+  skipThrough(position: Position): void {
+    this.skipping = position;
+  }
+
   /** Called by the group for each event: sent, or held while catching up. */
   deliver(frame: Buffer, position: unknown): void {
+    if (this.skipping !== undefined) {
+      const parsed = tryParsePosition(position);
+      if (parsed !== undefined && parsed.epoch === this.skipping.epoch && compareIds(parsed, this.skipping) <= 0)
+        return;
+      this.skipping = undefined;
+    }
     if (this.held === undefined) {
       this.subscriber.sendFrame(frame);
     } else if (this.held.length >= MAX_HELD_FRAMES) {
@@ -363,6 +385,15 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
   private result(): Promise<IteratorResult<ExecutionResult>> {
     const failure = this.ended?.failure;
     return failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(failure);
+  }
+}
+
+function tryParsePosition(position: unknown): Position | undefined {
+  if (typeof position !== 'string') return undefined;
+  try {
+    return parsePosition(position);
+  } catch {
+    return undefined;
   }
 }
 
