@@ -17,7 +17,7 @@
  */
 import type Redis from 'ioredis';
 import { compareIds, formatPosition, parseId, type Position } from './position';
-import { newEpoch, type HistoryEntry, type HistoryLimits, type ReadResult } from './store';
+import { entriesAfter, newEpoch, type HistoryEntry, type HistoryLimits, type ReadResult } from './store';
 
 /** Marks a pub/sub message that carries a position: `@<position>\n<payload JSON>` (JSON never starts with @). */
 export const POSITIONED_PREFIX = '@';
@@ -134,18 +134,6 @@ export class RedisHistory {
       return { complete: true, entries: entriesAfter(entries, after) };
     });
   }
-}
-
-/** The entries (in id order) after `after`: a binary search, as a batch's members share one read. */
-function entriesAfter<V>(entries: readonly HistoryEntry<V>[], after: Position): readonly HistoryEntry<V>[] {
-  let low = 0;
-  let high = entries.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (compareIds((entries[mid] as HistoryEntry<V>).id, after) <= 0) low = mid + 1;
-    else high = mid;
-  }
-  return low === 0 ? entries : entries.slice(low);
 }
 
 /** Splits a positioned pub/sub message; undefined when the message has no position (history off). */
