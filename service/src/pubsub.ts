@@ -110,10 +110,12 @@ interface Delivery<V> {
 }
 
 /**
- * How long one batch of resumes waits for Redis (SUBSCRIBE confirmed, history read) before its members go
- * live unrecovered. A resume waits at most twice this: the batch being read when it arrived, then its own.
+ * How long a batch of resumes waits for each Redis reply (SUBSCRIBE confirmed, then the history read) before
+ * its members go live unrecovered.
  */
 const RESUME_TIMEOUT_MS = 2_000;
+/** How long a publish waits for Redis before it fails with PUBSUB_UNAVAILABLE. */
+const PUBLISH_TIMEOUT_MS = 2_000;
 
 interface EventSource {
   addEventListener(topic: string, listener: (event: Event) => void): void;
@@ -188,10 +190,9 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
   const resumes =
     history !== undefined
       ? new ResumeCoalescer<unknown>((topic, afters) =>
-          withTimeout(
-            // SUBSCRIBE is idempotent; its reply proves the channel is live for every member (step 1 above).
-            redis.subscriber.subscribe(topic).then(() => history.readBatch(topic, afters)),
-            RESUME_TIMEOUT_MS,
+          // SUBSCRIBE is idempotent; its reply proves the channel is live for every member (step 1 above).
+          withTimeout(redis.subscriber.subscribe(topic), RESUME_TIMEOUT_MS).then(() =>
+            withTimeout(history.readBatch(topic, afters), RESUME_TIMEOUT_MS),
           ),
         )
       : undefined;
@@ -202,8 +203,12 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       try {
         // With history: XADD + PUBLISH in one script, so success means the event is in the history.
         // Without: the event target's wire format (JSON), but awaited.
-        if (history !== undefined) await history.append(topic, JSON.stringify(payload));
-        else await redis.publisher.publish(topic, JSON.stringify(payload));
+        await withTimeout<unknown>(
+          history !== undefined
+            ? history.append(topic, JSON.stringify(payload))
+            : redis.publisher.publish(topic, JSON.stringify(payload)),
+          PUBLISH_TIMEOUT_MS,
+        );
       } catch (err) {
         throw new PubSubUnavailableError(err instanceof Error ? err.message : String(err));
       }
@@ -410,12 +415,24 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
   }
 }
 
+/**
+ * Rejects when `promise` has not settled `ms` after the call. A reply that reached the socket in time but
+ * waited for a busy event loop counts as in time (a saturated process must not fail publishes Redis
+ * accepted): the timer only schedules the rejection for the check phase, after the poll phase has processed
+ * the input already received.
+ */
 function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let check: ReturnType<typeof setImmediate> | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      check = setImmediate(() => reject(new Error(`Command timed out after ${ms} ms`)));
+    }, ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+    if (check !== undefined) clearImmediate(check);
+  });
 }
 
 interface RedisConnections {
@@ -435,12 +452,12 @@ function connectRedis(config: RedisConfig, logger: Logger): RedisConnections {
     retryStrategy: (times: number) => Math.min(200 * times, 2_000),
   };
   // Fail fast while Redis is away instead of queueing for later (or forever): mutations, and resume reads
-  // (their subscriptions go live unrecovered).
+  // (their subscriptions go live unrecovered). A Redis that does not answer is timed out by the callers
+  // (withTimeout), not by ioredis' commandTimeout, which also fails replies held up by a busy event loop.
   const failFast: RedisOptions = {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: 2_000,
   };
   const publisher = new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-publisher' });
   const history = new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-history' });
