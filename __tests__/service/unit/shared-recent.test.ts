@@ -4,7 +4,12 @@
  * stream is one the test feeds by hand (what the execution would yield); the frames are the real bytes sent.
  */
 import type { ExecutionResult } from 'graphql-ws';
-import { RECENT_FRAMES, SharedGroup, type GroupOwner } from '../../../service/src/transport/ws/shared/group';
+import {
+  RECENT_FRAMES,
+  RECENT_REPLAY_MAX_BYTES,
+  SharedGroup,
+  type GroupOwner,
+} from '../../../service/src/transport/ws/shared/group';
 
 /** An async iterator of results that the test pushes into. */
 function feed() {
@@ -107,4 +112,16 @@ test('frames older than the sweep are forgotten', async () => {
   group.forgetBefore(Date.now() + 1);
   expect(group.remembering).toBe(false);
   expect(group.resume(collector().subscriber, 'a', '1.E1.0-1')).toBeUndefined();
+});
+
+test('a replay larger than RECENT_REPLAY_MAX_BYTES is not served from the frames (nothing sent)', async () => {
+  const { group, push } = await started();
+  const big = 'x'.repeat(RECENT_REPLAY_MAX_BYTES / 4);
+  for (const n of [1, 2, 3, 4, 5, 6]) await push({ ...event(n), data: { n, big } });
+  const { frames, subscriber } = collector();
+  expect(group.resume(subscriber, 'op', '1.E1.0-1')).toBeUndefined();
+  expect(frames).toEqual([]);
+  // The last three fit.
+  expect(group.resume(subscriber, 'op', '1.E1.0-3')).toBeDefined();
+  expect(frames).toHaveLength(4);
 });

@@ -63,6 +63,11 @@ export const MAX_HELD_FRAMES = 10_000;
 /** Recent frames a group keeps for resumes: at most this many, for this long (see SharedSubscriptions). */
 export const RECENT_FRAMES = 1_000;
 export const RECENT_FRAMES_MS = 30_000;
+/**
+ * A replay from recent frames is written at once: larger ones resume on their own (paced by the consumer),
+ * so that a burst never approaches the slow-consumer limit (a quarter of the default 1 MiB).
+ */
+export const RECENT_REPLAY_MAX_BYTES = 256 * 1024;
 
 /** A recent event: its payload as serialized for every member, and its position. */
 interface RecentFrame {
@@ -132,6 +137,10 @@ export class SharedGroup {
     const at = this.recent.findIndex((frame) => frame.position === position);
     const ahead = at < 0 ? this.ahead(position) : undefined;
     if (at < 0 && ahead === undefined) return undefined;
+    let bytes = 0;
+    for (let i = at + 1; at >= 0 && i < this.recent.length; i++)
+      bytes += (this.recent[i] as RecentFrame).payload.length;
+    if (bytes > RECENT_REPLAY_MAX_BYTES) return undefined;
     const member = this.add(subscriber, operationId);
     if (ahead !== undefined) member.skipThrough(ahead);
     const { prefix } = member.bucket;
