@@ -57,7 +57,7 @@ async function instance(options: { maxHeld?: number; duringRead?: (call: number)
       },
     },
   });
-  const history = new RedisHistory(publisher, { maxEvents: 5, ttlMs: 60_000 });
+  const history = new RedisHistory(publisher, publisher, { maxEvents: 5, ttlMs: 60_000 });
   let reads = 0;
   let heads = 0;
   const catchUp = new LiveCatchUp(target, subscriber, {
@@ -98,9 +98,15 @@ async function instance(options: { maxHeld?: number; duringRead?: (call: number)
   return { publisher, subscriber, history, catchUp, listen, recorded, reads: () => reads };
 }
 
+/** A history used only to append (one connection for both of RedisHistory's roles). */
+function appendingHistory(limits: { maxEvents: number; ttlMs: number }): RedisHistory {
+  const client = connection();
+  return new RedisHistory(client, client, limits);
+}
+
 test('events published while the subscriber is away and during the catch-up read: each once, in order', async () => {
   const topic = 'seam';
-  const publisher = new RedisHistory(connection(), { maxEvents: 100, ttlMs: 60_000 });
+  const publisher = appendingHistory({ maxEvents: 100, ttlMs: 60_000 });
   const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
   // During the read: e4 before it (in the history and held live), e5 after it (held live only).
   const node = await instance({
@@ -135,7 +141,7 @@ test('events published while the subscriber is away and during the catch-up read
 
 test('history flushed while away: a notice (epoch) replaces the lost events, then the new history live', async () => {
   const topic = 'flushed';
-  const publisher = new RedisHistory(connection(), { maxEvents: 100, ttlMs: 60_000 });
+  const publisher = appendingHistory({ maxEvents: 100, ttlMs: 60_000 });
   const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
   const node = await instance({ duringRead: async (call) => void (call === -1 && (await publish('n2'))) });
   const received = node.listen(topic);
@@ -159,7 +165,7 @@ test('history flushed while away: a notice (epoch) replaces the lost events, the
 
 test('more missed than the history keeps: a notice (window), then live', async () => {
   const topic = 'window';
-  const publisher = new RedisHistory(connection(), { maxEvents: 2, ttlMs: 60_000 });
+  const publisher = appendingHistory({ maxEvents: 2, ttlMs: 60_000 });
   await admin.config('SET', 'stream-node-max-entries', '2');
   const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
   const node = await instance();
@@ -181,7 +187,7 @@ test('more missed than the history keeps: a notice (window), then live', async (
 
 test('more live events during the catch-up than can be held: a notice (window), then all of them', async () => {
   const topic = 'flood';
-  const publisher = new RedisHistory(connection(), { maxEvents: 100, ttlMs: 60_000 });
+  const publisher = appendingHistory({ maxEvents: 100, ttlMs: 60_000 });
   const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
   // The read waits until five live events came: one more than can be held, so the topic gave up holding.
   let received: Received = { texts: [] };
@@ -228,7 +234,7 @@ describe('a topic with no event delivered since it was subscribed', () => {
     expected: number,
     after: string,
   ) {
-    const publisher = new RedisHistory(connection(), { maxEvents: opts.maxEvents ?? 100, ttlMs: 60_000 });
+    const publisher = appendingHistory({ maxEvents: opts.maxEvents ?? 100, ttlMs: 60_000 });
     const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
     for (const text of opts.before ?? []) await publish(text);
     const node = await instance();

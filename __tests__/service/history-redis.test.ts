@@ -193,3 +193,36 @@ test('Redis down: publish fails with PubSubUnavailableError (nothing reported pu
   const entries = await raw.xrange(streamKey('tick:down'), '-', '+');
   expect(entries.map(([, fields]) => fields[1])).toEqual(['2']);
 });
+
+/** Blocks the event loop (as a saturated process would) for `ms`. */
+function busy(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+}
+
+test('an event loop blocked past the timeout: publish and resume succeed when Redis did answer in time', async () => {
+  const ps = open();
+  await ready(ps);
+  await ps.publish('tick', 'lag', 1);
+  const epoch = (await raw.hget(metaKey('tick:lag'), 'epoch')) as string;
+  const published = ps.publish('tick', 'lag', 2);
+  const resumed = new EventCursor(`1.${epoch}.0-1`);
+  const sub = ps.forOperation(resumed).subscribe('tick', 'lag');
+  // Give the resume's batch time to be sent, then block: the replies wait in the socket, unread.
+  await new Promise((resolve) => setImmediate(resolve));
+  busy(2_500);
+  await expect(published).resolves.toBeUndefined();
+  expect(await resumed.recovery).toEqual({ recovered: true, replayed: expect.any(Number) });
+  await sub.return?.();
+});
+
+test('Redis not answering (CLIENT PAUSE): publish fails with PubSubUnavailableError after about 2 s', async () => {
+  const ps = open();
+  await ready(ps);
+  await raw.client('PAUSE', '4000', 'ALL');
+  const started = Date.now();
+  await expect(ps.publish('tick', 'paused', 1)).rejects.toBeInstanceOf(PubSubUnavailableError);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+  expect(Date.now() - started).toBeLessThan(3_500);
+  await waitFor('unpaused', async () => (await raw.ping()) === 'PONG', 10_000);
+});

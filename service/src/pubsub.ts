@@ -23,6 +23,9 @@
  *    and every event published after step 1 also arrives live: no gap);
  * 3. the replay is queued, then the held and later live events whose id is not above the last replayed one
  *    are dropped until the first one above it (pub/sub is ordered, so after that none can be a duplicate).
+ * With Redis, steps 1 and 2 are shared by the resumes of a topic that arrive together (history/coalesce.ts:
+ * one SUBSCRIBE and one read per batch, each member registered before its batch is sent), and reads go
+ * through their own connection, so a reconnect storm neither floods Redis nor delays publishes.
  */
 import { setMaxListeners } from 'node:events';
 import { GraphQLError } from 'graphql';
@@ -31,6 +34,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { RedisConfig } from './config';
 import type { CatchUpCounters } from './counters';
 import { LiveCatchUp } from './history/catch-up';
+import { ResumeCoalescer } from './history/coalesce';
 import type { EventCursor } from './history/cursor';
 import { compareIds, parsePosition, type Position } from './history/position';
 import { RedisHistory, splitPositioned } from './history/redis-stream';
@@ -113,8 +117,13 @@ interface Delivery<V> {
   readonly notice?: Recovery;
 }
 
-/** How long a resuming subscription waits for Redis (SUBSCRIBE confirmed, history read) before going live. */
+/**
+ * How long a batch of resumes waits for each Redis reply (SUBSCRIBE confirmed, then the history read) before
+ * its members go live unrecovered.
+ */
 const RESUME_TIMEOUT_MS = 2_000;
+/** How long a publish waits for Redis before it fails with PUBSUB_UNAVAILABLE. */
+const PUBLISH_TIMEOUT_MS = 2_000;
 
 interface EventSource {
   addEventListener(topic: string, listener: (event: Event) => void): void;
@@ -149,9 +158,13 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
         target.dispatchEvent(new CustomEvent(topic, { detail: { position, payload } }));
       },
       subscribe: (routingKey, id, cursor) =>
+        // No batching in memory: the live listener needs no confirmation, and a read is a synchronous scan.
+        // It runs a microtask later, as any backend's would: events published meanwhile are replayed and held.
         subscribeTopic(target, topicOf(routingKey, id), maxQueuedEvents, counts, cursor, {
-          activate: async () => undefined,
-          read: history !== undefined ? async (topic, after) => history.readAfter(topic, after) : undefined,
+          read:
+            history !== undefined
+              ? (topic, after) => Promise.resolve().then(() => history.readAfter(topic, after))
+              : undefined,
         }),
       status: () => ({ backend: 'memory', ready: true }),
       subscriberCount,
@@ -180,7 +193,17 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       },
     },
   });
-  const history = historyLimits !== undefined ? new RedisHistory(redis.publisher, historyLimits) : undefined;
+  const history =
+    historyLimits !== undefined ? new RedisHistory(redis.publisher, redis.history, historyLimits) : undefined;
+  const resumes =
+    history !== undefined
+      ? new ResumeCoalescer<unknown>((topic, afters) =>
+          // SUBSCRIBE is idempotent; its reply proves the channel is live for every member (step 1 above).
+          withTimeout(redis.subscriber.subscribe(topic), RESUME_TIMEOUT_MS).then(() =>
+            withTimeout(history.readBatch(topic, afters), RESUME_TIMEOUT_MS),
+          ),
+        )
+      : undefined;
   // With history, live events pass through the catch-up, which fills the gap of a subscriber reconnect.
   const live =
     history !== undefined
@@ -201,19 +224,19 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       try {
         // With history: XADD + PUBLISH in one script, so success means the event is in the history.
         // Without: the event target's wire format (JSON), but awaited.
-        if (history !== undefined) await history.append(topic, JSON.stringify(payload));
-        else await redis.publisher.publish(topic, JSON.stringify(payload));
+        await withTimeout<unknown>(
+          history !== undefined
+            ? history.append(topic, JSON.stringify(payload))
+            : redis.publisher.publish(topic, JSON.stringify(payload)),
+          PUBLISH_TIMEOUT_MS,
+        );
       } catch (err) {
         throw new PubSubUnavailableError(err instanceof Error ? err.message : String(err));
       }
     },
     subscribe: (routingKey, id, cursor) =>
       subscribeTopic(live ?? (target as EventSource), topicOf(routingKey, id), maxQueuedEvents, counts, cursor, {
-        // SUBSCRIBE is idempotent; its reply proves the channel is live on this connection (step 1 above).
-        activate: async (topic) => {
-          await redis.subscriber.subscribe(topic);
-        },
-        read: history !== undefined ? (topic, after) => history.readAfter(topic, after) : undefined,
+        read: resumes !== undefined ? (topic, after) => resumes.read(topic, after) : undefined,
       }),
     subscriberCount,
     status: () => ({
@@ -227,9 +250,10 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
 
 /** What a resuming subscription needs from the backend. */
 interface ResumeBackend<V> {
-  /** Resolves once live events of the topic reach the listener already registered. */
-  activate(topic: string): Promise<void>;
-  /** Undefined without history. */
+  /**
+   * The history after `after`, read once live events of the topic reach the listener already registered
+   * (steps 1 and 2 above); rejects when that fails or takes too long. Undefined without history.
+   */
   read: ((topic: string, after: Position) => Promise<ReadResult<V>>) | undefined;
 }
 
@@ -295,10 +319,7 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     this.held = [];
     let recovery: Recovery;
     try {
-      const result = await withTimeout(
-        backend.activate(this.topic).then(() => read(this.topic, after)),
-        RESUME_TIMEOUT_MS,
-      );
+      const result = await read(this.topic, after);
       if (result.complete) {
         const entries = result.entries;
         this.queue = entries.map((entry) => ({ position: entry.position, payload: entry.payload }));
@@ -428,21 +449,35 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
   }
 }
 
+/**
+ * Rejects when `promise` has not settled `ms` after the call. A reply that reached the socket in time but
+ * waited for a busy event loop counts as in time (a saturated process must not fail publishes Redis
+ * accepted): the timer only schedules the rejection for the check phase, after the poll phase has processed
+ * the input already received.
+ */
 function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let check: ReturnType<typeof setImmediate> | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => {
+      check = setImmediate(() => reject(new Error(`Command timed out after ${ms} ms`)));
+    }, ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => {
+    clearTimeout(timer);
+    if (check !== undefined) clearImmediate(check);
+  });
 }
 
-interface RedisPair {
+interface RedisConnections {
   readonly publisher: Redis;
   readonly subscriber: Redis;
+  /** Resume reads: a storm of them must not queue ahead of publishes. */
+  readonly history: Redis;
   close(): Promise<void>;
 }
 
-function connectRedis(config: RedisConfig, logger: Logger): RedisPair {
+function connectRedis(config: RedisConfig, logger: Logger): RedisConnections {
   const base: RedisOptions = {
     ...(config.authToken !== undefined ? { password: config.authToken } : {}),
     ...(config.tls ? { tls: {} } : {}),
@@ -450,15 +485,16 @@ function connectRedis(config: RedisConfig, logger: Logger): RedisPair {
     // Reconnect forever, at most every 2 s: Redis coming back must bring delivery back by itself.
     retryStrategy: (times: number) => Math.min(200 * times, 2_000),
   };
-  const publisher = new Redis(config.url, {
-    ...base,
-    connectionName: 'graphql-publisher',
-    // Fail mutations fast while Redis is away instead of queueing them for later (or forever).
+  // Fail fast while Redis is away instead of queueing for later (or forever): mutations, and resume reads
+  // (their subscriptions go live unrecovered). A Redis that does not answer is timed out by the callers
+  // (withTimeout), not by ioredis' commandTimeout, which also fails replies held up by a busy event loop.
+  const failFast: RedisOptions = {
     enableOfflineQueue: false,
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: 2_000,
-  });
+  };
+  const publisher = new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-publisher' });
+  const history = new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-history' });
   const subscriber = new Redis(config.url, {
     ...base,
     connectionName: 'graphql-subscriber',
@@ -470,12 +506,14 @@ function connectRedis(config: RedisConfig, logger: Logger): RedisPair {
   guardFireAndForget(subscriber, logger);
   watchConnection(publisher, 'publisher', logger);
   watchConnection(subscriber, 'subscriber', logger);
+  watchConnection(history, 'history', logger);
 
   return {
     publisher,
     subscriber,
+    history,
     async close() {
-      await Promise.all([quit(publisher), quit(subscriber)]);
+      await Promise.all([quit(publisher), quit(subscriber), quit(history)]);
     },
   };
 }

@@ -17,7 +17,7 @@
  */
 import type Redis from 'ioredis';
 import { compareIds, formatPosition, parseId, type Position } from './position';
-import { newEpoch, type HistoryEntry, type HistoryLimits, type ReadResult } from './store';
+import { entriesAfter, newEpoch, type HistoryEntry, type HistoryLimits, type ReadResult } from './store';
 
 /** Marks a pub/sub message that carries a position: `@<position>\n<payload JSON>` (JSON never starts with @). */
 export const POSITIONED_PREFIX = '@';
@@ -38,13 +38,24 @@ redis.call('PUBLISH', ARGV[1], '@' .. position .. '\\n' .. ARGV[2])
 return position
 `;
 
-const READ_AFTER = `
+/**
+ * One read for a batch of resumes of a topic: ARGV holds (epoch, id) pairs, the lowest id the batch asks for
+ * in each epoch it names. Returns the current epoch, the first id kept, the count appended in the epoch and
+ * the entries after the pair of the current epoch (none if no member is in it), so the caller can decide
+ * completeness for each member and give each only the entries after its own position.
+ */
+const READ_BATCH = `
 local meta = redis.call('HMGET', KEYS[2], 'epoch', 'n')
-if meta[1] ~= ARGV[1] then return {'epoch'} end
+if not meta[1] then return {'none'} end
+local after = false
+for i = 1, #ARGV, 2 do
+  if ARGV[i] == meta[1] then after = ARGV[i + 1] end
+end
+if not after then return {'epoch', meta[1]} end
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 local firstId = ''
 if first[1] then firstId = first[1][1] end
-return {'ok', firstId, meta[2], redis.call('XRANGE', KEYS[1], '(' .. ARGV[2], '+')}
+return {'ok', meta[1], firstId, meta[2], redis.call('XRANGE', KEYS[1], '(' .. after, '+')}
 `;
 
 /** Where a topic's history stands: `appended` events (ids `0-1` to `0-<appended>`) in `epoch`. */
@@ -54,11 +65,12 @@ export interface HistoryHead {
 }
 
 type StreamEntry = [id: string, fields: string[]];
-type ReadReply = ['epoch'] | ['ok', string, string, StreamEntry[]];
+type BatchReply =
+  ['none'] | ['epoch', string] | ['ok', epoch: string, firstId: string, appended: string, StreamEntry[]];
 
 interface HistoryCommands {
   historyAppend(...args: string[]): Promise<string>;
-  historyReadAfter(...args: string[]): Promise<ReadReply>;
+  historyReadBatch(...args: string[]): Promise<BatchReply>;
 }
 
 export function streamKey(topic: string): string {
@@ -70,21 +82,28 @@ export function metaKey(topic: string): string {
 }
 
 export class RedisHistory {
-  private readonly client: Redis & HistoryCommands;
+  private readonly appender: Redis & HistoryCommands;
+  private readonly reader: Redis & HistoryCommands;
 
+  /**
+   * @param appender the connection publishes go through (must fail fast while Redis is down)
+   * @param reader the connection resume reads go through, so a burst of replays never delays a publish
+   */
   constructor(
-    client: Redis,
+    appender: Redis,
+    reader: Redis,
     private readonly limits: HistoryLimits,
   ) {
     // defineCommand sends EVALSHA and falls back to EVAL after a NOSCRIPT (a restarted or flushed Redis).
-    client.defineCommand('historyAppend', { numberOfKeys: 2, lua: APPEND });
-    client.defineCommand('historyReadAfter', { numberOfKeys: 2, lua: READ_AFTER });
-    this.client = client as Redis & HistoryCommands;
+    appender.defineCommand('historyAppend', { numberOfKeys: 2, lua: APPEND });
+    reader.defineCommand('historyReadBatch', { numberOfKeys: 2, lua: READ_BATCH });
+    this.appender = appender as Redis & HistoryCommands;
+    this.reader = reader as Redis & HistoryCommands;
   }
 
   /** Appends and publishes; resolves with the position once Redis has both done. */
   append(topic: string, payloadJson: string): Promise<string> {
-    return this.client.historyAppend(
+    return this.appender.historyAppend(
       streamKey(topic),
       metaKey(topic),
       topic,
@@ -97,27 +116,40 @@ export class RedisHistory {
 
   /** The topic's history as it stands: its epoch and event count, or undefined while it has none. */
   async head(topic: string): Promise<HistoryHead | undefined> {
-    const [epoch, appended] = await this.client.hmget(metaKey(topic), 'epoch', 'n');
+    const [epoch, appended] = await this.reader.hmget(metaKey(topic), 'epoch', 'n');
     return epoch !== null ? { epoch, appended: Number(appended ?? 0) } : undefined;
   }
 
+  /** The history after one position. */
   async readAfter(topic: string, after: Position): Promise<ReadResult<unknown>> {
-    const reply = await this.client.historyReadAfter(streamKey(topic), metaKey(topic), after.epoch, after.id);
-    if (reply[0] !== 'ok') return { complete: false, reason: reply[0] };
-    const [, firstId, appended, entries] = reply;
-    // The event right after the position must still be in the stream (or none came after it).
-    const complete =
-      firstId !== ''
-        ? compareIds(after, { ms: 0n, seq: parseId(firstId).seq - 1n }) >= 0
-        : compareIds(after, { ms: 0n, seq: BigInt(appended) }) >= 0;
-    if (!complete) return { complete: false, reason: 'window' };
-    return {
-      complete: true,
-      entries: entries.map(([id, fields]): HistoryEntry<unknown> => {
-        const json = fields[fields.indexOf('p') + 1] as string;
-        return { position: formatPosition(after.epoch, id), id: parseId(id), payload: JSON.parse(json) as unknown };
-      }),
-    };
+    return (await this.readBatch(topic, [after]))[0] as ReadResult<unknown>;
+  }
+
+  /** The history after each position (same order), in one read; each entry is parsed once for all. */
+  async readBatch(topic: string, afters: readonly Position[]): Promise<ReadResult<unknown>[]> {
+    const lowest = new Map<string, Position>();
+    for (const after of afters) {
+      const known = lowest.get(after.epoch);
+      if (known === undefined || compareIds(after, known) < 0) lowest.set(after.epoch, after);
+    }
+    const reply = await this.reader.historyReadBatch(
+      streamKey(topic),
+      metaKey(topic),
+      ...[...lowest.values()].flatMap((p) => [p.epoch, p.id]),
+    );
+    if (reply[0] !== 'ok') return afters.map(() => ({ complete: false, reason: 'epoch' }));
+    const [, epoch, firstId, appended, raw] = reply;
+    const entries = raw.map(([id, fields]): HistoryEntry<unknown> => {
+      const json = fields[fields.indexOf('p') + 1] as string;
+      return { position: formatPosition(epoch, id), id: parseId(id), payload: JSON.parse(json) as unknown };
+    });
+    // Everything after a position is still there iff the event right after it is (or none came after it).
+    const edge = firstId !== '' ? { ms: 0n, seq: parseId(firstId).seq - 1n } : { ms: 0n, seq: BigInt(appended) };
+    return afters.map((after): ReadResult<unknown> => {
+      if (after.epoch !== epoch) return { complete: false, reason: 'epoch' };
+      if (compareIds(after, edge) < 0) return { complete: false, reason: 'window' };
+      return { complete: true, entries: entriesAfter(entries, after) };
+    });
   }
 }
 

@@ -91,7 +91,7 @@ export class MemoryHistory<V> {
     const ring = this.rings.get(topic);
     if (ring === undefined || ring.epoch !== after.epoch) return { complete: false, reason: 'epoch' };
     if (compareIds(after, { ms: 0n, seq: BigInt(ring.maxDropped) }) < 0) return { complete: false, reason: 'window' };
-    return { complete: true, entries: ring.entries.filter((entry) => compareIds(entry.id, after) > 0) };
+    return { complete: true, entries: entriesAfter(ring.entries, after) };
   }
 
   /** Topics with a history (for tests and stats). */
@@ -105,4 +105,16 @@ export class MemoryHistory<V> {
       this.rings.delete(topic);
     }
   }
+}
+
+/** A copy of the entries (in id order) after `after`, by binary search: resumes come in bursts (storms). */
+export function entriesAfter<V>(entries: readonly HistoryEntry<V>[], after: Position): readonly HistoryEntry<V>[] {
+  let low = 0;
+  let high = entries.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (compareIds((entries[mid] as HistoryEntry<V>).id, after) <= 0) low = mid + 1;
+    else high = mid;
+  }
+  return entries.slice(low);
 }

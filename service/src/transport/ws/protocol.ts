@@ -112,6 +112,15 @@ export function createProtocolServer(options: ProtocolOptions): Server<WsConnect
         const operation = { schema, document, operationName: payload.operationName ?? null };
         const variableValues = payload.variables ?? null;
         const key = shared?.keyOf(document, payload, connection.identity);
+        const resumeFrom = payload.extensions?.['resumeFrom'];
+        if (shared !== undefined && key !== undefined && isResumeOnly(payload) && typeof resumeFrom === 'string') {
+          // A position the group has just delivered: its recent frames are the replay, nothing to execute.
+          const member = shared.resume(key, connection, id, resumeFrom);
+          if (member !== undefined) {
+            const root: OperationRoot = { execute, subscribe: () => member.ready() };
+            return { ...operation, variableValues, contextValue: undefined, rootValue: root };
+          }
+        }
         if (shared !== undefined && key !== undefined && isResumeOnly(payload)) {
           // The group runs the operation without the position; this socket's own execution replays its gap.
           const group = getEnveloped({

@@ -14,9 +14,19 @@
  * A member added `catchingUp` (a resuming operation, see resuming.ts) is not sent the group's frames yet:
  * they are held, with their positions, until `joinAt` names the last position the member delivered on its
  * own; the held frames after it are sent then, and the member is an ordinary one from there on.
+ *
+ * A group also keeps its recent frames' payloads (the last RECENT_FRAMES_MS, at most RECENT_FRAMES, only
+ * while their positions follow each other without a gap). A resume whose position is among them is served
+ * from there (`resume`): the recovery result and the frames after that position are sent at once and the
+ * member joins, with no execution, history read or serialization of its own. A position a little ahead of
+ * the group's latest frame (the group lags behind the instance the client came from) joins the same way,
+ * skipping the group's frames up to that position. That is what makes a
+ * reconnect storm cheap: the clients of a drained instance resume a few seconds back into the groups of the
+ * survivor, which has those events serialized already.
  */
 import type { GraphQLError } from 'graphql';
 import type { ExecutionResult, OperationResult } from 'graphql-ws';
+import { compareIds, parsePosition, type Position } from '../../../history/position';
 
 /** The connection as the group sees it: the send path for pre-built frames. */
 export interface SharedSubscriber {
@@ -41,12 +51,31 @@ export interface GroupOwner {
   removed(group: SharedGroup): void;
   /** Returning the shared stream failed. */
   failed(event: string, err: unknown): void;
+  /** The group started keeping recent frames: they must be swept (forgetBefore) while it does. */
+  remembering(): void;
 }
 
 const CLOSE_BRACE = Buffer.from('}');
 
 /** Frames a catching-up member may hold; past this it leaves the group and stays per connection. */
 export const MAX_HELD_FRAMES = 10_000;
+
+/** Recent frames a group keeps for resumes: at most this many, for this long (see SharedSubscriptions). */
+export const RECENT_FRAMES = 1_000;
+export const RECENT_FRAMES_MS = 30_000;
+/**
+ * A replay from recent frames is written at once: larger ones resume on their own (paced by the consumer),
+ * so that a burst never approaches the slow-consumer limit (a quarter of the default 1 MiB).
+ */
+export const RECENT_REPLAY_MAX_BYTES = 256 * 1024;
+
+/** A recent event: its payload as serialized for every member, and its position. */
+interface RecentFrame {
+  readonly position: string;
+  readonly parsed: Position;
+  readonly payload: Buffer;
+  readonly at: number;
+}
 
 /** Members with one operation id get the same frame: the prefix `{"id":…,"type":"next","payload":` is built once. */
 interface Bucket {
@@ -64,6 +93,8 @@ export class SharedGroup {
   private disposed = false;
   readonly context: Promise<unknown>;
   private readonly started: Promise<SubscribeResult>;
+  /** The latest events in order, each the successor of the one before (same epoch, next id). */
+  private recent: RecentFrame[] = [];
 
   constructor(
     readonly key: string,
@@ -94,6 +125,52 @@ export class SharedGroup {
     this.size++;
     this.owner.counted(1);
     return member;
+  }
+
+  /**
+   * Adds a resuming subscription that last delivered the event at `position`, if the group's recent frames
+   * hold it: the recovery result and the frames after it are sent now, then the group's. Undefined (nothing
+   * sent) otherwise: the caller resumes it on its own (history read, own execution until it catches up).
+   */
+  resume(subscriber: SharedSubscriber, operationId: string, position: string): SharedMember | undefined {
+    if (this.disposed || this.stream === undefined) return undefined;
+    const at = this.recent.findIndex((frame) => frame.position === position);
+    const ahead = at < 0 ? this.ahead(position) : undefined;
+    if (at < 0 && ahead === undefined) return undefined;
+    let bytes = 0;
+    for (let i = at + 1; at >= 0 && i < this.recent.length; i++)
+      bytes += (this.recent[i] as RecentFrame).payload.length;
+    if (bytes > RECENT_REPLAY_MAX_BYTES) return undefined;
+    const member = this.add(subscriber, operationId);
+    if (ahead !== undefined) member.skipThrough(ahead);
+    const { prefix } = member.bucket;
+    const replay = at < 0 ? [] : this.recent.slice(at + 1);
+    const recovery = { extensions: { recovery: { recovered: true, replayed: replay.length } } };
+    subscriber.sendFrame(Buffer.concat([prefix, Buffer.from(JSON.stringify(recovery)), CLOSE_BRACE]));
+    for (const frame of replay) subscriber.sendFrame(Buffer.concat([prefix, frame.payload, CLOSE_BRACE]));
+    return member;
+  }
+
+  /** The position, if it is at most RECENT_FRAMES events after the group's latest one (same epoch). */
+  private ahead(position: string): Position | undefined {
+    const last = this.recent[this.recent.length - 1]?.parsed;
+    const parsed = tryParsePosition(position);
+    if (last === undefined || parsed === undefined) return undefined;
+    if (parsed.epoch !== last.epoch || parsed.ms !== last.ms) return undefined;
+    const by = parsed.seq - last.seq;
+    return by > 0n && by <= BigInt(RECENT_FRAMES) ? parsed : undefined;
+  }
+
+  /** Drops recent frames older than `before` (ms since the epoch). */
+  forgetBefore(before: number): void {
+    let old = 0;
+    while (old < this.recent.length && (this.recent[old] as RecentFrame).at < before) old++;
+    if (old > 0) this.recent = this.recent.slice(old);
+  }
+
+  /** Holds recent frames (the registry sweeps them). */
+  get remembering(): boolean {
+    return this.recent.length > 0;
   }
 
   leave(member: SharedMember): void {
@@ -164,10 +241,28 @@ export class SharedGroup {
       JSON.stringify(errors ? { ...rest, errors: errors.map((e: GraphQLError) => e.toJSON()) } : rest),
     );
     const position = (result.extensions as { position?: unknown } | undefined)?.position;
+    this.remember(position, payload);
     for (const bucket of this.buckets.values()) {
       const frame = Buffer.concat([bucket.prefix, payload, CLOSE_BRACE]);
       for (const member of bucket.members) member.deliver(frame, position);
     }
+  }
+
+  /** Keeps the frame if it follows the last one kept; anything else starts the run of recent frames anew. */
+  private remember(position: unknown, payload: Buffer): void {
+    const parsed = tryParsePosition(position);
+    const last = this.recent[this.recent.length - 1];
+    const follows =
+      parsed !== undefined &&
+      last !== undefined &&
+      last.parsed.epoch === parsed.epoch &&
+      last.parsed.ms === parsed.ms &&
+      last.parsed.seq + 1n === parsed.seq;
+    if (!follows) this.recent = [];
+    if (parsed === undefined) return;
+    if (this.recent.length === 0) this.owner.remembering();
+    this.recent.push({ position: position as string, parsed, payload, at: Date.now() });
+    if (this.recent.length > RECENT_FRAMES) this.recent.shift();
   }
 
   private dispose(): void {
@@ -190,6 +285,8 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
   private ended: { readonly failure: unknown } | undefined;
   /** While catching up: the group's frames not sent yet, with their positions. */
   private held: { readonly frame: Buffer; readonly position: unknown }[] | undefined;
+  /** Joined ahead of the group: its frames up to this position reached the client already. */
+  private skipping: Position | undefined;
 
   constructor(
     private readonly group: SharedGroup,
@@ -205,8 +302,19 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
     return this.held !== undefined;
   }
 
+  /** Drops the group's frames up to `position` (same epoch); the first one after it ends the skipping. */
+  skipThrough(position: Position): void {
+    this.skipping = position;
+  }
+
   /** Called by the group for each event: sent, or held while catching up. */
   deliver(frame: Buffer, position: unknown): void {
+    if (this.skipping !== undefined) {
+      const parsed = tryParsePosition(position);
+      if (parsed !== undefined && parsed.epoch === this.skipping.epoch && compareIds(parsed, this.skipping) <= 0)
+        return;
+      this.skipping = undefined;
+    }
     if (this.held === undefined) {
       this.subscriber.sendFrame(frame);
     } else if (this.held.length >= MAX_HELD_FRAMES) {
@@ -286,6 +394,15 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
   private result(): Promise<IteratorResult<ExecutionResult>> {
     const failure = this.ended?.failure;
     return failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(failure);
+  }
+}
+
+function tryParsePosition(position: unknown): Position | undefined {
+  if (typeof position !== 'string') return undefined;
+  try {
+    return parsePosition(position);
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,7 +7,14 @@ import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Identity } from '../../../auth';
 import { errorFields, type Logger } from '../../../logger';
 import { SharingAnalysis, type OperationPayload, type SharedSubscriptionsOptions } from './analysis';
-import { SharedGroup, type GroupOwner, type GroupStart, type SharedMember, type SharedSubscriber } from './group';
+import {
+  RECENT_FRAMES_MS,
+  SharedGroup,
+  type GroupOwner,
+  type GroupStart,
+  type SharedMember,
+  type SharedSubscriber,
+} from './group';
 
 export interface SharedSubscriptionStats {
   /** Live groups (distinct shared executions). */
@@ -20,6 +27,8 @@ export class SharedSubscriptions implements GroupOwner {
   private readonly groups = new Map<string, SharedGroup>();
   private readonly analysis: SharingAnalysis;
   private memberCount = 0;
+  /** Sweeps the groups' recent frames while any group holds some (see group.ts). */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     schema: GraphQLSchema,
@@ -54,12 +63,39 @@ export class SharedSubscriptions implements GroupOwner {
     return group.add(subscriber, operationId, catchingUp);
   }
 
+  /**
+   * Adds a resuming subscription to the live group for `key` if that group's recent frames hold `position`
+   * (the recovery result and the missed frames are sent now); undefined if not, nothing changed.
+   */
+  resume(key: string, subscriber: SharedSubscriber, operationId: string, position: string): SharedMember | undefined {
+    return this.groups.get(key)?.resume(subscriber, operationId, position);
+  }
+
   stats(): SharedSubscriptionStats {
     return { groups: this.groups.size, members: this.memberCount };
   }
 
   counted(delta: number): void {
     this.memberCount += delta;
+  }
+
+  /** Keeps recent frames from outliving RECENT_FRAMES_MS by much, also in groups that went quiet. */
+  remembering(): void {
+    if (this.sweeper !== undefined) return;
+    this.sweeper = setInterval(() => {
+      const before = Date.now() - RECENT_FRAMES_MS;
+      let remembering = false;
+      for (const group of this.groups.values()) {
+        group.forgetBefore(before);
+        remembering ||= group.remembering;
+      }
+      if (!remembering) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+      }
+    }, RECENT_FRAMES_MS);
+    // Housekeeping only: never what keeps the process alive.
+    this.sweeper.unref();
   }
 
   removed(group: SharedGroup): void {
