@@ -54,6 +54,11 @@ export interface LiveDetail {
   readonly position: string | undefined;
   readonly payload: unknown;
   readonly notice?: Recovery;
+  /**
+   * Dispatched by a catch-up's release, all at once: missed events, held ones and the notice. A subscription
+   * queues them beyond its bound (which is for live events its consumer falls behind on), as a resume's replay.
+   */
+  readonly batch?: true;
 }
 
 export interface CatchUpOptions {
@@ -284,12 +289,16 @@ export class LiveCatchUp implements LiveSource {
   private release(state: TopicState, entries: readonly HistoryEntry<unknown>[], notice: Recovery | undefined): void {
     const held = state.held ?? [];
     state.held = undefined;
-    if (notice !== undefined) this.dispatch(state, liveEvent({ position: undefined, payload: undefined, notice }));
-    for (const entry of entries) this.dispatch(state, liveEvent({ position: entry.position, payload: entry.payload }));
+    if (notice !== undefined) {
+      this.dispatch(state, liveEvent({ position: undefined, payload: undefined, notice, batch: true }));
+    }
+    for (const entry of entries) {
+      this.dispatch(state, liveEvent({ position: entry.position, payload: entry.payload, batch: true }));
+    }
     state.skipUpTo = state.last !== undefined ? parsePosition(state.last) : undefined;
     for (const event of held) {
       if (state.skipUpTo !== undefined && this.skipped(state, state.skipUpTo, event)) continue;
-      this.dispatch(state, event);
+      this.dispatch(state, inBatch(event));
     }
   }
 
@@ -323,6 +332,13 @@ export class LiveCatchUp implements LiveSource {
 
 function liveEvent(detail: LiveDetail): Event {
   return new CustomEvent('live', { detail });
+}
+
+/** A held live event, marked as part of the release; an unparseable one (not an object) stays as it is. */
+function inBatch(event: Event): Event {
+  const detail = (event as CustomEvent<unknown>).detail;
+  if (typeof detail !== 'object' || detail === null) return event;
+  return liveEvent({ ...(detail as LiveDetail), batch: true });
 }
 
 /** True for a held event of the same epoch at or before `upTo`: it was dispatched already. */
