@@ -27,7 +27,8 @@
  * the subscriber connection come in order) and every later one is live or in the history after the head.
  * A topic without any history then reads its whole history at catch-up, if one appeared meanwhile: complete
  * if it still starts at its first event. A topic whose head could not be recorded before the connection
- * dropped has no position: its held events are released as they are.
+ * dropped (or that got its first listener while it was away) has no position: its subscriptions are told
+ * not recovered (unavailable), then get the held events.
  */
 import { createCatchUpCounters, type CatchUpCounters } from '../counters';
 import type { Logger } from '../logger';
@@ -163,11 +164,12 @@ export class LiveCatchUp implements LiveSource {
     for (let attempt = 1; this.topics.get(topic) === state && state.last === undefined; attempt++) {
       const generation = this.generation;
       try {
-        await this.options.confirm(topic);
-        const head = await this.options.head(topic);
+        // Timed out: a reply lost with its connection must not stall the recording for good.
+        await withTimeout(this.options.confirm(topic), this.timeoutMs);
+        const head = await withTimeout(this.options.head(topic), this.timeoutMs);
         // Checked right before SUBSCRIBE is sent: an UNSUBSCRIBE for a topic removed later comes after it.
         if (this.topics.get(topic) !== state) return;
-        await this.options.confirm(topic);
+        await withTimeout(this.options.confirm(topic), this.timeoutMs);
         if (generation === this.generation && state.held === undefined) {
           if (state.last !== undefined || this.topics.get(topic) !== state) return;
           if (head !== undefined) state.last = formatPosition(head.epoch, `0-${head.appended}`);
@@ -238,7 +240,11 @@ export class LiveCatchUp implements LiveSource {
     try {
       await withTimeout(this.options.confirm(topic), this.timeoutMs);
       const read = this.readFor(topic, state);
-      if (read !== undefined) {
+      if (read === undefined) {
+        // No position to read after (its head was not recorded before the connection dropped): whatever
+        // was published meanwhile cannot be found, so the subscriptions are told.
+        lost = 'unavailable';
+      } else {
         const result = await this.readUntil(read, deadline, generation);
         if (result.complete) entries = result.entries;
         else lost = result.reason;
