@@ -330,3 +330,26 @@ test('the connection drops before the history head was recorded: a notice (unava
     notRecovered: { epoch: 0, window: 0, unavailable: 1 },
   });
 });
+
+test('a stray message with a malformed position: the catch-up reads after the last valid one', async () => {
+  const topic = 'stray';
+  const publisher = appendingHistory({ maxEvents: 100, ttlMs: 60_000 });
+  const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
+  const node = await instance();
+  const received = node.listen(topic);
+  await node.recorded();
+  await publish('g1');
+  // Anyone who can PUBLISH to the channel: a position that does not parse, with a JSON body.
+  await admin.publish(topic, '@garbage\n"stray"');
+  await waitFor('g1 and the stray message', () => received.texts.length === 2);
+
+  const back = await takeSubscribersAway(admin);
+  await waitFor('subscriber away', () => node.subscriber.status !== 'ready');
+  await publish('g2');
+  await back();
+  await waitFor('caught up', () => received.texts.length >= 3, 10_000);
+  await publish('g3');
+  await waitFor('live', () => received.texts.length >= 4);
+  expect(received.texts).toEqual(['g1', 'stray', 'g2', 'g3']);
+  expect(node.catchUp.counters).toMatchObject({ topicsCaughtUp: 1, eventsReplayed: 1 });
+});

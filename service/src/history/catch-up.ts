@@ -33,7 +33,7 @@
 import { createCatchUpCounters, type CatchUpCounters } from '../counters';
 import type { Logger } from '../logger';
 import { errorFields } from '../logger';
-import { compareIds, formatPosition, parsePosition, type Position } from './position';
+import { compareIds, formatPosition, parsePosition, tryParsePosition, type Position } from './position';
 import type { HistoryHead } from './redis-stream';
 import type { HistoryEntry, ReadResult, Recovery } from './store';
 
@@ -301,7 +301,7 @@ export class LiveCatchUp implements LiveSource {
     for (const entry of entries) {
       this.dispatch(state, liveEvent({ position: entry.position, payload: entry.payload, batch: true }));
     }
-    state.skipUpTo = state.last !== undefined ? parsePosition(state.last) : undefined;
+    state.skipUpTo = tryParsePosition(state.last);
     for (const event of held) {
       if (state.skipUpTo !== undefined && this.skipped(state, state.skipUpTo, event)) continue;
       this.dispatch(state, inBatch(event));
@@ -317,7 +317,8 @@ export class LiveCatchUp implements LiveSource {
 
   private dispatch(state: TopicState, event: Event): void {
     const position = (event as CustomEvent<Partial<LiveDetail> | null>).detail?.position;
-    if (typeof position === 'string') state.last = position;
+    // Only a position that parses is one to read after (a stray PUBLISH can carry anything).
+    if (tryParsePosition(position) !== undefined) state.last = position as string;
     for (const listener of state.listeners) listener(event);
   }
 
@@ -349,14 +350,8 @@ function inBatch(event: Event): Event {
 
 /** True for a held event of the same epoch at or before `upTo`: it was dispatched already. */
 function notAbove(event: Event, upTo: Position): boolean {
-  const position = (event as CustomEvent<Partial<LiveDetail> | null>).detail?.position;
-  if (typeof position !== 'string') return false;
-  let parsed: Position;
-  try {
-    parsed = parsePosition(position);
-  } catch {
-    return false;
-  }
+  const parsed = tryParsePosition((event as CustomEvent<Partial<LiveDetail> | null>).detail?.position);
+  if (parsed === undefined) return false;
   return parsed.epoch === upTo.epoch && compareIds(parsed, upTo) <= 0;
 }
 

@@ -26,7 +26,7 @@
  */
 import type { GraphQLError } from 'graphql';
 import type { ExecutionResult, OperationResult } from 'graphql-ws';
-import { compareIds, parsePosition, type Position } from '../../../history/position';
+import { compareIds, tryParsePosition, type Position } from '../../../history/position';
 
 /** The connection as the group sees it: the send path for pre-built frames. */
 export interface SharedSubscriber {
@@ -394,15 +394,6 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
   private result(): Promise<IteratorResult<ExecutionResult>> {
     const failure = this.ended?.failure;
     return failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(failure);
-  }
-}
-
-function tryParsePosition(position: unknown): Position | undefined {
-  if (typeof position !== 'string') return undefined;
-  try {
-    return parsePosition(position);
-  } catch {
-    return undefined;
   }
 }
 
