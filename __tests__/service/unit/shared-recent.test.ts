@@ -96,6 +96,22 @@ test('a position ahead of the group joins at once and skips the frames up to it'
   ]);
 });
 
+test('a member joined ahead keeps skipping across a result without a position (a notice): no duplicates', async () => {
+  const { group, push } = await started();
+  for (const n of [1, 2, 3]) await push(event(n));
+  const { frames, subscriber } = collector();
+  expect(group.resume(subscriber, 'op', '1.E1.0-5')).toBeDefined();
+  // The group's own catch-up could not recover: its notice, then the held live events 4..7.
+  const notice = { extensions: { recovery: { recovered: false, reason: 'window' } } };
+  await push(notice);
+  for (const n of [4, 5, 6, 7]) await push(event(n));
+  expect(frames).toEqual([
+    { id: 'op', type: 'next', payload: { extensions: { recovery: { recovered: true, replayed: 0 } } } },
+    { id: 'op', type: 'next', payload: notice },
+    ...[6, 7].map((n) => ({ id: 'op', type: 'next', payload: event(n) })),
+  ]);
+});
+
 test(`at most ${RECENT_FRAMES} frames are kept, and a result without a position clears them`, async () => {
   const { group, push } = await started();
   for (let n = 1; n <= RECENT_FRAMES + 1; n++) await push(event(n));

@@ -302,17 +302,21 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
     return this.held !== undefined;
   }
 
-  /** Drops the group's frames up to `position` (same epoch); the first one after it ends the skipping. */
+  /**
+   * Drops the group's frames up to `position` (same epoch); the first positioned one after it (or of
+   * another epoch) ends the skipping.
+   */
   skipThrough(position: Position): void {
     this.skipping = position;
   }
 
   /** Called by the group for each event: sent, or held while catching up. */
   deliver(frame: Buffer, position: unknown): void {
-    if (this.skipping !== undefined) {
-      const parsed = tryParsePosition(position);
-      if (parsed !== undefined && parsed.epoch === this.skipping.epoch && compareIds(parsed, this.skipping) <= 0)
-        return;
+    // A result without a position (a notice) is sent and does not end the skipping: only an event after
+    // the position does.
+    const parsed = this.skipping !== undefined ? tryParsePosition(position) : undefined;
+    if (this.skipping !== undefined && parsed !== undefined) {
+      if (parsed.epoch === this.skipping.epoch && compareIds(parsed, this.skipping) <= 0) return;
       this.skipping = undefined;
     }
     if (this.held === undefined) {
