@@ -1,14 +1,15 @@
 /**
  * The Redis pub/sub's subscriptions (pubsub.ts) through a live catch-up (history/catch-up.ts), against a
  * real redis-server: what a subscription's queue and the catch-up do with the events missed while the
- * subscriber connection was away.
+ * subscriber connection was away, and the channel subscriptions a resume's batch leaves behind.
  */
 import Redis from 'ioredis';
 import { createTopicPubSub, type PubSub } from '../../service/src/pubsub';
+import { EventCursor } from '../../service/src/history/cursor';
 import { RedisHistory } from '../../service/src/history/redis-stream';
 import { createLogger } from '../../service/src/logger';
 import { startRedis, takeSubscribersAway, type RedisServer } from '../../testkit/redis';
-import { waitFor } from '../../testkit/wait';
+import { sleep, waitFor } from '../../testkit/wait';
 
 jest.setTimeout(30_000);
 
@@ -71,4 +72,15 @@ test('a catch-up replaying more events than the queue bound delivers them all, t
   expect(received).toEqual([...Array.from({ length: limit + 5 }, (_, i) => `e${i + 1}`), 'live']);
   expect(node.status().catchUp).toMatchObject({ topicsCaughtUp: 1, eventsReplayed: limit + 5 });
   await sub.return?.();
+});
+
+test('a resume ended before its batch is read leaves no channel subscribed', async () => {
+  const node = await pubsub(10);
+  const position = (await publisher('gone')('x1')) as string;
+  // Resumes and is ended at once (the socket closed right after subscribing): the batch is sent after that.
+  const sub = node.subscribe('t', 'gone', new EventCursor(position));
+  await sub.return?.();
+  await sleep(300);
+  expect(node.subscriberCount('t', 'gone')).toBe(0);
+  expect(await admin.pubsub('NUMSUB', 't:gone')).toEqual(['t:gone', 0]);
 });

@@ -199,12 +199,15 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     historyLimits !== undefined ? new RedisHistory(redis.publisher, redis.history, historyLimits) : undefined;
   const resumes =
     history !== undefined
-      ? new ResumeCoalescer<unknown>((topic, afters) =>
+      ? new ResumeCoalescer<unknown>(async (topic, afters) => {
+          // Every member left before the batch was sent (a socket closed right after resuming): the event
+          // target has sent its UNSUBSCRIBE already, and a SUBSCRIBE now would leave the channel subscribed
+          // with no listener (restored by every reconnect).
+          if (!counts.has(topic)) throw new Error('no subscription of the topic is left');
           // SUBSCRIBE is idempotent; its reply proves the channel is live for every member (step 1 above).
-          withTimeout(redis.subscriber.subscribe(topic), RESUME_TIMEOUT_MS).then(() =>
-            withTimeout(history.readBatch(topic, afters), RESUME_TIMEOUT_MS),
-          ),
-        )
+          await withTimeout(redis.subscriber.subscribe(topic), RESUME_TIMEOUT_MS);
+          return withTimeout(history.readBatch(topic, afters), RESUME_TIMEOUT_MS);
+        })
       : undefined;
   // With history, live events pass through the catch-up, which fills the gap of a subscriber reconnect.
   const live =
