@@ -6,6 +6,7 @@
 import type { ExecutionResult } from 'graphql-ws';
 import {
   RECENT_FRAMES,
+  RECENT_FRAMES_MS,
   RECENT_REPLAY_MAX_BYTES,
   SharedGroup,
   type GroupOwner,
@@ -140,4 +141,29 @@ test('a replay larger than RECENT_REPLAY_MAX_BYTES is not served from the frames
   // The last three fit.
   expect(group.resume(subscriber, 'op', '1.E1.0-3')).toBeDefined();
   expect(frames).toHaveLength(4);
+});
+
+test('the frames kept hold no more than one replay can send, the oldest dropped first', async () => {
+  const { group, push } = await started();
+  const big = (n: number) => ({ data: { n, text: 'x'.repeat(60_000) }, extensions: { position: `1.E1.0-${n}` } });
+  for (let n = 1; n <= 20; n++) await push(big(n));
+  expect(group.recentBytes).toBeLessThanOrEqual(RECENT_REPLAY_MAX_BYTES + 61_000);
+  expect(group.recentBytes).toBeGreaterThan(RECENT_REPLAY_MAX_BYTES - 61_000);
+  // The oldest frame kept is still one to resume from: the frames after it fit in one replay.
+  expect(group.resume(collector().subscriber, 'a', '1.E1.0-16')).toBeDefined();
+  expect(group.resume(collector().subscriber, 'b', '1.E1.0-10')).toBeUndefined();
+});
+
+test('a frame older than RECENT_FRAMES_MS is not resumed from, even before the sweep ran', async () => {
+  const { group, push } = await started();
+  for (const n of [1, 2, 3]) await push(event(n));
+  // The clock moved on: Date.now() stubbed, as waiting RECENT_FRAMES_MS in a test is not an option.
+  const now = Date.now();
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(now + RECENT_FRAMES_MS + 1);
+  try {
+    expect(group.resume(collector().subscriber, 'a', '1.E1.0-1')).toBeUndefined();
+  } finally {
+    clock.mockRestore();
+  }
+  expect(group.recentBytes).toBe(0);
 });
