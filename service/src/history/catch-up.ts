@@ -73,8 +73,8 @@ export interface CatchUpOptions {
   readonly maxHeld: number;
   readonly logger: Logger;
   /**
-   * How long a topic's catch-up may take (confirm and read, retried while the publishing connection is not
-   * back yet) before its subscriptions are told not recovered (unavailable).
+   * How long a topic's catch-up may take (confirm and read, the read retried while the connection it uses
+   * is not back yet) before its subscriptions are told not recovered (unavailable).
    * @default 5_000
    */
   readonly timeoutMs?: number;
@@ -275,7 +275,7 @@ export class LiveCatchUp implements LiveSource {
     };
   }
 
-  /** Reads the history; the publishing connection may come back after the subscriber: retried until the deadline. */
+  /** Reads the history; the connection reads use may come back after the subscriber: retried until the deadline. */
   private async readUntil(
     read: () => Promise<ReadResult<unknown>>,
     deadline: number,
@@ -286,7 +286,8 @@ export class LiveCatchUp implements LiveSource {
         return await withTimeout(read(), Math.max(deadline - Date.now(), 1));
       } catch (err) {
         if (Date.now() + RETRY_MS >= deadline || generation !== this.generation) throw err;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        // Unref'd, as every timer here: a connection closed for good (shutdown) must not keep the process alive.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
       }
     }
   }
@@ -358,7 +359,7 @@ function notAbove(event: Event, upTo: Position): boolean {
 function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
