@@ -42,7 +42,9 @@ const connection = () => {
 };
 
 /** One instance's live path: publisher, subscriber, event target, history and the catch-up in front. */
-async function instance(options: { maxHeld?: number; duringRead?: (call: number) => Promise<void> } = {}) {
+async function instance(
+  options: { maxHeld?: number; duringRead?: (call: number) => Promise<void>; beforeHead?: () => Promise<void> } = {},
+) {
   const publisher = new Redis(redis.url);
   const subscriber = new Redis(redis.url, { retryStrategy: () => 100, connectionName: 'graphql-subscriber' });
   connections.push(publisher, subscriber);
@@ -65,6 +67,7 @@ async function instance(options: { maxHeld?: number; duringRead?: (call: number)
       await subscriber.subscribe(topic);
     },
     head: async (topic) => {
+      await options.beforeHead?.();
       const head = await history.head(topic);
       heads++;
       return head;
@@ -288,4 +291,65 @@ describe('a topic with no event delivered since it was subscribed', () => {
     const { received } = await awayAfterSubscribing('recreated', { before: ['o1'], away }, 1, 'd3');
     expect(received.texts).toEqual([{ notice: '{"recovered":false,"reason":"epoch"}' }, 'd3']);
   });
+});
+
+test('the connection drops before the history head was recorded: a notice (unavailable), then live', async () => {
+  const topic = 'no-head';
+  const publisher = appendingHistory({ maxEvents: 100, ttlMs: 60_000 });
+  const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
+  await publish('o1');
+  // The first head lookup waits until the subscriber connection is away, so the topic has no position then.
+  let away: (() => void) | undefined;
+  const gone = new Promise<void>((resolve) => (away = resolve));
+  let lookups = 0;
+  const node = await instance({
+    beforeHead: async () => {
+      if (++lookups === 1) await gone;
+    },
+  });
+  const received = node.listen(topic);
+  await waitFor('head lookup started', () => lookups === 1);
+  const back = await takeSubscribersAway(admin);
+  await waitFor('subscriber away', () => node.subscriber.status !== 'ready');
+  away?.();
+  await publish('n1');
+  await publish('n2');
+  await back();
+  await waitFor(
+    'caught up',
+    () => node.catchUp.counters.notRecovered.unavailable + node.catchUp.counters.topicsCaughtUp >= 1,
+    10_000,
+  );
+  await node.subscriber.subscribe('round-trip');
+  await publish('n3');
+  await waitFor('live', () => received.texts.includes('n3'));
+  expect(received.texts).toEqual([{ notice: '{"recovered":false,"reason":"unavailable"}' }, 'n3']);
+  expect(node.catchUp.counters).toEqual({
+    topicsCaughtUp: 0,
+    eventsReplayed: 0,
+    notRecovered: { epoch: 0, window: 0, unavailable: 1 },
+  });
+});
+
+test('a stray message with a malformed position: the catch-up reads after the last valid one', async () => {
+  const topic = 'stray';
+  const publisher = appendingHistory({ maxEvents: 100, ttlMs: 60_000 });
+  const publish = (text: string) => publisher.append(topic, JSON.stringify(text));
+  const node = await instance();
+  const received = node.listen(topic);
+  await node.recorded();
+  await publish('g1');
+  // Anyone who can PUBLISH to the channel: a position that does not parse, with a JSON body.
+  await admin.publish(topic, '@garbage\n"stray"');
+  await waitFor('g1 and the stray message', () => received.texts.length === 2);
+
+  const back = await takeSubscribersAway(admin);
+  await waitFor('subscriber away', () => node.subscriber.status !== 'ready');
+  await publish('g2');
+  await back();
+  await waitFor('caught up', () => received.texts.length >= 3, 10_000);
+  await publish('g3');
+  await waitFor('live', () => received.texts.length >= 4);
+  expect(received.texts).toEqual(['g1', 'stray', 'g2', 'g3']);
+  expect(node.catchUp.counters).toMatchObject({ topicsCaughtUp: 1, eventsReplayed: 1 });
 });

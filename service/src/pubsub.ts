@@ -115,6 +115,8 @@ interface Delivery<V> {
   readonly position: string | undefined;
   readonly payload: V;
   readonly notice?: Recovery;
+  /** Part of a catch-up or resume batch: queued beyond the bound, which is for live events only. */
+  readonly batch?: true;
 }
 
 /**
@@ -197,12 +199,15 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     historyLimits !== undefined ? new RedisHistory(redis.publisher, redis.history, historyLimits) : undefined;
   const resumes =
     history !== undefined
-      ? new ResumeCoalescer<unknown>((topic, afters) =>
+      ? new ResumeCoalescer<unknown>(async (topic, afters) => {
+          // Every member left before the batch was sent (a socket closed right after resuming): the event
+          // target has sent its UNSUBSCRIBE already, and a SUBSCRIBE now would leave the channel subscribed
+          // with no listener (restored by every reconnect).
+          if (!counts.has(topic)) throw new Error('no subscription of the topic is left');
           // SUBSCRIBE is idempotent; its reply proves the channel is live for every member (step 1 above).
-          withTimeout(redis.subscriber.subscribe(topic), RESUME_TIMEOUT_MS).then(() =>
-            withTimeout(history.readBatch(topic, afters), RESUME_TIMEOUT_MS),
-          ),
-        )
+          await withTimeout(redis.subscriber.subscribe(topic), RESUME_TIMEOUT_MS);
+          return withTimeout(history.readBatch(topic, afters), RESUME_TIMEOUT_MS);
+        })
       : undefined;
   // With history, live events pass through the catch-up, which fills the gap of a subscriber reconnect.
   const live =
@@ -284,8 +289,13 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
   private waiting: ((result: IteratorResult<V> | Promise<IteratorResult<V>>) => void) | undefined;
   private failure: Error | undefined;
   private finished = false;
-  /** Queue bound: the limit, plus the replay of a resume (bounded by the history size). */
-  private capacity: number;
+  /**
+   * Deliveries of a batch (a resume's replay, a catch-up's release) in the queue and in `held`: they do not
+   * count against the limit (a batch is bounded by the history size plus the catch-up's hold, and arrives
+   * at once), so a subscription that is caught up is not overflowed by it.
+   */
+  private batchQueued = 0;
+  private batchHeld = 0;
   /** Live events held while a resume reads the history. */
   private held: Delivery<V>[] | undefined;
   /** After a resume: live events up to this id (same epoch) were replayed already. */
@@ -303,7 +313,6 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     private readonly counts: Map<string, number>,
     private readonly cursor: EventCursor | undefined,
   ) {
-    this.capacity = limit;
     source.addEventListener(topic, this.listener);
     counts.set(topic, (counts.get(topic) ?? 0) + 1);
   }
@@ -322,8 +331,8 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
       const result = await read(this.topic, after);
       if (result.complete) {
         const entries = result.entries;
-        this.queue = entries.map((entry) => ({ position: entry.position, payload: entry.payload }));
-        this.capacity = this.limit + entries.length;
+        this.queue = entries.map((entry) => ({ position: entry.position, payload: entry.payload, batch: true }));
+        this.batchQueued = entries.length;
         const last = entries[entries.length - 1];
         this.replayedUpTo = last !== undefined ? { ...after, ms: last.id.ms, seq: last.id.seq } : after;
         recovery = { recovered: true, replayed: entries.length };
@@ -335,8 +344,9 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     }
     const held = this.held;
     this.held = undefined;
+    this.batchHeld = 0;
     if (this.finished) {
-      this.queue = [];
+      this.dropQueue();
       return recovery;
     }
     for (const delivery of held) this.push(delivery);
@@ -363,7 +373,7 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
 
   return(): Promise<IteratorResult<V>> {
     this.finish();
-    this.queue = [];
+    this.dropQueue();
     this.failure = undefined;
     this.settle({ value: undefined, done: true });
     return Promise.resolve({ value: undefined, done: true });
@@ -371,28 +381,44 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
 
   throw(err?: unknown): Promise<IteratorResult<V>> {
     this.finish();
-    this.queue = [];
+    this.dropQueue();
     this.settle({ value: undefined, done: true });
     return Promise.reject(err);
   }
 
   /** The next queued event, after handing the notices queued before it to the cursor (in-stream order). */
   private take(): IteratorResult<V> | undefined {
-    let delivery = this.queue.shift();
+    let delivery = this.shift();
     while (delivery?.notice !== undefined) {
       this.cursor?.notify(delivery.notice);
-      delivery = this.queue.shift();
+      delivery = this.shift();
     }
     if (delivery === undefined) return undefined;
     if (this.cursor !== undefined) this.cursor.position = delivery.position;
     return { value: delivery.payload, done: false };
   }
 
+  private dropQueue(): void {
+    this.queue = [];
+    this.batchQueued = 0;
+  }
+
+  private shift(): Delivery<V> | undefined {
+    const delivery = this.queue.shift();
+    if (delivery?.batch === true) this.batchQueued--;
+    return delivery;
+  }
+
   private push(delivery: Delivery<V>): void {
     if (this.finished) return;
+    const batch = delivery.batch === true;
     if (this.held !== undefined) {
-      if (this.held.length >= this.limit) this.overflow();
-      else this.held.push(delivery);
+      if (!batch && this.held.length - this.batchHeld >= this.limit) {
+        this.overflow();
+      } else {
+        this.held.push(delivery);
+        if (batch) this.batchHeld++;
+      }
       return;
     }
     if (this.replayedUpTo !== undefined && this.alreadyReplayed(delivery, this.replayedUpTo)) return;
@@ -401,10 +427,11 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     } else if (this.waiting !== undefined) {
       if (this.cursor !== undefined) this.cursor.position = delivery.position;
       this.settle({ value: delivery.payload, done: false });
-    } else if (this.queue.length >= this.capacity) {
+    } else if (!batch && this.queue.length - this.batchQueued >= this.limit) {
       this.overflow();
     } else {
       this.queue.push(delivery);
+      if (batch) this.batchQueued++;
     }
   }
 
@@ -425,8 +452,9 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
   /** Drop the backlog: the consumer must resubscribe (and re-fetch state) anyway. */
   private overflow(): void {
     this.finish();
-    this.queue = [];
+    this.dropQueue();
     this.held = undefined;
+    this.batchHeld = 0;
     const failure = new SubscriptionOverflowError(this.limit);
     // A consumer can be waiting only while a resume holds events (otherwise the queue is empty).
     if (this.waiting !== undefined) this.settle(Promise.reject(failure));

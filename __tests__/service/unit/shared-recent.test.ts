@@ -6,6 +6,7 @@
 import type { ExecutionResult } from 'graphql-ws';
 import {
   RECENT_FRAMES,
+  RECENT_FRAMES_MS,
   RECENT_REPLAY_MAX_BYTES,
   SharedGroup,
   type GroupOwner,
@@ -96,6 +97,22 @@ test('a position ahead of the group joins at once and skips the frames up to it'
   ]);
 });
 
+test('a member joined ahead keeps skipping across a result without a position (a notice): no duplicates', async () => {
+  const { group, push } = await started();
+  for (const n of [1, 2, 3]) await push(event(n));
+  const { frames, subscriber } = collector();
+  expect(group.resume(subscriber, 'op', '1.E1.0-5')).toBeDefined();
+  // The group's own catch-up could not recover: its notice, then the held live events 4..7.
+  const notice = { extensions: { recovery: { recovered: false, reason: 'window' } } };
+  await push(notice);
+  for (const n of [4, 5, 6, 7]) await push(event(n));
+  expect(frames).toEqual([
+    { id: 'op', type: 'next', payload: { extensions: { recovery: { recovered: true, replayed: 0 } } } },
+    { id: 'op', type: 'next', payload: notice },
+    ...[6, 7].map((n) => ({ id: 'op', type: 'next', payload: event(n) })),
+  ]);
+});
+
 test(`at most ${RECENT_FRAMES} frames are kept, and a result without a position clears them`, async () => {
   const { group, push } = await started();
   for (let n = 1; n <= RECENT_FRAMES + 1; n++) await push(event(n));
@@ -124,4 +141,29 @@ test('a replay larger than RECENT_REPLAY_MAX_BYTES is not served from the frames
   // The last three fit.
   expect(group.resume(subscriber, 'op', '1.E1.0-3')).toBeDefined();
   expect(frames).toHaveLength(4);
+});
+
+test('the frames kept hold no more than one replay can send, the oldest dropped first', async () => {
+  const { group, push } = await started();
+  const big = (n: number) => ({ data: { n, text: 'x'.repeat(60_000) }, extensions: { position: `1.E1.0-${n}` } });
+  for (let n = 1; n <= 20; n++) await push(big(n));
+  expect(group.recentBytes).toBeLessThanOrEqual(RECENT_REPLAY_MAX_BYTES + 61_000);
+  expect(group.recentBytes).toBeGreaterThan(RECENT_REPLAY_MAX_BYTES - 61_000);
+  // The oldest frame kept is still one to resume from: the frames after it fit in one replay.
+  expect(group.resume(collector().subscriber, 'a', '1.E1.0-16')).toBeDefined();
+  expect(group.resume(collector().subscriber, 'b', '1.E1.0-10')).toBeUndefined();
+});
+
+test('a frame older than RECENT_FRAMES_MS is not resumed from, even before the sweep ran', async () => {
+  const { group, push } = await started();
+  for (const n of [1, 2, 3]) await push(event(n));
+  // The clock moved on: Date.now() stubbed, as waiting RECENT_FRAMES_MS in a test is not an option.
+  const now = Date.now();
+  const clock = jest.spyOn(Date, 'now').mockReturnValue(now + RECENT_FRAMES_MS + 1);
+  try {
+    expect(group.resume(collector().subscriber, 'a', '1.E1.0-1')).toBeUndefined();
+  } finally {
+    clock.mockRestore();
+  }
+  expect(group.recentBytes).toBe(0);
 });

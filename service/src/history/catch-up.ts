@@ -27,12 +27,13 @@
  * the subscriber connection come in order) and every later one is live or in the history after the head.
  * A topic without any history then reads its whole history at catch-up, if one appeared meanwhile: complete
  * if it still starts at its first event. A topic whose head could not be recorded before the connection
- * dropped has no position: its held events are released as they are.
+ * dropped (or that got its first listener while it was away) has no position: its subscriptions are told
+ * not recovered (unavailable), then get the held events.
  */
 import { createCatchUpCounters, type CatchUpCounters } from '../counters';
 import type { Logger } from '../logger';
 import { errorFields } from '../logger';
-import { compareIds, formatPosition, parsePosition, type Position } from './position';
+import { compareIds, formatPosition, parsePosition, tryParsePosition, type Position } from './position';
 import type { HistoryHead } from './redis-stream';
 import type { HistoryEntry, ReadResult, Recovery } from './store';
 
@@ -54,6 +55,11 @@ export interface LiveDetail {
   readonly position: string | undefined;
   readonly payload: unknown;
   readonly notice?: Recovery;
+  /**
+   * Dispatched by a catch-up's release, all at once: missed events, held ones and the notice. A subscription
+   * queues them beyond its bound (which is for live events its consumer falls behind on), as a resume's replay.
+   */
+  readonly batch?: true;
 }
 
 export interface CatchUpOptions {
@@ -67,8 +73,8 @@ export interface CatchUpOptions {
   readonly maxHeld: number;
   readonly logger: Logger;
   /**
-   * How long a topic's catch-up may take (confirm and read, retried while the publishing connection is not
-   * back yet) before its subscriptions are told not recovered (unavailable).
+   * How long a topic's catch-up may take (confirm and read, the read retried while the connection it uses
+   * is not back yet) before its subscriptions are told not recovered (unavailable).
    * @default 5_000
    */
   readonly timeoutMs?: number;
@@ -158,11 +164,12 @@ export class LiveCatchUp implements LiveSource {
     for (let attempt = 1; this.topics.get(topic) === state && state.last === undefined; attempt++) {
       const generation = this.generation;
       try {
-        await this.options.confirm(topic);
-        const head = await this.options.head(topic);
+        // Timed out: a reply lost with its connection must not stall the recording for good.
+        await withTimeout(this.options.confirm(topic), this.timeoutMs);
+        const head = await withTimeout(this.options.head(topic), this.timeoutMs);
         // Checked right before SUBSCRIBE is sent: an UNSUBSCRIBE for a topic removed later comes after it.
         if (this.topics.get(topic) !== state) return;
-        await this.options.confirm(topic);
+        await withTimeout(this.options.confirm(topic), this.timeoutMs);
         if (generation === this.generation && state.held === undefined) {
           if (state.last !== undefined || this.topics.get(topic) !== state) return;
           if (head !== undefined) state.last = formatPosition(head.epoch, `0-${head.appended}`);
@@ -233,7 +240,11 @@ export class LiveCatchUp implements LiveSource {
     try {
       await withTimeout(this.options.confirm(topic), this.timeoutMs);
       const read = this.readFor(topic, state);
-      if (read !== undefined) {
+      if (read === undefined) {
+        // No position to read after (its head was not recorded before the connection dropped): whatever
+        // was published meanwhile cannot be found, so the subscriptions are told.
+        lost = 'unavailable';
+      } else {
         const result = await this.readUntil(read, deadline, generation);
         if (result.complete) entries = result.entries;
         else lost = result.reason;
@@ -264,7 +275,7 @@ export class LiveCatchUp implements LiveSource {
     };
   }
 
-  /** Reads the history; the publishing connection may come back after the subscriber: retried until the deadline. */
+  /** Reads the history; the connection reads use may come back after the subscriber: retried until the deadline. */
   private async readUntil(
     read: () => Promise<ReadResult<unknown>>,
     deadline: number,
@@ -275,7 +286,8 @@ export class LiveCatchUp implements LiveSource {
         return await withTimeout(read(), Math.max(deadline - Date.now(), 1));
       } catch (err) {
         if (Date.now() + RETRY_MS >= deadline || generation !== this.generation) throw err;
-        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        // Unref'd, as every timer here: a connection closed for good (shutdown) must not keep the process alive.
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS).unref());
       }
     }
   }
@@ -284,12 +296,16 @@ export class LiveCatchUp implements LiveSource {
   private release(state: TopicState, entries: readonly HistoryEntry<unknown>[], notice: Recovery | undefined): void {
     const held = state.held ?? [];
     state.held = undefined;
-    if (notice !== undefined) this.dispatch(state, liveEvent({ position: undefined, payload: undefined, notice }));
-    for (const entry of entries) this.dispatch(state, liveEvent({ position: entry.position, payload: entry.payload }));
-    state.skipUpTo = state.last !== undefined ? parsePosition(state.last) : undefined;
+    if (notice !== undefined) {
+      this.dispatch(state, liveEvent({ position: undefined, payload: undefined, notice, batch: true }));
+    }
+    for (const entry of entries) {
+      this.dispatch(state, liveEvent({ position: entry.position, payload: entry.payload, batch: true }));
+    }
+    state.skipUpTo = tryParsePosition(state.last);
     for (const event of held) {
       if (state.skipUpTo !== undefined && this.skipped(state, state.skipUpTo, event)) continue;
-      this.dispatch(state, event);
+      this.dispatch(state, inBatch(event));
     }
   }
 
@@ -302,7 +318,8 @@ export class LiveCatchUp implements LiveSource {
 
   private dispatch(state: TopicState, event: Event): void {
     const position = (event as CustomEvent<Partial<LiveDetail> | null>).detail?.position;
-    if (typeof position === 'string') state.last = position;
+    // Only a position that parses is one to read after (a stray PUBLISH can carry anything).
+    if (tryParsePosition(position) !== undefined) state.last = position as string;
     for (const listener of state.listeners) listener(event);
   }
 
@@ -325,23 +342,24 @@ function liveEvent(detail: LiveDetail): Event {
   return new CustomEvent('live', { detail });
 }
 
+/** A held live event, marked as part of the release; an unparseable one (not an object) stays as it is. */
+function inBatch(event: Event): Event {
+  const detail = (event as CustomEvent<unknown>).detail;
+  if (typeof detail !== 'object' || detail === null) return event;
+  return liveEvent({ ...(detail as LiveDetail), batch: true });
+}
+
 /** True for a held event of the same epoch at or before `upTo`: it was dispatched already. */
 function notAbove(event: Event, upTo: Position): boolean {
-  const position = (event as CustomEvent<Partial<LiveDetail> | null>).detail?.position;
-  if (typeof position !== 'string') return false;
-  let parsed: Position;
-  try {
-    parsed = parsePosition(position);
-  } catch {
-    return false;
-  }
+  const parsed = tryParsePosition((event as CustomEvent<Partial<LiveDetail> | null>).detail?.position);
+  if (parsed === undefined) return false;
   return parsed.epoch === upTo.epoch && compareIds(parsed, upTo) <= 0;
 }
 
 function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

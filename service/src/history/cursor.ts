@@ -18,8 +18,8 @@ export class EventCursor {
   private claimed = false;
   /** A not-recovered outcome the transport has not sent yet (one is enough: the client refetches once). */
   private notice: Recovery | undefined;
-  private wake: (() => void) | undefined;
-  private waiting: Promise<void> | undefined;
+  /** One per next() waiting for a notice; removed when that step settles, so none outlives its step. */
+  private readonly waiters = new Set<() => void>();
 
   /** @param resumeFrom what the client sent (unvalidated): subscribe `extensions.resumeFrom`, or Last-Event-ID. */
   constructor(readonly resumeFrom: unknown) {}
@@ -44,10 +44,9 @@ export class EventCursor {
    */
   notify(recovery: Recovery): void {
     this.notice ??= recovery;
-    const wake = this.wake;
-    this.wake = undefined;
-    this.waiting = undefined;
-    wake?.();
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiters) wake();
   }
 
   /** The pending notice, once. */
@@ -57,12 +56,23 @@ export class EventCursor {
     return notice;
   }
 
-  /** Resolves at the next notify() (at once if a notice is pending); one promise until then. */
-  noticed(): Promise<void> {
-    if (this.notice !== undefined) return Promise.resolve();
-    return (this.waiting ??= new Promise((resolve) => {
-      this.wake = resolve;
-    }));
+  /**
+   * Resolves at the next notify() (at once if a notice is pending). The caller cancels it once it stops
+   * waiting: a promise kept across events would collect one reaction (and the result it raced) per event.
+   */
+  noticed(): { readonly promise: Promise<void>; cancel(): void } {
+    if (this.notice !== undefined) return { promise: Promise.resolve(), cancel: () => undefined };
+    let wake: () => void = () => undefined;
+    const promise = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    this.waiters.add(wake);
+    return { promise, cancel: () => this.waiters.delete(wake) };
+  }
+
+  /** next() calls waiting for a notice now (at most one per operation). */
+  get noticeWaiters(): number {
+    return this.waiters.size;
   }
 }
 

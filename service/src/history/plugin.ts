@@ -72,7 +72,14 @@ class PositionedResults implements AsyncIterableIterator<ExecutionResult> {
     }
     // A notice may come while the source waits for its next event (or be taken with it): it goes first.
     const pending = (this.pending ??= this.source.next());
-    await Promise.race([pending, this.cursor.noticed()]).catch(() => undefined); // a failure is thrown below
+    const noticed = this.cursor.noticed();
+    try {
+      await Promise.race([pending, noticed.promise]);
+    } catch {
+      // A failure of the source is thrown below.
+    } finally {
+      noticed.cancel();
+    }
     const notice = this.cursor.takeNotice();
     if (notice !== undefined) return { done: false, value: { extensions: { recovery: notice } } };
     this.pending = undefined;

@@ -61,6 +61,15 @@ export function parsePosition(value: unknown): Position {
   return { epoch, id: `${ms}-${seq}`, ms: BigInt(ms), seq: BigInt(seq) };
 }
 
+/** The parsed position, or undefined for anything malformed (positions that came from Redis, not a client). */
+export function tryParsePosition(value: unknown): Position | undefined {
+  try {
+    return parsePosition(value);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Orders two stream ids of one epoch: negative, 0 or positive like a comparator. */
 export function compareIds(a: Pick<Position, 'ms' | 'seq'>, b: Pick<Position, 'ms' | 'seq'>): number {
   if (a.ms !== b.ms) return a.ms < b.ms ? -1 : 1;

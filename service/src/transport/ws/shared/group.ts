@@ -15,8 +15,8 @@
  * they are held, with their positions, until `joinAt` names the last position the member delivered on its
  * own; the held frames after it are sent then, and the member is an ordinary one from there on.
  *
- * A group also keeps its recent frames' payloads (the last RECENT_FRAMES_MS, at most RECENT_FRAMES, only
- * while their positions follow each other without a gap). A resume whose position is among them is served
+ * A group also keeps its recent frames' payloads (the last RECENT_FRAMES_MS, at most RECENT_FRAMES and no more
+ * than one replay can send, only while their positions follow each other without a gap). A resume whose position is among them is served
  * from there (`resume`): the recovery result and the frames after that position are sent at once and the
  * member joins, with no execution, history read or serialization of its own. A position a little ahead of
  * the group's latest frame (the group lags behind the instance the client came from) joins the same way,
@@ -26,7 +26,7 @@
  */
 import type { GraphQLError } from 'graphql';
 import type { ExecutionResult, OperationResult } from 'graphql-ws';
-import { compareIds, parsePosition, type Position } from '../../../history/position';
+import { compareIds, tryParsePosition, type Position } from '../../../history/position';
 
 /** The connection as the group sees it: the send path for pre-built frames. */
 export interface SharedSubscriber {
@@ -95,6 +95,7 @@ export class SharedGroup {
   private readonly started: Promise<SubscribeResult>;
   /** The latest events in order, each the successor of the one before (same epoch, next id). */
   private recent: RecentFrame[] = [];
+  private keptBytes = 0;
 
   constructor(
     readonly key: string,
@@ -134,6 +135,8 @@ export class SharedGroup {
    */
   resume(subscriber: SharedSubscriber, operationId: string, position: string): SharedMember | undefined {
     if (this.disposed || this.stream === undefined) return undefined;
+    // Frames the sweep has not reached yet are as good as forgotten once past their age.
+    this.forgetBefore(Date.now() - RECENT_FRAMES_MS);
     const at = this.recent.findIndex((frame) => frame.position === position);
     const ahead = at < 0 ? this.ahead(position) : undefined;
     if (at < 0 && ahead === undefined) return undefined;
@@ -165,7 +168,14 @@ export class SharedGroup {
   forgetBefore(before: number): void {
     let old = 0;
     while (old < this.recent.length && (this.recent[old] as RecentFrame).at < before) old++;
-    if (old > 0) this.recent = this.recent.slice(old);
+    if (old === 0) return;
+    for (const frame of this.recent.slice(0, old)) this.keptBytes -= frame.payload.length;
+    this.recent = this.recent.slice(old);
+  }
+
+  /** Bytes of the payloads kept (at most a replay's worth after the oldest frame, see remember). */
+  get recentBytes(): number {
+    return this.keptBytes;
   }
 
   /** Holds recent frames (the registry sweeps them). */
@@ -258,11 +268,23 @@ export class SharedGroup {
       last.parsed.epoch === parsed.epoch &&
       last.parsed.ms === parsed.ms &&
       last.parsed.seq + 1n === parsed.seq;
-    if (!follows) this.recent = [];
+    if (!follows) {
+      this.recent = [];
+      this.keptBytes = 0;
+    }
     if (parsed === undefined) return;
     if (this.recent.length === 0) this.owner.remembering();
     this.recent.push({ position: position as string, parsed, payload, at: Date.now() });
-    if (this.recent.length > RECENT_FRAMES) this.recent.shift();
+    this.keptBytes += payload.length;
+    // A resume replays the frames after its position, at most RECENT_REPLAY_MAX_BYTES: older ones are
+    // never served, so they are not kept.
+    for (;;) {
+      const oldest = this.recent[0] as RecentFrame;
+      const after = this.keptBytes - oldest.payload.length;
+      if (this.recent.length <= RECENT_FRAMES && after <= RECENT_REPLAY_MAX_BYTES) break;
+      this.recent.shift();
+      this.keptBytes -= oldest.payload.length;
+    }
   }
 
   private dispose(): void {
@@ -302,17 +324,21 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
     return this.held !== undefined;
   }
 
-  /** Drops the group's frames up to `position` (same epoch); the first one after it ends the skipping. */
+  /**
+   * Drops the group's frames up to `position` (same epoch); the first positioned one after it (or of
+   * another epoch) ends the skipping.
+   */
   skipThrough(position: Position): void {
     this.skipping = position;
   }
 
   /** Called by the group for each event: sent, or held while catching up. */
   deliver(frame: Buffer, position: unknown): void {
-    if (this.skipping !== undefined) {
-      const parsed = tryParsePosition(position);
-      if (parsed !== undefined && parsed.epoch === this.skipping.epoch && compareIds(parsed, this.skipping) <= 0)
-        return;
+    // A result without a position (a notice) is sent and does not end the skipping: only an event after
+    // the position does.
+    const parsed = this.skipping !== undefined ? tryParsePosition(position) : undefined;
+    if (this.skipping !== undefined && parsed !== undefined) {
+      if (parsed.epoch === this.skipping.epoch && compareIds(parsed, this.skipping) <= 0) return;
       this.skipping = undefined;
     }
     if (this.held === undefined) {
@@ -394,15 +420,6 @@ export class SharedMember implements AsyncIterableIterator<ExecutionResult> {
   private result(): Promise<IteratorResult<ExecutionResult>> {
     const failure = this.ended?.failure;
     return failure === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(failure);
-  }
-}
-
-function tryParsePosition(position: unknown): Position | undefined {
-  if (typeof position !== 'string') return undefined;
-  try {
-    return parsePosition(position);
-  } catch {
-    return undefined;
   }
 }
 
