@@ -82,7 +82,7 @@ terraformDescribe()('plan review summary on real plans', () => {
       throw new Error(`create plan failed:\n${formatDiagnostics(create?.diagnostics ?? first.diagnostics)}`);
     plans.create = create.plan;
 
-    const schemas = await awsResourceSchemas(workspace);
+    const schemas = awsResourceSchemas(create.plan);
     const state = await validatedDayOneState(workspace, 'review-state', STACK, create.plan, schemas);
     const runs: RunBlock[] = [
       {

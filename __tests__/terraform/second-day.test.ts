@@ -109,13 +109,13 @@ terraformDescribe()('second-day plans', () => {
     );
     await workspace.init();
     const firstPlans = await workspace.test(planFiles);
-    const schemas = await awsResourceSchemas(workspace);
     const planOf = (file: string): PlanJson => {
       const run = firstPlans.runs.get(`${file}/plan`);
       if (!run?.plan)
         throw new Error(`the first plan failed:\n${formatDiagnostics(run?.diagnostics ?? firstPlans.diagnostics)}`);
       return run.plan;
     };
+    const schemas = awsResourceSchemas(planOf(planFiles[0]));
 
     // 2. A mock apply of each, fed with that plan, then the day-two plans on its state.
     const firstApply = async (name: string, stack: StackJson, plan: PlanJson): Promise<RunBlock> => {
