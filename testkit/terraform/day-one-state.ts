@@ -164,6 +164,22 @@ export function dayOneState(
 }
 
 /**
+ * dayOneState written to `stacks/<name>` of the workspace without validating it first: for the mock apply,
+ * which validates it anyway. Where that apply fails, validatedDayOneState builds a stack that validates.
+ * Returns its module path too.
+ */
+export function writeDayOneState(
+  workspace: OfflineWorkspace,
+  name: string,
+  stack: StackJson,
+  plan: PlanJson,
+  schemas: Readonly<Record<string, SchemaBlock>>,
+): { module: string; stack: StackJson; overrides: ResourceOverride[] } {
+  const state = dayOneState(stack, plan, schemas);
+  return { module: workspace.addStack(name, state.stack), ...state };
+}
+
+/**
  * dayOneState, validated by the provider: a default written out can conflict with a setting (the provider
  * refuses `self = false` beside `cidr_blocks` in aws_security_group_rule, although it plans that value), so
  * attributes that validation names are left out again, until the stack validates. The stack is written to
