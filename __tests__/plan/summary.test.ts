@@ -18,6 +18,8 @@ import {
   type RunBlock,
   type StackJson,
   validatedDayOneState,
+  writeDayOneState,
+  type TestReport,
 } from '../../testkit/terraform';
 import { terraformDescribe } from '../../testkit/terraform/gate';
 import { main } from '../../tools/plan/cli';
@@ -82,32 +84,42 @@ terraformDescribe()('plan review summary on real plans', () => {
       throw new Error(`create plan failed:\n${formatDiagnostics(create?.diagnostics ?? first.diagnostics)}`);
     plans.create = create.plan;
 
-    const schemas = await awsResourceSchemas(workspace);
-    const state = await validatedDayOneState(workspace, 'review-state', STACK, create.plan, schemas);
-    const runs: RunBlock[] = [
-      {
-        name: 'first_apply',
-        command: 'apply',
-        provider: 'mock',
-        module: state.module,
-        stack: state.stack,
-        stateKey: 'live',
-        overrideResources: state.overrides,
-      },
-      ...Object.entries(DAY_TWO).map(([name, variables]): RunBlock => ({
-        name,
-        command: 'plan',
-        provider: 'real',
-        module,
-        stack: STACK,
-        stateKey: 'live',
-        refresh: false,
-        variables,
-      })),
-    ];
-    const dayTwoFile = workspace.addTestFile('day-two', { mockedStacks: [STACK], runs });
-    await workspace.init();
-    const report = await workspace.test([dayTwoFile]);
+    const createPlan = create.plan;
+    const schemas = awsResourceSchemas(createPlan);
+    let dayTwoFile = '';
+    const dayTwo = async (validate: boolean): Promise<TestReport> => {
+      const state = validate
+        ? await validatedDayOneState(workspace, 'review-state', STACK, createPlan, schemas)
+        : writeDayOneState(workspace, 'review-state', STACK, createPlan, schemas);
+      const runs: RunBlock[] = [
+        {
+          name: 'first_apply',
+          command: 'apply',
+          provider: 'mock',
+          module: state.module,
+          stack: state.stack,
+          stateKey: 'live',
+          overrideResources: state.overrides,
+        },
+        ...Object.entries(DAY_TWO).map(([name, variables]): RunBlock => ({
+          name,
+          command: 'plan',
+          provider: 'real',
+          module,
+          stack: STACK,
+          stateKey: 'live',
+          refresh: false,
+          variables,
+        })),
+      ];
+      dayTwoFile = workspace.addTestFile('day-two', { mockedStacks: [STACK], runs });
+      await workspace.init();
+      return workspace.test([dayTwoFile]);
+    };
+    // The mock apply validates the day-one state; only where it fails is the state validated (and mended by
+    // validatedDayOneState) first, which costs another provider start.
+    let report = await dayTwo(false);
+    if (report.runs.get(`${dayTwoFile}/first_apply`)?.status !== 'pass') report = await dayTwo(true);
     for (const name of ['first_apply', ...Object.keys(DAY_TWO)]) {
       const run = report.runs.get(`${dayTwoFile}/${name}`);
       if (run?.status !== 'pass') {

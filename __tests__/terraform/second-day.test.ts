@@ -22,6 +22,7 @@ import {
   type StackJson,
   type TestReport,
   validatedDayOneState,
+  writeDayOneState,
 } from '../../testkit/terraform';
 import { terraformDescribe } from '../../testkit/terraform/gate';
 
@@ -109,17 +110,19 @@ terraformDescribe()('second-day plans', () => {
     );
     await workspace.init();
     const firstPlans = await workspace.test(planFiles);
-    const schemas = await awsResourceSchemas(workspace);
     const planOf = (file: string): PlanJson => {
       const run = firstPlans.runs.get(`${file}/plan`);
       if (!run?.plan)
         throw new Error(`the first plan failed:\n${formatDiagnostics(run?.diagnostics ?? firstPlans.diagnostics)}`);
       return run.plan;
     };
+    const schemas = awsResourceSchemas(planOf(planFiles[0]));
 
     // 2. A mock apply of each, fed with that plan, then the day-two plans on its state.
-    const firstApply = async (name: string, stack: StackJson, plan: PlanJson): Promise<RunBlock> => {
-      const state = await validatedDayOneState(workspace, `${name}-state`, stack, plan, schemas);
+    const firstApply = async (name: string, stack: StackJson, plan: PlanJson, validate: boolean): Promise<RunBlock> => {
+      const state = validate
+        ? await validatedDayOneState(workspace, `${name}-state`, stack, plan, schemas)
+        : writeDayOneState(workspace, `${name}-state`, stack, plan, schemas);
       return {
         name: 'first_apply',
         command: 'apply',
@@ -142,21 +145,34 @@ terraformDescribe()('second-day plans', () => {
       variables: { image_tag: imageTag },
     });
     const base = './stacks/day-one';
-    const runs: RunBlock[] = [await firstApply('day-one', dayOne, planOf(planFiles[0]))];
-    for (const [name, { stack, imageTag }] of Object.entries(changes)) {
-      const module = stack === dayOne ? base : workspace.addStack(name, stack);
-      runs.push(dayTwo(name.replace(/-/g, '_'), module, stack, imageTag));
+    const secondDay = async (validate: boolean): Promise<TestReport> => {
+      const runs: RunBlock[] = [await firstApply('day-one', dayOne, planOf(planFiles[0]), validate)];
+      for (const [name, { stack, imageTag }] of Object.entries(changes)) {
+        const module = stack === dayOne ? base : workspace.addStack(name, stack);
+        runs.push(dayTwo(name.replace(/-/g, '_'), module, stack, imageTag));
+      }
+      file = workspace.addTestFile('second-day', { mockedStacks: [dayOne], runs });
+      oldShapeFile = workspace.addTestFile('second-day-old-target-group', {
+        mockedStacks: [oldShapeDayOne],
+        runs: [
+          await firstApply('old-shape', oldShapeDayOne, planOf(planFiles[1]), validate),
+          dayTwo('target_group_port', workspace.addStack('old-shape-day-two', oldShapeDayTwo), oldShapeDayTwo),
+        ],
+      });
+      await workspace.init();
+      return workspace.test([file, oldShapeFile]);
+    };
+    // The mock apply validates its day-one state; only where it fails are the states validated first, each
+    // command a provider start (validatedDayOneState leaves out planned defaults the provider refuses).
+    report = await secondDay(false);
+    const failed = [file, oldShapeFile]
+      .map((f) => report.runs.get(`${f}/first_apply`))
+      .filter((r) => r?.status !== 'pass');
+    if (failed.length > 0) {
+      const errors = formatDiagnostics([...report.diagnostics, ...failed.flatMap((r) => r?.diagnostics ?? [])]);
+      console.log(`a first apply failed, the day-one states are validated and the runs repeated:\n${errors}`);
+      report = await secondDay(true);
     }
-    file = workspace.addTestFile('second-day', { mockedStacks: [dayOne], runs });
-    oldShapeFile = workspace.addTestFile('second-day-old-target-group', {
-      mockedStacks: [oldShapeDayOne],
-      runs: [
-        await firstApply('old-shape', oldShapeDayOne, planOf(planFiles[1])),
-        dayTwo('target_group_port', workspace.addStack('old-shape-day-two', oldShapeDayTwo), oldShapeDayTwo),
-      ],
-    });
-    await workspace.init();
-    report = await workspace.test([file, oldShapeFile]);
     console.log(
       `second-day plans with ${workspace.toolchain.description}: ${report.summary} ` +
         `(${Date.now() - started} ms with the first plans)`,

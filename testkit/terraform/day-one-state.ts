@@ -24,16 +24,18 @@ export interface SchemaBlock {
   readonly block_types?: Readonly<Record<string, { readonly nesting_mode: string; readonly block: SchemaBlock }>>;
 }
 
-/** Resource schemas of hashicorp/aws, by type, from an initialized workspace. */
-export async function awsResourceSchemas(workspace: OfflineWorkspace): Promise<Record<string, SchemaBlock>> {
-  const result = await workspace.run(['providers', 'schema', '-json']);
-  if (result.code !== 0) throw new Error(`terraform providers schema failed:\n${result.stderr}`);
-  const schemas = JSON.parse(result.stdout) as {
-    provider_schemas: Record<string, { resource_schemas: Record<string, { block: SchemaBlock }> }>;
-  };
-  const aws = Object.entries(schemas.provider_schemas).find(([source]) => source.endsWith('hashicorp/aws'))?.[1];
-  if (!aws) throw new Error('the workspace has no hashicorp/aws schema (terraform init first)');
-  return Object.fromEntries(Object.entries(aws.resource_schemas).map(([type, s]) => [type, s.block]));
+/**
+ * Resource schemas of hashicorp/aws, by type, from a plan of `terraform test -verbose`: it carries the
+ * provider's schemas, so no `terraform providers schema` (another provider start) is needed.
+ */
+export function awsResourceSchemas(plan: PlanJson): Record<string, SchemaBlock> {
+  const schemas = (plan.provider_schemas ?? {}) as Record<
+    string,
+    { resource_schemas?: Record<string, { block: SchemaBlock }> }
+  >;
+  const aws = Object.entries(schemas).find(([source]) => source.endsWith('hashicorp/aws'))?.[1]?.resource_schemas;
+  if (!aws) throw new Error('the plan carries no hashicorp/aws schema (a plan of `terraform test -json -verbose`)');
+  return Object.fromEntries(Object.entries(aws).map(([type, s]) => [type, s.block]));
 }
 
 /** A mock-apply override: computed values of one resource (all its instances). */
@@ -159,6 +161,22 @@ export function dayOneState(
     if (Object.keys(computed).length > 0) overrides.push({ target, values: computed });
   }
   return { stack: copy, overrides };
+}
+
+/**
+ * dayOneState written to `stacks/<name>` of the workspace without validating it first: for the mock apply,
+ * which validates it anyway. Where that apply fails, validatedDayOneState builds a stack that validates.
+ * Returns its module path too.
+ */
+export function writeDayOneState(
+  workspace: OfflineWorkspace,
+  name: string,
+  stack: StackJson,
+  plan: PlanJson,
+  schemas: Readonly<Record<string, SchemaBlock>>,
+): { module: string; stack: StackJson; overrides: ResourceOverride[] } {
+  const state = dayOneState(stack, plan, schemas);
+  return { module: workspace.addStack(name, state.stack), ...state };
 }
 
 /**

@@ -6,3 +6,4 @@ export * from '../../tools/terraform';
 export * from './synth';
 export * from './day-one-state';
 export * from './graph-assertions';
+export * from './module-graphs';

@@ -186,6 +186,10 @@ export class OfflineWorkspace {
       CHECKPOINT_DISABLE: '1',
       TF_IN_AUTOMATION: '1',
       TF_INPUT: '0',
+      // Terraform and the provider (it inherits the environment) build and decode the provider's schema, tens
+      // of MB, at every start: collecting garbage half as often saves about a tenth of their CPU time for
+      // some 50 MB more memory per process. A GOGC of the caller's own is kept.
+      GOGC: this.baseEnv.GOGC ?? '200',
     };
     delete env.TF_PLUGIN_CACHE_DIR;
     if (!offline) return env;
