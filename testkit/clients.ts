@@ -3,8 +3,9 @@
  * graphql-sse's client, a raw `ws` socket for sending hand-made (bad) frames, and HTTP helpers.
  */
 import { createClient as createSseClient, type Client as SseClient } from 'graphql-sse';
-import { createClient, type Client, type ClientOptions } from 'graphql-ws';
+import { createClient, type Client, type ClientOptions, type ExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import type { RecoveryOutcome } from '../client/recommended-client';
 import { sleep, waitFor } from './wait';
 
 export const GRAPHQL_TRANSPORT_WS = 'graphql-transport-ws';
@@ -68,6 +69,43 @@ export function wsClient(url: ClientOptions['url'], options: Partial<ClientOptio
       await client.dispose();
     },
   };
+}
+
+/** A `messagePosted` result as resumable subscriptions send it: a position on each event, a recovery result. */
+export type PositionedResult = ExecutionResult<
+  { messagePosted: { text: string } },
+  { position?: string; recovery?: RecoveryOutcome }
+>;
+
+export interface RecordedRoom {
+  readonly results: PositionedResult[];
+  readonly errors: unknown[];
+  readonly client: RecordedWsClient;
+}
+
+/**
+ * `messagePosted(room)` on a new graphql-ws client (see wsClient), recording every result and error.
+ * `extensions` go into the request (`resumeFrom`, or any other to make it run per connection).
+ */
+export function recordRoom(
+  url: ClientOptions['url'],
+  room: string,
+  options: { extensions?: Record<string, unknown> | undefined; lazy?: boolean | undefined } = {},
+): RecordedRoom {
+  const client = wsClient(url, options.lazy !== undefined ? { lazy: options.lazy } : {});
+  const results: PositionedResult[] = [];
+  const errors: unknown[] = [];
+  const extensions = options.extensions !== undefined ? { extensions: options.extensions } : {};
+  client.client.subscribe<PositionedResult['data'], PositionedResult['extensions']>(
+    { query: MESSAGE_POSTED, variables: { room }, ...extensions },
+    { next: (r) => results.push(r as PositionedResult), error: (e) => errors.push(e), complete: () => undefined },
+  );
+  return { results, errors, client };
+}
+
+/** The texts of the messages among recorded results (recovery results carry none). */
+export function postedTexts(results: readonly PositionedResult[]): string[] {
+  return results.flatMap((r) => (r.data ? [r.data.messagePosted.text] : []));
 }
 
 export interface Subscription<T = MessageFields> {

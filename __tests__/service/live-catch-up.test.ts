@@ -11,16 +11,22 @@
 import { EventSource } from 'eventsource';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
-import type { ExecutionResult } from 'graphql-ws';
 import { createRecommendedClient, type RecoveryOutcome } from '../../client/recommended-client';
 import { startTestApp, type TestApp } from '../../testkit/app';
-import { MESSAGE_POSTED, postMessage, wsClient, type RecordedWsClient } from '../../testkit/clients';
+import {
+  MESSAGE_POSTED,
+  postMessage,
+  postedTexts,
+  recordRoom,
+  type PositionedResult,
+  type RecordedWsClient,
+} from '../../testkit/clients';
 import { startRedis, takeSubscribersAway, type RedisServer } from '../../testkit/redis';
 import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 
-type Result = ExecutionResult<{ messagePosted: { text: string } }, { position?: string; recovery?: RecoveryOutcome }>;
+type Result = PositionedResult;
 
 let redis: RedisServer;
 let admin: Redis;
@@ -44,18 +50,12 @@ afterAll(async () => {
 
 /** A graphql-ws subscription on `app`; an extension other than resumeFrom makes it run per connection. */
 function recordWs(app: TestApp, room: string, extensions?: Record<string, unknown>) {
-  const recorded = wsClient(app.wsUrl);
-  clients.push(recorded);
-  const results: Result[] = [];
-  const errors: unknown[] = [];
-  recorded.client.subscribe<Result['data'], Result['extensions']>(
-    { query: MESSAGE_POSTED, variables: { room }, ...(extensions !== undefined ? { extensions } : {}) },
-    { next: (r) => results.push(r as Result), error: (e) => errors.push(e), complete: () => undefined },
-  );
-  return { results, errors, client: recorded };
+  const recorded = recordRoom(app.wsUrl, room, { extensions });
+  clients.push(recorded.client);
+  return recorded;
 }
 
-const texts = (results: Result[]) => results.flatMap((r) => (r.data ? [r.data.messagePosted.text] : []));
+const texts = postedTexts;
 const subscribers = (app: TestApp, room: string) => app.app.pubsub.subscriberCount('messagePosted', room);
 
 test('sockets stay open while the subscriber is away and events are published: every event once, in order', async () => {

@@ -10,19 +10,25 @@
  */
 import Redis from 'ioredis';
 import WebSocket from 'ws';
-import type { ExecutionResult } from 'graphql-ws';
 import { createRecommendedClient, type RecoveryOutcome } from '../../client/recommended-client';
 import { INVALID_POSITION } from '../../service/src/history/position';
 import { streamKey } from '../../service/src/history/redis-stream';
 import { startTestApp, type TestApp } from '../../testkit/app';
-import { MESSAGE_POSTED, postMessage, wsClient, type RecordedWsClient } from '../../testkit/clients';
+import {
+  MESSAGE_POSTED,
+  postMessage,
+  postedTexts,
+  recordRoom,
+  type PositionedResult,
+  type RecordedWsClient,
+} from '../../testkit/clients';
 import { freePort } from '../../testkit/ports';
 import { startRedis, type RedisServer } from '../../testkit/redis';
 import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 
-type Result = ExecutionResult<{ messagePosted: { text: string } }, { position?: string; recovery?: RecoveryOutcome }>;
+type Result = PositionedResult;
 
 let redis: RedisServer;
 let a: TestApp;
@@ -42,18 +48,12 @@ afterAll(async () => {
 });
 
 function record(app: TestApp, room: string, extensions?: Record<string, unknown>, lazy = true) {
-  const recorded = wsClient(app.wsUrl, { lazy });
-  clients.push(recorded);
-  const results: Result[] = [];
-  const errors: unknown[] = [];
-  recorded.client.subscribe<Result['data'], Result['extensions']>(
-    { query: MESSAGE_POSTED, variables: { room }, ...(extensions !== undefined ? { extensions } : {}) },
-    { next: (r) => results.push(r as Result), error: (e) => errors.push(e), complete: () => undefined },
-  );
-  return { results, errors, client: recorded };
+  const recorded = recordRoom(app.wsUrl, room, { extensions, lazy });
+  clients.push(recorded.client);
+  return recorded;
 }
 
-const texts = (results: Result[]) => results.flatMap((r) => (r.data ? [r.data.messagePosted.text] : []));
+const texts = postedTexts;
 
 test('positions on every next; resumeFrom replays the gap (posted on the other instance), then live', async () => {
   const room = 'ws-resume';
