@@ -12,11 +12,12 @@ import { streamKey } from '../../service/src/history/redis-stream';
 import { createLogger } from '../../service/src/logger';
 import { createTopicPubSub, type PubSub } from '../../service/src/pubsub';
 import { startRedis, type RedisServer } from '../../testkit/redis';
+import { resumeWhilePublishing, take, type TickTopics } from '../../testkit/resume-seam';
 import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 
-type Topics = { tick: [id: string, payload: number] };
+type Topics = TickTopics;
 const quiet = createLogger('error', () => undefined);
 
 let redis: RedisServer;
@@ -33,12 +34,6 @@ const open = (maxEvents = 1_000): PubSub<Topics> => {
   return ps;
 };
 const ready = (ps: PubSub<Topics>) => waitFor('pub/sub ready', () => ps.status().ready);
-
-async function take<V>(iterator: AsyncIterator<V>, n: number): Promise<V[]> {
-  const values: V[] = [];
-  for (let i = 0; i < n; i++) values.push((await iterator.next()).value as V);
-  return values;
-}
 
 /** Calls of a command since the last CONFIG RESETSTAT (commands run by scripts are counted too). */
 async function calls(command: string): Promise<number> {
@@ -165,47 +160,21 @@ test('storm seam: batches of resumes while another instance publishes nonstop lo
   const subscriber = open();
   await Promise.all([ready(publisher), ready(subscriber)]);
   const total = 800;
-  const cursor = new EventCursor(undefined);
-  const reference = subscriber.forOperation(cursor).subscribe('tick', 'storm');
-  await waitFor('subscribed', async () => (await raw.pubsub('NUMSUB', 'tick:storm'))[1] === 1);
-  await raw.config('RESETSTAT');
-  const positions: string[] = [];
-  const recording = (async () => {
-    for (let n = 0; n < total; n++) {
-      expect((await reference.next()).value).toBe(n);
-      positions.push(cursor.position as string);
-    }
-  })();
-  const publishing = (async () => {
-    for (let n = 0; n < total; n++) {
-      await publisher.publish('tick', 'storm', n);
-      if (n % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-  })();
   // Waves of 25 resumes from spread positions, each wave started in one tick, the next while reads are in flight.
-  const resumes: Promise<void>[] = [];
-  for (let wave = 0; wave < 8; wave++) {
-    await waitFor('some events seen', () => positions.length > wave * 60 + 30);
-    const seen = positions.length;
-    for (let i = 0; i < 25; i++) {
-      const from = Math.max(0, seen - 1 - i * 3);
-      const resumed = new EventCursor(positions[from]);
-      const sub = subscriber.forOperation(resumed).subscribe('tick', 'storm');
-      resumes.push(
-        (async () => {
-          expect(await resumed.recovery).toEqual({ recovered: true, replayed: expect.any(Number) });
-          const expected = Array.from({ length: total - from - 1 }, (_, k) => from + 1 + k);
-          expect(await take(sub, expected.length)).toEqual(expected);
-          await sub.return?.();
-        })(),
-      );
-    }
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  await Promise.all([publishing, recording, ...resumes]);
+  await resumeWhilePublishing({
+    publisher,
+    subscriber,
+    topicId: 'storm',
+    total,
+    yieldEvery: 10,
+    waves: 8,
+    startAfter: (wave) => wave * 60 + 30,
+    resumeFrom: (recorded) => Array.from({ length: 25 }, (_, i) => Math.max(0, recorded - 1 - i * 3)),
+    subscribed: async () => (await raw.pubsub('NUMSUB', 'tick:storm'))[1] === 1,
+    beforePublishing: () => raw.config('RESETSTAT'),
+  });
   // Scripts: one append per event, and the reads, at most one per wave and one waiting behind it.
   const reads = (await calls('evalsha')) + (await calls('eval')) - total;
   expect(reads).toBeGreaterThanOrEqual(1);
   expect(reads).toBeLessThanOrEqual(16);
-  await reference.return?.();
 });

@@ -11,11 +11,12 @@ import { metaKey, streamKey } from '../../service/src/history/redis-stream';
 import { createLogger } from '../../service/src/logger';
 import { createTopicPubSub, PubSubUnavailableError, type PubSub } from '../../service/src/pubsub';
 import { startRedis, type RedisServer } from '../../testkit/redis';
+import { resumeWhilePublishing, take, type TickTopics } from '../../testkit/resume-seam';
 import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 
-type Topics = { tick: [id: string, payload: number] };
+type Topics = TickTopics;
 const quiet = createLogger('error', () => undefined);
 
 let redis: RedisServer;
@@ -32,12 +33,6 @@ const open = (maxEvents = 1_000, ttlMs = 60_000): PubSub<Topics> => {
   return ps;
 };
 const ready = (ps: PubSub<Topics>) => waitFor('pub/sub ready', () => ps.status().ready);
-
-async function take<V>(iterator: AsyncIterator<V>, n: number): Promise<V[]> {
-  const values: V[] = [];
-  for (let i = 0; i < n; i++) values.push((await iterator.next()).value as V);
-  return values;
-}
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -72,42 +67,18 @@ test('seam: resuming while another instance publishes nonstop loses and doubles 
   const publisher = open();
   const subscriber = open();
   await Promise.all([ready(publisher), ready(subscriber)]);
-  const total = 600;
-  // A reference subscriber records every event's position, so resumes can start from any of them.
-  const cursor = new EventCursor(undefined);
-  const reference = subscriber.forOperation(cursor).subscribe('tick', 'seam');
-  await waitFor('subscribed', async () => (await raw.pubsub('NUMSUB', 'tick:seam'))[1] === 1);
-  const positions: string[] = [];
-  const recording = (async () => {
-    for (let n = 0; n < total; n++) {
-      expect((await reference.next()).value).toBe(n);
-      positions.push(cursor.position as string);
-    }
-  })();
-  const publishing = (async () => {
-    for (let n = 0; n < total; n++) {
-      await publisher.publish('tick', 'seam', n);
-      if (n % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-  })();
-  // Resume from positions recorded so far, while publishing goes on: each must see n+1 .. total-1 once.
-  const resumes: Promise<void>[] = [];
-  for (let i = 0; i < 12; i++) {
-    await waitFor('some events seen', () => positions.length > i * 40 + 1);
-    const from = positions.length - 1;
-    const resumed = new EventCursor(positions[from]);
-    const sub = subscriber.forOperation(resumed).subscribe('tick', 'seam');
-    resumes.push(
-      (async () => {
-        expect(await resumed.recovery).toEqual({ recovered: true, replayed: expect.any(Number) });
-        const expected = Array.from({ length: total - from - 1 }, (_, k) => from + 1 + k);
-        expect(await take(sub, expected.length)).toEqual(expected);
-        await sub.return?.();
-      })(),
-    );
-  }
-  await Promise.all([publishing, recording, ...resumes]);
-  await reference.return?.();
+  // One resume at a time, from the latest recorded position, every 40 events.
+  await resumeWhilePublishing({
+    publisher,
+    subscriber,
+    topicId: 'seam',
+    total: 600,
+    yieldEvery: 20,
+    waves: 12,
+    startAfter: (wave) => wave * 40 + 1,
+    resumeFrom: (recorded) => [recorded - 1],
+    subscribed: async () => (await raw.pubsub('NUMSUB', 'tick:seam'))[1] === 1,
+  });
 });
 
 test('window edge: resuming from the last trimmed id recovers; from the one before it does not', async () => {
