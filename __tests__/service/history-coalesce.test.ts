@@ -178,3 +178,43 @@ test('storm seam: batches of resumes while another instance publishes nonstop lo
   expect(reads).toBeGreaterThanOrEqual(1);
   expect(reads).toBeLessThanOrEqual(16);
 });
+
+/** Names of the Redis client connections, from CLIENT LIST. */
+async function clientNames(): Promise<string[]> {
+  const list = (await raw.client('LIST')) as string;
+  return list.split('\n').flatMap((line) => /\bname=(\S+)/.exec(line)?.[1] ?? []);
+}
+
+test('the history connection counts for readiness; without history it is not opened', async () => {
+  const before = (await clientNames()).filter((n) => n === 'graphql-history').length;
+  const withoutHistory = createTopicPubSub<Topics>({
+    redis: { url: redis.url, tls: false },
+    maxQueuedEvents: 100,
+    logger: quiet,
+  });
+  opened.push(withoutHistory);
+  await ready(withoutHistory);
+  expect((await clientNames()).filter((n) => n === 'graphql-history')).toHaveLength(before);
+
+  const ps = open();
+  await ready(ps);
+  await waitFor(
+    'history connection',
+    async () => (await clientNames()).filter((n) => n === 'graphql-history').length > before,
+  );
+  // Keep every new connection out (those open stay), then drop the history connections only: the publish
+  // and subscribe connections stay up, so readiness can only fall for the history connection.
+  await raw.config('SET', 'requirepass', 'history-away');
+  try {
+    const list = (await raw.client('LIST')) as string;
+    const ids = list
+      .split('\n')
+      .flatMap((line) => (/\bname=graphql-history\b/.test(line) ? [/\bid=(\d+)/.exec(line)?.[1] ?? ''] : []));
+    for (const id of ids) await raw.client('KILL', 'ID', id);
+    await waitFor('not ready without its history connection', () => !ps.status().ready);
+    expect([ps.status().ready, withoutHistory.status().ready]).toEqual([false, true]);
+  } finally {
+    await raw.config('SET', 'requirepass', '');
+  }
+  await ready(ps);
+});

@@ -46,7 +46,7 @@ export type TopicMap = Record<string, [id: string, payload: unknown]>;
 
 export interface PubSubStatus {
   readonly backend: 'memory' | 'redis';
-  /** Memory: always true. Redis: both the publish and the subscribe connection are ready. */
+  /** Memory: always true. Redis: the publish, subscribe and (with history) history-read connections are ready. */
   readonly ready: boolean;
   /** Redis with history: catch-ups after the subscriber connection came back (history/catch-up.ts). */
   readonly catchUp?: Readonly<CatchUpCounters>;
@@ -175,7 +175,7 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
   }
 
   const redisLogger = options.logger.child({ component: 'redis' });
-  const redis = connectRedis(options.redis, redisLogger);
+  const redis = connectRedis(options.redis, redisLogger, historyLimits !== undefined);
   const target = createRedisEventTarget({
     publishClient: redis.publisher,
     subscribeClient: redis.subscriber,
@@ -196,7 +196,9 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     },
   });
   const history =
-    historyLimits !== undefined ? new RedisHistory(redis.publisher, redis.history, historyLimits) : undefined;
+    historyLimits !== undefined && redis.history !== undefined
+      ? new RedisHistory(redis.publisher, redis.history, historyLimits)
+      : undefined;
   const resumes =
     history !== undefined
       ? new ResumeCoalescer<unknown>(async (topic, afters) => {
@@ -246,7 +248,7 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
     subscriberCount,
     status: () => ({
       backend: 'redis',
-      ready: redis.publisher.status === 'ready' && redis.subscriber.status === 'ready',
+      ready: [redis.publisher, redis.subscriber, redis.history].every((c) => c === undefined || c.status === 'ready'),
       ...(live !== undefined ? { catchUp: { ...live.counters, notRecovered: { ...live.counters.notRecovered } } } : {}),
     }),
     close: () => redis.close(),
@@ -500,12 +502,12 @@ function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
 interface RedisConnections {
   readonly publisher: Redis;
   readonly subscriber: Redis;
-  /** Resume reads: a storm of them must not queue ahead of publishes. */
-  readonly history: Redis;
+  /** History reads (resumes, catch-ups), with history on: a storm of them must not queue ahead of publishes. */
+  readonly history: Redis | undefined;
   close(): Promise<void>;
 }
 
-function connectRedis(config: RedisConfig, logger: Logger): RedisConnections {
+function connectRedis(config: RedisConfig, logger: Logger, withHistory: boolean): RedisConnections {
   const base: RedisOptions = {
     ...(config.authToken !== undefined ? { password: config.authToken } : {}),
     ...(config.tls ? { tls: {} } : {}),
@@ -522,7 +524,9 @@ function connectRedis(config: RedisConfig, logger: Logger): RedisConnections {
     maxRetriesPerRequest: 0,
   };
   const publisher = new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-publisher' });
-  const history = new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-history' });
+  const history = withHistory
+    ? new Redis(config.url, { ...base, ...failFast, connectionName: 'graphql-history' })
+    : undefined;
   const subscriber = new Redis(config.url, {
     ...base,
     connectionName: 'graphql-subscriber',
@@ -534,14 +538,14 @@ function connectRedis(config: RedisConfig, logger: Logger): RedisConnections {
   guardFireAndForget(subscriber, logger);
   watchConnection(publisher, 'publisher', logger);
   watchConnection(subscriber, 'subscriber', logger);
-  watchConnection(history, 'history', logger);
+  if (history !== undefined) watchConnection(history, 'history', logger);
 
   return {
     publisher,
     subscriber,
     history,
     async close() {
-      await Promise.all([quit(publisher), quit(subscriber), quit(history)]);
+      await Promise.all([quit(publisher), quit(subscriber), ...(history !== undefined ? [quit(history)] : [])]);
     },
   };
 }
