@@ -353,3 +353,20 @@ test('a stray message with a malformed position: the catch-up reads after the la
   expect(received.texts).toEqual(['g1', 'stray', 'g2', 'g3']);
   expect(node.catchUp.counters).toMatchObject({ topicsCaughtUp: 1, eventsReplayed: 1 });
 });
+
+test('close() stops the retries of a head lookup that keeps failing', async () => {
+  let attempts = 0;
+  const { catchUp, listen } = await instance({
+    beforeHead: async () => {
+      attempts++;
+      throw new Error('head lookup refused');
+    },
+  });
+  listen('closing');
+  await waitFor('retrying', () => attempts >= 3, 10_000, 20);
+  catchUp.close();
+  const atClose = attempts;
+  // The retries were 100, 200, 300 ms apart: a second covers several more had it gone on.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(attempts).toBeLessThanOrEqual(atClose + 1);
+});

@@ -251,7 +251,10 @@ export function createTopicPubSub<T extends TopicMap>(options: PubSubOptions): P
       ready: [redis.publisher, redis.subscriber, redis.history].every((c) => c === undefined || c.status === 'ready'),
       ...(live !== undefined ? { catchUp: { ...live.counters, notRecovered: { ...live.counters.notRecovered } } } : {}),
     }),
-    close: () => redis.close(),
+    close: () => {
+      live?.close();
+      return redis.close();
+    },
   });
 }
 

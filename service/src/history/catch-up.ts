@@ -114,6 +114,8 @@ export class LiveCatchUp implements LiveSource {
   private down = false;
   /** Bumped on every close: a catch-up begun on an earlier connection applies nothing. */
   private generation = 0;
+  /** Set by close(): no more lookups, reads or catch-ups. */
+  private closed = false;
   private readonly logger: Logger;
   private readonly timeoutMs: number;
 
@@ -126,7 +128,7 @@ export class LiveCatchUp implements LiveSource {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     connection.on('close', () => this.suspend());
     connection.on('ready', () => {
-      if (this.down) void this.catchUpAll();
+      if (this.down && !this.closed) void this.catchUpAll();
     });
   }
 
@@ -161,7 +163,7 @@ export class LiveCatchUp implements LiveSource {
    * Retried while the connections are away or a catch-up holds the topic; done once an event was dispatched.
    */
   private async recordHead(topic: string, state: TopicState): Promise<void> {
-    for (let attempt = 1; this.topics.get(topic) === state && state.last === undefined; attempt++) {
+    for (let attempt = 1; !this.closed && this.topics.get(topic) === state && state.last === undefined; attempt++) {
       const generation = this.generation;
       try {
         // Timed out: a reply lost with its connection must not stall the recording for good.
@@ -182,6 +184,12 @@ export class LiveCatchUp implements LiveSource {
       // Unref'd: a connection closed for good (shutdown) must not keep the process alive.
       await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_MS * attempt, MAX_HEAD_RETRY_MS)).unref());
     }
+  }
+
+  /** Stops every lookup and catch-up in progress (they apply nothing); called when the pub/sub closes. */
+  close(): void {
+    this.closed = true;
+    this.generation++;
   }
 
   private suspend(): void {
