@@ -40,6 +40,7 @@ import { compareIds, parsePosition, type Position } from './history/position';
 import { RedisHistory, splitPositioned } from './history/redis-stream';
 import { MemoryHistory, type HistoryLimits, type ReadResult, type Recovery } from './history/store';
 import { errorFields, type Logger } from './logger';
+import { withTimeout } from './timeout';
 
 /** routingKey -> [id, payload]: `publish('messagePosted', room, message)`, `subscribe('messagePosted', room)`. */
 export type TopicMap = Record<string, [id: string, payload: unknown]>;
@@ -480,26 +481,6 @@ class TopicSubscription<V> implements AsyncIterableIterator<V> {
     if (left > 0) this.counts.set(this.topic, left);
     else this.counts.delete(this.topic);
   }
-}
-
-/**
- * Rejects when `promise` has not settled `ms` after the call. A reply that reached the socket in time but
- * waited for a busy event loop counts as in time (a saturated process must not fail publishes Redis
- * accepted): the timer only schedules the rejection for the check phase, after the poll phase has processed
- * the input already received.
- */
-function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let check: ReturnType<typeof setImmediate> | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => {
-      check = setImmediate(() => reject(new Error(`Command timed out after ${ms} ms`)));
-    }, ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
-    if (check !== undefined) clearImmediate(check);
-  });
 }
 
 interface RedisConnections {

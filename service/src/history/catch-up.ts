@@ -36,6 +36,7 @@ import { errorFields } from '../logger';
 import { compareIds, formatPosition, parsePosition, tryParsePosition, type Position } from './position';
 import type { HistoryHead } from './redis-stream';
 import type { HistoryEntry, ReadResult, Recovery } from './store';
+import { withTimeout } from '../timeout';
 
 type Listener = (event: Event) => void;
 
@@ -362,12 +363,4 @@ function notAbove(event: Event, upTo: Position): boolean {
   const parsed = tryParsePosition((event as CustomEvent<Partial<LiveDetail> | null>).detail?.position);
   if (parsed === undefined) return false;
   return parsed.epoch === upTo.epoch && compareIds(parsed, upTo) <= 0;
-}
-
-function withTimeout<R>(promise: Promise<R>, ms: number): Promise<R> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms).unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
