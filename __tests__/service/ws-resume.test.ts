@@ -104,17 +104,13 @@ test('malformed resumeFrom: INVALID_POSITION for that operation; the socket carr
   expect(bad.client.closeCodes).toEqual([]);
 });
 
-test('recommended client: drained off A, resumes on B with every message posted meanwhile, once, in order', async () => {
-  const room = 'ws-drain';
-  // A third instance to drain, so `a` and `b` stay up for the other tests.
-  const c = await startTestApp({ env: { REDIS_URL: redis.url, DRAIN_WINDOW_MS: '0' } });
-  await waitFor('ready', () => c.app.pubsub.status().ready);
-  let target = c.wsUrl;
+/** The recommended client on `url()` (read at each connect), with a fixed retry delay, subscribed to `room`. */
+function recommendedSubscriber(url: () => string, room: string, retryMs: number) {
   const outcomes: RecoveryOutcome[] = [];
   const client = createRecommendedClient({
-    url: () => target,
+    url,
     webSocketImpl: WebSocket,
-    backoff: { baseMs: 300, capMs: 300 },
+    backoff: { baseMs: retryMs, capMs: retryMs },
     onRecovery: (outcome) => outcomes.push(outcome),
   });
   const received: Result[] = [];
@@ -122,6 +118,16 @@ test('recommended client: drained off A, resumes on B with every message posted 
     { query: MESSAGE_POSTED, variables: { room } },
     { next: (r) => received.push(r as Result), error: () => undefined, complete: () => undefined },
   );
+  return { client, outcomes, received };
+}
+
+test('recommended client: drained off A, resumes on B with every message posted meanwhile, once, in order', async () => {
+  const room = 'ws-drain';
+  // A third instance to drain, so `a` and `b` stay up for the other tests.
+  const c = await startTestApp({ env: { REDIS_URL: redis.url, DRAIN_WINDOW_MS: '0' } });
+  await waitFor('ready', () => c.app.pubsub.status().ready);
+  let target = c.wsUrl;
+  const { client, outcomes, received } = recommendedSubscriber(() => target, room, 300);
   try {
     await waitFor('subscribed on C', () => c.app.pubsub.subscriberCount('messagePosted', room) === 1);
     await postMessage(a.graphqlUrl, room, 'p1');
@@ -151,18 +157,7 @@ test('recommended client away longer than the window: told not recovered (window
   const c = await startTestApp({ env: { REDIS_URL: redis.url, HISTORY_MAX_EVENTS: '3', DRAIN_WINDOW_MS: '0' } });
   await waitFor('ready', () => c.app.pubsub.status().ready);
   let target = c.wsUrl;
-  const outcomes: RecoveryOutcome[] = [];
-  const client = createRecommendedClient({
-    url: () => target,
-    webSocketImpl: WebSocket,
-    backoff: { baseMs: 200, capMs: 200 },
-    onRecovery: (outcome) => outcomes.push(outcome),
-  });
-  const received: Result[] = [];
-  client.subscribe<Result['data'], Result['extensions']>(
-    { query: MESSAGE_POSTED, variables: { room } },
-    { next: (r) => received.push(r as Result), error: () => undefined, complete: () => undefined },
-  );
+  const { client, outcomes, received } = recommendedSubscriber(() => target, room, 200);
   try {
     await waitFor('subscribed', () => c.app.pubsub.subscriberCount('messagePosted', room) === 1);
     await postMessage(c.graphqlUrl, room, 'w1');
