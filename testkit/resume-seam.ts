@@ -5,11 +5,36 @@
  * after its position, once, in order: none lost or doubled between the history it reads and live delivery.
  */
 import { EventCursor } from '../service/src/history/cursor';
-import type { PubSub } from '../service/src/pubsub';
+import { createLogger } from '../service/src/logger';
+import { createTopicPubSub, type PubSub } from '../service/src/pubsub';
 import { waitFor } from './wait';
 
 /** One topic family with numbered payloads: `tick:<id>`. */
 export type TickTopics = { tick: [id: string, payload: number] };
+
+/**
+ * Pub/subs on one Redis, as the service builds them (quiet logger, 10,000 queued events per subscription),
+ * with history unless `maxEvents` is 0; `closeAll` closes every one opened.
+ */
+export function pubSubsOn(redisUrl: () => string) {
+  const opened: PubSub<TickTopics>[] = [];
+  return {
+    open(maxEvents = 1_000, ttlMs = 60_000): PubSub<TickTopics> {
+      const ps = createTopicPubSub<TickTopics>({
+        redis: { url: redisUrl(), tls: false },
+        maxQueuedEvents: 10_000,
+        logger: createLogger('error', () => undefined),
+        ...(maxEvents > 0 ? { history: { maxEvents, ttlMs } } : {}),
+      });
+      opened.push(ps);
+      return ps;
+    },
+    closeAll: () => Promise.all(opened.map((ps) => ps.close())),
+  };
+}
+
+/** Resolves once every Redis connection of the pub/sub is ready. */
+export const ready = (ps: PubSub<TickTopics>) => waitFor('pub/sub ready', () => ps.status().ready);
 
 /** The next `n` values of an iterator. */
 export async function take<V>(iterator: AsyncIterator<V>, n: number): Promise<V[]> {

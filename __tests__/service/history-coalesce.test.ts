@@ -9,31 +9,19 @@ import Redis from 'ioredis';
 import { EventCursor } from '../../service/src/history/cursor';
 import { parsePosition } from '../../service/src/history/position';
 import { streamKey } from '../../service/src/history/redis-stream';
-import { createLogger } from '../../service/src/logger';
-import { createTopicPubSub, type PubSub } from '../../service/src/pubsub';
+import { type PubSub } from '../../service/src/pubsub';
 import { startRedis, type RedisServer } from '../../testkit/redis';
-import { resumeWhilePublishing, take, type TickTopics } from '../../testkit/resume-seam';
+import { pubSubsOn, ready, resumeWhilePublishing, take, type TickTopics } from '../../testkit/resume-seam';
 import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 
 type Topics = TickTopics;
-const quiet = createLogger('error', () => undefined);
 
 let redis: RedisServer;
 let raw: Redis;
-const opened: PubSub<Topics>[] = [];
-const open = (maxEvents = 1_000): PubSub<Topics> => {
-  const ps = createTopicPubSub<Topics>({
-    redis: { url: redis.url, tls: false },
-    maxQueuedEvents: 10_000,
-    logger: quiet,
-    history: { maxEvents, ttlMs: 60_000 },
-  });
-  opened.push(ps);
-  return ps;
-};
-const ready = (ps: PubSub<Topics>) => waitFor('pub/sub ready', () => ps.status().ready);
+const pubsubs = pubSubsOn(() => redis.url);
+const open = pubsubs.open;
 
 /** Calls of a command since the last CONFIG RESETSTAT (commands run by scripts are counted too). */
 async function calls(command: string): Promise<number> {
@@ -62,7 +50,7 @@ beforeAll(async () => {
   raw = new Redis(redis.url);
 });
 afterAll(async () => {
-  await Promise.all(opened.map((ps) => ps.close()));
+  await pubsubs.closeAll();
   raw?.disconnect();
   await redis?.stop();
 });
@@ -187,12 +175,7 @@ async function clientNames(): Promise<string[]> {
 
 test('the history connection counts for readiness; without history it is not opened', async () => {
   const before = (await clientNames()).filter((n) => n === 'graphql-history').length;
-  const withoutHistory = createTopicPubSub<Topics>({
-    redis: { url: redis.url, tls: false },
-    maxQueuedEvents: 100,
-    logger: quiet,
-  });
-  opened.push(withoutHistory);
+  const withoutHistory = open(0);
   await ready(withoutHistory);
   expect((await clientNames()).filter((n) => n === 'graphql-history')).toHaveLength(before);
 

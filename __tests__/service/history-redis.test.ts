@@ -8,38 +8,24 @@ import Redis from 'ioredis';
 import { EventCursor } from '../../service/src/history/cursor';
 import { parsePosition } from '../../service/src/history/position';
 import { metaKey, streamKey } from '../../service/src/history/redis-stream';
-import { createLogger } from '../../service/src/logger';
-import { createTopicPubSub, PubSubUnavailableError, type PubSub } from '../../service/src/pubsub';
+import { PubSubUnavailableError } from '../../service/src/pubsub';
 import { startRedis, type RedisServer } from '../../testkit/redis';
-import { resumeWhilePublishing, take, type TickTopics } from '../../testkit/resume-seam';
+import { pubSubsOn, ready, resumeWhilePublishing, take } from '../../testkit/resume-seam';
 import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 
-type Topics = TickTopics;
-const quiet = createLogger('error', () => undefined);
-
 let redis: RedisServer;
 let raw: Redis;
-const opened: PubSub<Topics>[] = [];
-const open = (maxEvents = 1_000, ttlMs = 60_000): PubSub<Topics> => {
-  const ps = createTopicPubSub<Topics>({
-    redis: { url: redis.url, tls: false },
-    maxQueuedEvents: 10_000,
-    logger: quiet,
-    history: { maxEvents, ttlMs },
-  });
-  opened.push(ps);
-  return ps;
-};
-const ready = (ps: PubSub<Topics>) => waitFor('pub/sub ready', () => ps.status().ready);
+const pubsubs = pubSubsOn(() => redis.url);
+const open = pubsubs.open;
 
 beforeAll(async () => {
   redis = await startRedis();
   raw = new Redis(redis.url);
 });
 afterAll(async () => {
-  await Promise.all(opened.map((ps) => ps.close()));
+  await pubsubs.closeAll();
   raw?.disconnect();
   await redis?.stop();
 });
