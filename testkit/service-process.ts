@@ -1,7 +1,8 @@
 /**
- * Runs the service's real entry point (service/src/main.ts, through ts-node) as a child process with a
- * given environment, the way ECS runs the container: for signal, exit-code and startup tests. Collects its
- * JSON log lines. Every child started here is killed when the test process exits.
+ * Runs the service's real entry point (service/src/main.ts, bundled by esbuild once per change of its
+ * sources) as a child process with a given environment, the way ECS runs the container: for signal,
+ * exit-code and startup tests. Collects its JSON log lines. Every child started here is killed when the test
+ * process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,6 +10,25 @@ import { withTimeout } from './wait';
 
 export const REPO_ROOT = join(__dirname, '..');
 export const SERVICE_ENTRY = join(REPO_ROOT, 'service', 'src', 'main.ts');
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS script shared with `npm run synth`
+const { cachedBundle } = require('../scripts/cached-bundle.cjs') as {
+  cachedBundle(options: { root: string; entry: string; name: string; settings: string[] }): string;
+};
+
+/**
+ * SERVICE_ENTRY as one JavaScript file, rebuilt when a source changes. Started with plain node it costs about
+ * 0.3 s of CPU, against 1.5 s through ts-node, which compiles every source on every start.
+ */
+export function serviceBundle(): string {
+  const settings = ['tsconfig.json', 'package.json', 'service/tsconfig.json', 'service/package.json'];
+  return cachedBundle({
+    root: REPO_ROOT,
+    entry: SERVICE_ENTRY,
+    name: 'service',
+    settings: settings.map((file) => join(REPO_ROOT, file)),
+  });
+}
 
 /** One parsed stdout line of the service (`raw` when a line is not JSON). */
 export interface LogLine {
@@ -43,7 +63,7 @@ export interface SpawnServiceOptions {
   /** Wait for `server.listening` before resolving (default true). */
   readonly waitForListening?: boolean;
   readonly startTimeoutMs?: number;
-  /** Run another entry file (e.g. the compiled service/dist/main.js) with plain node. */
+  /** Run another entry file (e.g. the compiled service/dist/main.js) instead of the bundle of SERVICE_ENTRY. */
   readonly entry?: string;
 }
 
@@ -61,7 +81,7 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
     LOG_LEVEL: 'debug',
     ...options.env,
   };
-  const args = options.entry !== undefined ? [options.entry] : ['-r', 'ts-node/register/transpile-only', SERVICE_ENTRY];
+  const args = [options.entry ?? serviceBundle()];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
 

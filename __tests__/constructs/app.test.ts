@@ -132,10 +132,12 @@ describe('synthesize (main.ts)', () => {
 
 describe('the commands users run', () => {
   test('the synth app rebuilds when a source changes and reuses its build otherwise', async () => {
-    // A project of two files beside a copy of the launcher, with this project's node_modules (for esbuild).
+    // A project of two files beside a copy of the launcher and its bundler, with this project's node_modules (for esbuild).
     const project = freshDir();
     fs.mkdirSync(path.join(project, 'scripts'), { recursive: true });
-    fs.copyFileSync(path.join(ROOT, 'scripts', 'synth-app.cjs'), path.join(project, 'scripts', 'synth-app.cjs'));
+    for (const script of ['synth-app.cjs', 'cached-bundle.cjs']) {
+      fs.copyFileSync(path.join(ROOT, 'scripts', script), path.join(project, 'scripts', script));
+    }
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
     fs.writeFileSync(path.join(project, 'tsconfig.json'), '{}');
     fs.writeFileSync(path.join(project, 'package.json'), '{}');
