@@ -152,6 +152,13 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    // The page's WebSockets go through a route that can hold a reconnect (below), and otherwise connects them
+    // to the server at once. Routed before the page loads: its client keeps the WebSocket class it starts with.
+    let reconnectHeld: Promise<void> | undefined;
+    await page.routeWebSocket(/\/graphql$/, async (ws) => {
+      await reconnectHeld;
+      ws.connectToServer();
+    });
     await page.goto(stack.pageUrl!, { timeout: 10_000 });
     type PageState = {
       e2e: { state: string; closes: number; recoveries: unknown[]; instanceId: () => Promise<string> };
@@ -190,9 +197,11 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
     })();
     try {
       await waitFor('a few messages before the drain', () => accepted.length >= 3, 5_000, 20);
-      // The page reconnects within tens of milliseconds, which posts may miss. Offline, the drain still ends
-      // its socket (1012) but it cannot reconnect until messages were accepted without it: a certain gap.
-      await context.setOffline(true);
+      // The page reconnects within tens of milliseconds, which posts may miss. Its next WebSocket is held
+      // (connecting) until messages were accepted without it: a certain gap. Going offline instead also holds
+      // back the drain's close frame, so the page may never learn that its socket ended.
+      let releaseReconnect = () => undefined as void;
+      reconnectHeld = new Promise<void>((resolve) => (releaseReconnect = resolve));
       draining.process.kill('SIGTERM');
       await page.waitForFunction(() => (window as unknown as PageState).e2e.closes > 0, undefined, {
         timeout: 10_000,
@@ -203,7 +212,7 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
         () => accepted.length >= postedAtClose + 3,
         5_000,
       );
-      await context.setOffline(false);
+      releaseReconnect();
       // Back on the other instance and told whether its resumed subscription recovered.
       await page.waitForFunction(() => (window as unknown as PageState).e2e.recoveries.length > 0, undefined, {
         timeout: 15_000,
