@@ -7,6 +7,8 @@ const common = {
   testEnvironment: 'node',
   // Type-checking is done once by `npm run typecheck`: the transform only removes the types (esbuild).
   transform: { '^.+\\.ts$': '<rootDir>/scripts/jest-transform.cjs' },
+  // cdktf's token creation stacks, formatted when read (see the file).
+  setupFiles: ['<rootDir>/__tests__/stack-traces.ts'],
 };
 const UNIT = ['<rootDir>/__tests__/constructs/**/*.test.ts', '<rootDir>/__tests__/**/unit/**/*.test.ts'];
 
