@@ -270,11 +270,53 @@ export class OfflineWorkspace {
   }
 }
 
-/** Parses `terraform test -json -verbose` output. */
+/**
+ * The `"<key>":` member of a JSON object text and its object or array value: `rest` is the text without it
+ * (and one comma), `value` the value's text. undefined when `key` is not a member name in `json`; a name
+ * inside a string cannot match, as its quotes are escaped there.
+ */
+export function spliceMember(json: string, key: string): { rest: string; value: string } | undefined {
+  const name = `"${key}":`;
+  const start = json.indexOf(name);
+  if (start < 0) return undefined;
+  const valueStart = start + name.length;
+  let end = valueStart;
+  let depth = 0;
+  let inString = false;
+  for (; end < json.length; end++) {
+    const c = json.charCodeAt(end);
+    if (inString) {
+      if (c === 0x5c)
+        end++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0) {
+      end++;
+      break;
+    }
+  }
+  if (depth !== 0) return undefined;
+  let from = start;
+  let to = end;
+  if (json[to] === ',') to++;
+  else if (json[from - 1] === ',') from--;
+  return { rest: json.slice(0, from) + json.slice(to), value: json.slice(valueStart, end) };
+}
+
+/**
+ * Parses `terraform test -json -verbose` output.
+ *
+ * With -verbose every plan and state message carries the whole schema of each provider (13.6 MB of JSON
+ * for hashicorp/aws), the same in every run. It is parsed once per output: the plans and states of all
+ * runs share that one object as their `provider_schemas`.
+ */
 export function parseTestOutput(command: CommandResult): TestReport {
   const runs = new Map<string, RunResult>();
   const diagnostics: Diagnostic[] = [];
   let summary = '';
+  let schemasText: string | undefined;
+  let schemasParsed: unknown;
   const key = (file: string, run: string) => `${file}/${run}`;
   const entry = (file: string, run: string): RunResult => {
     const found = runs.get(key(file, run));
@@ -285,8 +327,17 @@ export function parseTestOutput(command: CommandResult): TestReport {
   };
   for (const line of command.stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
+    const schemas = spliceMember(line, 'provider_schemas');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const m = JSON.parse(line) as Record<string, any>;
+    const m = JSON.parse(schemas?.rest ?? line) as Record<string, any>;
+    if (schemas !== undefined) {
+      if (schemas.value !== schemasText) {
+        schemasText = schemas.value;
+        schemasParsed = JSON.parse(schemas.value);
+      }
+      // Terraform writes it in the message's body (test_plan, test_state).
+      m[m.type as string].provider_schemas = schemasParsed;
+    }
     const file = m['@testfile'] as string | undefined;
     const run = m['@testrun'] as string | undefined;
     if (m.type === 'test_summary') summary = m['@message'] as string;

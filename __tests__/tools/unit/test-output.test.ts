@@ -1,0 +1,70 @@
+/**
+ * Reading `terraform test -json -verbose` output: the provider schema each plan and state message repeats
+ * is parsed once and shared, with every other field as Terraform wrote it.
+ */
+import { parseTestOutput, spliceMember, type CommandResult } from '../../../tools/terraform/workspace';
+
+const SCHEMAS = {
+  'registry.terraform.io/hashicorp/aws': {
+    resource_schemas: {
+      aws_lb: { block: { attributes: { name: { type: 'string', description: 'a "quoted" {brace' } } } },
+    },
+  },
+};
+
+function output(...messages: object[]): CommandResult {
+  return { args: [], code: 0, stderr: '', stdout: `${messages.map((m) => JSON.stringify(m)).join('\n')}\n` };
+}
+
+describe('spliceMember', () => {
+  test('takes out a member and its value, with the comma before or after it', () => {
+    const after = spliceMember('{"a":1,"s":{"x":[1,{"y":"}"}]},"b":2}', 's');
+    expect(after).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":[1,{"y":"}"}]}' });
+    const last = spliceMember('{"a":1,"s":["]",{"z":"\\"}"}]}', 's');
+    expect(last).toEqual({ rest: '{"a":1}', value: '["]",{"z":"\\"}"}]' });
+    expect(JSON.parse(last!.value)).toEqual([']', { z: '"}' }]);
+  });
+
+  test('does not match the name inside a string, or a value that does not close', () => {
+    expect(spliceMember(JSON.stringify({ text: '"s":{"x":1}' }), 's')).toBeUndefined();
+    expect(spliceMember('{"s":{"x":[1}', 's')).toBeUndefined();
+  });
+});
+
+describe('parseTestOutput', () => {
+  const plan = (after: string) => ({
+    plan_format_version: '1.2',
+    resource_changes: [{ address: 'aws_lb.a', change: { actions: ['create'], after: { name: after } } }],
+    provider_schemas: SCHEMAS,
+  });
+  const report = parseTestOutput(
+    output(
+      { type: 'test_plan', '@testfile': 'tests/a.tftest.hcl', '@testrun': 'one', test_plan: plan('first') },
+      {
+        type: 'test_state',
+        '@testfile': 'tests/a.tftest.hcl',
+        '@testrun': 'two',
+        test_state: { provider_schemas: SCHEMAS, values: {} },
+      },
+      { type: 'test_plan', '@testfile': 'tests/a.tftest.hcl', '@testrun': 'two', test_plan: plan('second') },
+      {
+        type: 'test_run',
+        '@testfile': 'tests/a.tftest.hcl',
+        '@testrun': 'two',
+        test_run: { progress: 'complete', status: 'pass' },
+      },
+      { type: 'test_summary', '@message': 'Success! 2 passed, 0 failed.' },
+    ),
+  );
+
+  test('keeps every field of each plan, the schemas included', () => {
+    expect(report.runs.get('tests/a.tftest.hcl/one')?.plan).toEqual(plan('first'));
+    expect(report.runs.get('tests/a.tftest.hcl/two')).toMatchObject({ status: 'pass', plan: plan('second') });
+    expect(report.summary).toBe('Success! 2 passed, 0 failed.');
+  });
+
+  test('parses the schemas once for all plans that repeat them', () => {
+    const first = report.runs.get('tests/a.tftest.hcl/one')?.plan?.provider_schemas as unknown;
+    expect(report.runs.get('tests/a.tftest.hcl/two')?.plan?.provider_schemas).toBe(first);
+  });
+});
