@@ -74,7 +74,7 @@ terraformDescribe()('plan review summary on real plans', () => {
 
   beforeAll(async () => {
     const started = Date.now();
-    workspace = await OfflineWorkspace.create({ pinnedVersion: '6.25.0' });
+    workspace = await OfflineWorkspace.create({ pinnedVersion: '6.25.0', shareProvider: true });
     const module = workspace.addStack('review', STACK);
     const createFile = workspace.addTestFile('create', { runs: [realPlanRun('create', module, STACK)] });
     await workspace.init();

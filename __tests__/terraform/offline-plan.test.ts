@@ -59,7 +59,7 @@ terraformDescribe()('offline terraform plan', () => {
   }
 
   beforeAll(async () => {
-    workspace = await OfflineWorkspace.create({ pinnedVersion: pinnedAwsVersion(stacks.staging) });
+    workspace = await OfflineWorkspace.create({ pinnedVersion: pinnedAwsVersion(stacks.staging), shareProvider: true });
     for (const [name, stack] of Object.entries(stacks)) {
       const module = workspace.addStack(name, stack);
       const variables = requiredVariables(stack, IMAGE_TAG);

@@ -100,7 +100,7 @@ terraformDescribe()('second-day plans', () => {
 
   beforeAll(async () => {
     const started = Date.now();
-    workspace = await OfflineWorkspace.create({ pinnedVersion: pinnedAwsVersion(dayOne) });
+    workspace = await OfflineWorkspace.create({ pinnedVersion: pinnedAwsVersion(dayOne), shareProvider: true });
     // 1. The real provider plans the first apply of each day-one stack.
     const dayOnes = { 'day-one': dayOne, 'old-shape': oldShapeDayOne };
     const planFiles = Object.entries(dayOnes).map(([name, stack]) =>

@@ -138,7 +138,7 @@ describe('terraform reads the HCL as it reads the JSON', () => {
 
   beforeAll(async () => {
     const started = Date.now();
-    workspace = await OfflineWorkspace.create({ pinnedVersion: '6.25.0' });
+    workspace = await OfflineWorkspace.create({ pinnedVersion: '6.25.0', shareProvider: true });
     const version = workspace.toolchain.provider.version;
     const graphModules: Record<string, GraphModule> = {};
     for (const stack of STACKS) {
