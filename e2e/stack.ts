@@ -237,7 +237,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       client: ({ localAddress, headers, ...rest } = {}) => {
         const client = createRecommendedClient({
           url: wsUrl,
-          // Scaled like the server's keepalive: pings well inside the 5 s idle timeout.
+          // Scaled like the server's keepalive: pings well inside the idle timeout.
           keepAliveMs: timing.keepaliveIntervalSeconds * 1000,
           pongTimeoutMs: timing.keepaliveIntervalSeconds * 2000,
           backoff: { baseMs: 300, capMs: 3000 },

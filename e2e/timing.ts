@@ -12,7 +12,7 @@ import {
 
 export const E2E_TIMING_PROPS: WebSocketTimingProps = {
   keepaliveIntervalSeconds: 2,
-  // >= 2x keepalive (resolveTiming's rule); short enough that scenario 2 waits 3x it in 15 s.
+  // >= 2x keepalive (resolveTiming's rule).
   idleTimeoutSeconds: 5,
   drainWindowSeconds: 2,
   drainPollIntervalSeconds: 0.5,

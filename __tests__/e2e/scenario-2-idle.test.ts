@@ -1,13 +1,14 @@
 /**
- * Scenario 2: idle sockets behind the proxy's idle timeout (the ALB's, scaled down: 5 s).
+ * Scenario 2: idle sockets behind the proxy's idle timeout (the ALB's, scaled down further than the other
+ * scenarios': 3 s).
  *
  * A subscription that sees no event for 3x the idle timeout stays open because the server's keepalive
- * pings (2 s, from the same timing object as nginx's timeout) count as traffic. With keepalive off, the
+ * pings (1 s, from the same timing object as nginx's timeout) count as traffic. With keepalive off, the
  * proxy cuts the same socket after the idle timeout and the client sees 1006: the scenario can fail.
  *
  * The service cannot switch its keepalive off, so "off" is 2000 s: no ping within the test. The service
  * refuses a keepalive over half the load balancer idle timeout it is told, so that instance is told the
- * largest one the ALB allows (4000 s) while nginx keeps 5 s: the mismatch a hand-edited task definition
+ * largest one the ALB allows (4000 s) while nginx keeps 3 s: the mismatch a hand-edited task definition
  * would make, set directly instead of through the timing object.
  */
 import { ENV } from '../../service/src/container-contract';
@@ -16,6 +17,8 @@ import type { RecommendedClient } from '../../client';
 import { sleep, waitFor } from '../../testkit/wait';
 
 const ROOM = 'quiet';
+/** The keepalive as often as the timing rules allow against this idle timeout: 9 s of silence in all. */
+const TIMING = { keepaliveIntervalSeconds: 1, idleTimeoutSeconds: 3 };
 const KEEPALIVE_OFF_ENV = { [ENV.keepaliveIntervalMs]: '2000000', [ENV.lbIdleTimeoutMs]: '4000000' };
 
 interface Watched {
@@ -57,8 +60,8 @@ describe('scenario 2: idle subscriptions and the proxy idle timeout', () => {
 
   beforeAll(async () => {
     [withKeepalive, withoutKeepalive] = await Promise.all([
-      startStack({ instances: 1 }),
-      startStack({ instances: 1, env: KEEPALIVE_OFF_ENV }),
+      startStack({ instances: 1, timing: TIMING }),
+      startStack({ instances: 1, timing: TIMING, env: KEEPALIVE_OFF_ENV }),
     ]);
     idleMs = withKeepalive.timing.idleTimeoutSeconds * 1000;
     expect(withKeepalive.proxy.config).toContain(`proxy_read_timeout ${withKeepalive.timing.idleTimeoutSeconds}s;`);
