@@ -1,5 +1,5 @@
 /**
- * `terraform init` with a provider mirror writes nothing shared: jest runs terraform suites in two workers
+ * `terraform init` with a provider mirror writes nothing shared: jest runs terraform suites in several workers
  * at once, and a plugin cache that every init rewrites (Terraform does not make it safe for concurrent use)
  * made one worker's init see the other's half-made link ("does not match any of the checksums recorded in
  * the dependency lock file").
