@@ -14,6 +14,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
 
+/** This file: a change to how bundles are made invalidates them. */
+const SELF = crypto.createHash('sha256').update(fs.readFileSync(__filename)).digest('hex');
+/** File times lag the clock by up to a tick of the kernel's coarse clock (a few ms). */
+const MTIME_SLACK_MS = 50;
+
 const stamp = (file) => {
   const s = fs.statSync(file);
   return `${s.size}:${s.mtimeMs}`;
@@ -47,15 +52,13 @@ function cachedBundle({ root, entry, name, settings }) {
     format: 'cjs',
     target: 'node20',
     sourcemap: 'inline',
-    // Sources in the map relative to the bundle resolve to the project's files.
-    sourceRoot: root,
     outfile: bundle,
     absWorkingDir: root,
     write: false,
     metafile: true,
     logLevel: 'error',
   };
-  const key = JSON.stringify({ esbuild: esbuild.version, options });
+  const key = JSON.stringify({ esbuild: esbuild.version, options, bundler: SELF });
 
   const upToDate = () => {
     try {
@@ -68,11 +71,17 @@ function cachedBundle({ root, entry, name, settings }) {
     }
   };
 
-  if (!upToDate()) {
+  for (let attempt = 1; !upToDate(); attempt++) {
     fs.mkdirSync(cacheDir, { recursive: true });
+    const started = Date.now();
     const { metafile, outputFiles } = esbuild.buildSync(options);
     const inputs = [...Object.keys(metafile.inputs).map((f) => path.resolve(root, f)), ...settings];
+    // A source saved while esbuild read it would be stamped as bundled: build again instead. Another process
+    // building at the same time then writes the same bytes, never an older build over a newer one.
+    const changed = inputs.some((f) => fs.statSync(f).mtimeMs >= started - MTIME_SLACK_MS);
+    if (changed && attempt < 3) continue;
     writeAtomically(bundle, outputFiles[0].contents);
+    if (changed) break; // still changing: this build is used, and the next call builds again
     writeAtomically(inputsFile, JSON.stringify({ key, stamps: Object.fromEntries(inputs.map((f) => [f, stamp(f)])) }));
   }
   return bundle;

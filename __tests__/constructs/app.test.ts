@@ -166,6 +166,30 @@ describe('the commands users run', () => {
     for (const f of fs.readdirSync(cache)) if (f.includes(id)) fs.rmSync(path.join(cache, f));
   });
 
+  test('a build whose sources changed while it ran is used, not recorded as up to date', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { cachedBundle } = require('../../scripts/cached-bundle.cjs') as {
+      cachedBundle(o: { root: string; entry: string; name: string; settings: string[] }): string;
+    };
+    const project = freshDir();
+    fs.mkdirSync(project, { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(project, 'node_modules'));
+    const entry = path.join(project, 'main.ts');
+    const bundle = () => cachedBundle({ root: project, entry, name: 'race', settings: [] });
+    const recorded = (file: string) => fs.existsSync(file.replace(/\.cjs$/, '.inputs.json'));
+    fs.writeFileSync(entry, 'export const v: number = 1;\n');
+    // A source whose time is after the build started, as when saved while esbuild read it.
+    const later = new Date(Date.now() + 60_000);
+    fs.utimesSync(entry, later, later);
+    const first = bundle();
+    expect(fs.readFileSync(first, 'utf8')).toContain('v = 1');
+    expect(recorded(first)).toBe(false);
+    const earlier = new Date(Date.now() - 60_000);
+    fs.utimesSync(entry, earlier, earlier);
+    expect(recorded(bundle())).toBe(true);
+    for (const f of [first, first.replace(/\.cjs$/, '.inputs.json')]) fs.rmSync(f);
+  });
+
   test('`npm run synth` and `cdktf synth` produce the same bytes as synthesize()', async () => {
     const expected = freshDir();
     synthesize(ENVIRONMENTS, expected);
