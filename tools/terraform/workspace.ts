@@ -313,32 +313,40 @@ export class OfflineWorkspace {
 }
 
 /**
- * The `"<key>":` member of a JSON object text and its object or array value: `rest` is the text without it
- * (and one comma), `value` the value's text. undefined when `key` is not a member name in `json`; a name
- * inside a string cannot match, as its quotes are escaped there.
+ * Scans `json` from `from` to `to` (exclusive) and returns the nesting depth at `to` relative to `from`
+ * (objects and arrays), or the index just after the value that brings it back to 0 when `stopAtZero`.
  */
-export function spliceMember(json: string, key: string): { rest: string; value: string } | undefined {
-  const name = `"${key}":`;
-  const start = json.indexOf(name);
-  if (start < 0) return undefined;
-  const valueStart = start + name.length;
-  let end = valueStart;
+function scan(json: string, from: number, to: number, stopAtZero: boolean): { depth: number; end: number } {
   let depth = 0;
   let inString = false;
-  for (; end < json.length; end++) {
-    const c = json.charCodeAt(end);
+  let i = from;
+  for (; i < to; i++) {
+    const c = json.charCodeAt(i);
     if (inString) {
       if (c === 0x5c)
-        end++; // backslash: skip the escaped character
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) depth++;
-    else if ((c === 0x7d || c === 0x5d) && --depth === 0) {
-      end++;
-      break;
-    }
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0 && stopAtZero) return { depth, end: i + 1 };
   }
-  if (depth !== 0) return undefined;
+  return { depth, end: i };
+}
+
+/**
+ * The last `"<key>":` member of a JSON text, if it sits `depth` objects deep (1: a member of the top-level
+ * object) and its value is an object or an array: `rest` is the text without it (and one comma), `value`
+ * the value's text. undefined otherwise. A name inside a string cannot match: its quotes are escaped there.
+ */
+export function spliceMember(json: string, key: string, depth: number): { rest: string; value: string } | undefined {
+  const name = `"${key}":`;
+  const start = json.lastIndexOf(name);
+  if (start < 0 || scan(json, 0, start, false).depth !== depth) return undefined;
+  const valueStart = start + name.length;
+  if (json[valueStart] !== '{' && json[valueStart] !== '[') return undefined;
+  const value = scan(json, valueStart, json.length, true);
+  if (value.depth !== 0) return undefined;
+  const end = value.end;
   let from = start;
   let to = end;
   if (json[to] === ',') to++;
@@ -359,6 +367,33 @@ export function parseTestOutput(command: CommandResult): TestReport {
   let summary = '';
   let schemasText: string | undefined;
   let schemasParsed: unknown;
+  /**
+   * One line. Terraform writes the schemas last in the message's body (test_plan, test_state), two objects
+   * deep. A line without them, or with a resource attribute of that name, is parsed whole.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const parseMessage = (line: string): Record<string, any> => {
+    const schemas = spliceMember(line, 'provider_schemas', 2);
+    if (schemas !== undefined) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const m = JSON.parse(schemas.rest) as Record<string, any>;
+        const body: unknown = m[m.type as string];
+        if (typeof body === 'object' && body !== null && !('provider_schemas' in body)) {
+          if (schemas.value !== schemasText) {
+            schemasParsed = JSON.parse(schemas.value);
+            schemasText = schemas.value;
+          }
+          (body as Record<string, unknown>).provider_schemas = schemasParsed;
+          return m;
+        }
+      } catch {
+        // not where Terraform writes it: parsed whole below
+      }
+    }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return JSON.parse(line) as Record<string, any>;
+  };
   const key = (file: string, run: string) => `${file}/${run}`;
   const entry = (file: string, run: string): RunResult => {
     const found = runs.get(key(file, run));
@@ -369,17 +404,7 @@ export function parseTestOutput(command: CommandResult): TestReport {
   };
   for (const line of command.stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
-    const schemas = spliceMember(line, 'provider_schemas');
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const m = JSON.parse(schemas?.rest ?? line) as Record<string, any>;
-    if (schemas !== undefined) {
-      if (schemas.value !== schemasText) {
-        schemasText = schemas.value;
-        schemasParsed = JSON.parse(schemas.value);
-      }
-      // Terraform writes it in the message's body (test_plan, test_state).
-      m[m.type as string].provider_schemas = schemasParsed;
-    }
+    const m = parseMessage(line);
     const file = m['@testfile'] as string | undefined;
     const run = m['@testrun'] as string | undefined;
     if (m.type === 'test_summary') summary = m['@message'] as string;

@@ -18,16 +18,17 @@ function output(...messages: object[]): CommandResult {
 
 describe('spliceMember', () => {
   test('takes out a member and its value, with the comma before or after it', () => {
-    const after = spliceMember('{"a":1,"s":{"x":[1,{"y":"}"}]},"b":2}', 's');
+    const after = spliceMember('{"a":1,"s":{"x":[1,{"y":"}"}]},"b":2}', 's', 1);
     expect(after).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":[1,{"y":"}"}]}' });
-    const last = spliceMember('{"a":1,"s":["]",{"z":"\\"}"}]}', 's');
+    const last = spliceMember('{"a":1,"s":["]",{"z":"\\"}"}]}', 's', 1);
     expect(last).toEqual({ rest: '{"a":1}', value: '["]",{"z":"\\"}"}]' });
     expect(JSON.parse(last!.value)).toEqual([']', { z: '"}' }]);
   });
 
-  test('does not match the name inside a string, or a value that does not close', () => {
-    expect(spliceMember(JSON.stringify({ text: '"s":{"x":1}' }), 's')).toBeUndefined();
-    expect(spliceMember('{"s":{"x":[1}', 's')).toBeUndefined();
+  test('does not match the name inside a string, at another depth, or a value that does not close', () => {
+    expect(spliceMember(JSON.stringify({ text: '"s":{"x":1}' }), 's', 1)).toBeUndefined();
+    expect(spliceMember('{"a":{"s":{"x":1}}}', 's', 1)).toBeUndefined();
+    expect(spliceMember('{"s":{"x":[1}', 's', 1)).toBeUndefined();
   });
 });
 
@@ -61,6 +62,30 @@ describe('parseTestOutput', () => {
     expect(report.runs.get('tests/a.tftest.hcl/one')?.plan).toEqual(plan('first'));
     expect(report.runs.get('tests/a.tftest.hcl/two')).toMatchObject({ status: 'pass', plan: plan('second') });
     expect(report.summary).toBe('Success! 2 passed, 0 failed.');
+  });
+
+  test('a member of that name in the plan itself stays where it is', () => {
+    const withTags = {
+      ...plan('tags'),
+      resource_changes: [
+        {
+          address: 'aws_lb.a',
+          change: {
+            actions: ['create'],
+            after: { tags: { provider_schemas: 'x' }, m: { provider_schemas: { z: 1 } } },
+          },
+        },
+      ],
+    };
+    const withoutSchemas = { resource_changes: withTags.resource_changes };
+    const parsed = parseTestOutput(
+      output(
+        { type: 'test_plan', '@testfile': 'f', '@testrun': 'with', test_plan: withTags },
+        { type: 'test_plan', '@testfile': 'f', '@testrun': 'without', test_plan: withoutSchemas },
+      ),
+    );
+    expect(parsed.runs.get('f/with')?.plan).toEqual(withTags);
+    expect(parsed.runs.get('f/without')?.plan).toEqual(withoutSchemas);
   });
 
   test('parses the schemas once for all plans that repeat them', () => {
