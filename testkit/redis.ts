@@ -1,15 +1,16 @@
 /**
  * A real `redis-server` for tests: its own process on a free loopback port, no persistence
  * (`--save '' --appendonly no`), stoppable and restartable on the same port (to test Redis going away and
- * coming back), optionally with AUTH and TLS (ElastiCache-like). Every server started here is killed when
- * the test process exits, even if a test forgot to stop it, and (on Linux, through util-linux's setpriv) even
- * when that process is killed with SIGKILL and its exit hooks never run. The benchmark uses it too.
+ * coming back), optionally with AUTH and TLS (ElastiCache-like). Every server started here dies with the
+ * process that started it, even if a test forgot to stop it (on Linux: tools/killed-with-parent.ts). The
+ * benchmark uses it too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
+import { killedWithParent } from '../tools/killed-with-parent';
 import { freePort } from './ports';
 
 export interface RedisTlsFiles {
@@ -42,8 +43,6 @@ process.once('exit', () => {
 });
 
 const START_TIMEOUT_MS = 5_000;
-/** Sets a parent-death signal for the child (util-linux; absent elsewhere, then only the exit hook applies). */
-const SETPRIV = '/usr/bin/setpriv';
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'));
@@ -100,9 +99,7 @@ function launch(port: number, dir: string, options: StartRedisOptions): Promise<
   if (options.password !== undefined) args.push('--requirepass', options.password);
 
   return new Promise((resolve, reject) => {
-    const [command, commandArgs] = existsSync(SETPRIV)
-      ? [SETPRIV, ['--pdeathsig', 'KILL', '--', 'redis-server', ...args]]
-      : ['redis-server', args];
+    const [command, commandArgs] = killedWithParent('redis-server', args);
     const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(child);
     let output = '';

@@ -1,11 +1,12 @@
 /**
  * Runs the service's real entry point (service/src/main.ts, bundled by esbuild once per change of its
  * sources) as a child process with a given environment, the way ECS runs the container: for signal,
- * exit-code and startup tests. Collects its JSON log lines. Every child started here is killed when the test
- * process exits.
+ * exit-code and startup tests. Collects its JSON log lines. Every child started here dies with the process
+ * that started it (on Linux: tools/killed-with-parent.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { killedWithParent } from '../tools/killed-with-parent';
 import { withTimeout } from './wait';
 
 export const REPO_ROOT = join(__dirname, '..');
@@ -81,8 +82,8 @@ export async function spawnService(options: SpawnServiceOptions = {}): Promise<S
     LOG_LEVEL: 'debug',
     ...options.env,
   };
-  const args = [options.entry ?? serviceBundle()];
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, args] = killedWithParent(process.execPath, [options.entry ?? serviceBundle()]);
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
 
   const logs: LogLine[] = [];

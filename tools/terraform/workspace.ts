@@ -130,8 +130,9 @@ export interface WorkspaceOptions {
   /** Limit of one terraform command, in ms. @default 300000 */
   readonly timeoutMs?: number;
   /**
-   * Run one hashicorp/aws provider process for every command after `init` (see shared-provider.ts): about a
-   * quarter less CPU. Commands must then run one at a time. Stacks with an aliased aws provider turn it off.
+   * Run one hashicorp/aws provider process for every command after `init` (see shared-provider.ts): about
+   * 40% less CPU. Commands must then run one at a time (run() refuses one that overlaps), and a provider
+   * that failed to start fails every later command. Stacks with an aliased aws provider turn it off.
    * @default false
    */
   readonly shareProvider?: boolean;
@@ -233,7 +234,8 @@ export class OfflineWorkspace {
     }
     const binary = installedAwsProvider(this.dir);
     if (binary === undefined) return Promise.resolve(undefined);
-    const start = () => SharedProvider.start(binary, this.env(true));
+    // Always the offline environment: the commands that share it (all but init) run offline.
+    const start = () => SharedProvider.start(binary, this.env(true), path.join(this.dir, '.provider-tmp'));
     this.sharedProvider ??= start();
     // One that died (killed, crashed) is replaced rather than attached to.
     this.sharedProvider = this.sharedProvider.then((provider) => (provider?.running === false ? start() : provider));
