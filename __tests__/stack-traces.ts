@@ -23,20 +23,24 @@ stackTrace.captureStackTrace = function captureLazily(below?: Below): string[] {
   } finally {
     Error.stackTraceLimit = limit;
   }
-  let frames: string[] | undefined;
-  // cdktf's own format: the lines after the first, without "at ".
-  const read = (): string[] =>
-    (frames ??= (captured.stack ?? '')
-      .split('\n')
-      .slice(1)
-      .map((line) => line.replace(/^\s*at\s+/, '')));
-  return new Proxy([] as string[], {
-    get: (_empty, key) => {
-      const value: unknown = Reflect.get(read(), key);
-      return typeof value === 'function' ? (value as Below).bind(read()) : value;
-    },
-    has: (_empty, key) => Reflect.has(read(), key),
+  // cdktf's own format: the lines after the first, without "at ". Filled into `frames` on first use, after
+  // which the proxy is that array (console.log of an unread one shows []).
+  const frames: string[] = [];
+  let filled = false;
+  const read = (): string[] => {
+    if (!filled) {
+      filled = true;
+      for (const line of (captured.stack ?? '').split('\n').slice(1)) frames.push(line.replace(/^\s*at\s+/, ''));
+    }
+    return frames;
+  };
+  return new Proxy(frames, {
+    get: (_target, key) => Reflect.get(read(), key),
+    set: (_target, key, value) => Reflect.set(read(), key, value),
+    has: (_target, key) => Reflect.has(read(), key),
     ownKeys: () => Reflect.ownKeys(read()),
-    getOwnPropertyDescriptor: (_empty, key) => Reflect.getOwnPropertyDescriptor(read(), key),
+    getOwnPropertyDescriptor: (_target, key) => Reflect.getOwnPropertyDescriptor(read(), key),
+    defineProperty: (_target, key, descriptor) => Reflect.defineProperty(read(), key, descriptor),
+    deleteProperty: (_target, key) => Reflect.deleteProperty(read(), key),
   });
 };

@@ -17,9 +17,19 @@ test('a token records where it was created, innermost frame first, as cdktf form
   expect(frames.every((frame) => !/^\s*at /.test(frame))).toBe(true);
   // Below cdktf's Lazy, the first frame of ours is the function that created the token.
   const ours = frames.findIndex((frame) => frame.includes('token-stacks.test.ts'));
+  expect(ours).toBeGreaterThan(0);
   expect(frames[ours]).toMatch(/^createdHere /);
   expect(frames.slice(0, ours).every((frame) => frame.includes('node_modules/cdktf/'))).toBe(true);
   expect(frames.join('\n')).toBe([...frames].join('\n'));
+  expect(JSON.parse(JSON.stringify(frames))).toEqual([...frames]);
+  frames.push('pushed');
+  expect(frames.at(-1)).toBe('pushed');
+});
+
+test('the setup that formats the stacks when read is the one in use', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { captureStackTrace } = require('cdktf/lib/tokens/private/stack-trace') as { captureStackTrace: unknown };
+  expect((captureStackTrace as { name: string }).name).toBe('captureLazily');
 });
 
 test("an unresolvable token's error prints where the token was created", () => {
