@@ -17,7 +17,7 @@ import type { RecommendedClient } from '../../client';
 import { sleep, waitFor } from '../../testkit/wait';
 
 const ROOM = 'quiet';
-/** The keepalive as often as the timing rules allow against this idle timeout: 9 s of silence in all. */
+/** Idle 3 s, so 9 s of silence in all; keepalive 1 s, within the rule's limit of half the idle timeout. */
 const TIMING = { keepaliveIntervalSeconds: 1, idleTimeoutSeconds: 3 };
 const KEEPALIVE_OFF_ENV = { [ENV.keepaliveIntervalMs]: '2000000', [ENV.lbIdleTimeoutMs]: '4000000' };
 

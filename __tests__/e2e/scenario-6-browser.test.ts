@@ -195,12 +195,12 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
         await sleep(50);
       }
     })();
+    let releaseReconnect = () => undefined as void;
     try {
       await waitFor('a few messages before the drain', () => accepted.length >= 3, 5_000, 20);
       // The page reconnects within tens of milliseconds, which posts may miss. Its next WebSocket is held
       // (connecting) until messages were accepted without it: a certain gap. Going offline instead also holds
       // back the drain's close frame, so the page may never learn that its socket ended.
-      let releaseReconnect = () => undefined as void;
       reconnectHeld = new Promise<void>((resolve) => (releaseReconnect = resolve));
       draining.process.kill('SIGTERM');
       await page.waitForFunction(() => (window as unknown as PageState).e2e.closes > 0, undefined, {
@@ -221,6 +221,7 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
       await waitFor('live messages after the resume', () => accepted.length >= postedAtRecovery + 5, 5_000, 20);
       expect(postedAtRecovery).toBeGreaterThan(postedAtClose);
     } finally {
+      releaseReconnect();
       publishing = false;
       await publisher;
     }
@@ -234,7 +235,7 @@ describe('scenario 6: a real browser subscribes through the proxy', () => {
     expect(await shown()).toEqual(accepted);
     await expect(page.locator('#recovery').getAttribute('data-recovered')).resolves.toBe('true');
     const recovery = await page.locator('#recovery').textContent();
-    // At least the messages accepted while it was offline came from the history.
+    // At least the messages accepted while its reconnect was held came from the history.
     expect(Number(/resumed: (\d+) missed/.exec(recovery ?? '')?.[1])).toBeGreaterThanOrEqual(3);
     expect(await page.locator('#status').textContent()).toBe('connected');
     const nowOn = await page.evaluate(() => (window as unknown as PageState).e2e.instanceId());
