@@ -11,6 +11,7 @@ import {
   OfflineWorkspace,
   pinnedAwsVersion,
   planCounts,
+  type PlanJson,
   realPlanRun,
   requiredVariables,
   onlyBlock,
@@ -23,6 +24,16 @@ import { terraformDescribe } from '../../testkit/terraform/gate';
 import { VARIANTS } from './variant';
 
 const IMAGE_TAG = 'v1.2.3';
+
+/** Address -> actions, planned values and what is unknown, of every resource change. */
+function resourceChanges(plan: PlanJson | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    (plan?.resource_changes ?? []).map((rc) => [
+      rc.address,
+      { actions: rc.change.actions, after: rc.change.after, unknown: rc.change.after_unknown },
+    ]),
+  );
+}
 
 terraformDescribe()('offline terraform plan', () => {
   const stacks: Record<string, StackJson> = { ...synthesizeStacks(ENVIRONMENTS), ...synthesizeStacks(VARIANTS) };
@@ -130,6 +141,31 @@ terraformDescribe()('offline terraform plan', () => {
       errors: '',
     });
   });
+
+  it("plans staging exactly as Terraform's own provider processes do", async () => {
+    // This suite attaches every command to one provider process (tools/terraform/shared-provider.ts).
+    expect(workspace.providerShared).toBe(true);
+    const own = await OfflineWorkspace.create({ pinnedVersion: pinnedAwsVersion(stacks.staging) });
+    try {
+      const stack = stacks.staging;
+      const module = own.addStack('staging', stack);
+      const file = own.addTestFile('staging', {
+        runs: [realPlanRun('plan', module, stack, requiredVariables(stack, IMAGE_TAG))],
+      });
+      await own.init();
+      const ownRun = (await own.test([file])).runs.get(`${file}/plan`);
+      expect(own.providerShared).toBe(false);
+      expect({ status: ownRun?.status, errors: formatDiagnostics(ownRun?.diagnostics ?? []) }).toEqual({
+        status: 'pass',
+        errors: '',
+      });
+      const shared = report.runs.get(`${files.get('staging')}/plan`)?.plan;
+      expect(Object.keys(resourceChanges(ownRun?.plan)).length).toBeGreaterThan(10);
+      expect(resourceChanges(shared)).toEqual(resourceChanges(ownRun?.plan));
+    } finally {
+      own.dispose();
+    }
+  }, 120_000);
 
   it('checks each part of the graph that a stack has', () => {
     const ids = (name: string) =>

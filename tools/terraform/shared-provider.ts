@@ -7,7 +7,7 @@
  * The provider runs in its debug mode (`-debug`), in which it serves until stopped and prints the address
  * Terraform attaches to through TF_REATTACH_PROVIDERS, the mechanism Terraform offers for debugging
  * providers. Plans made this way are the same as with Terraform's own provider processes
- * (__tests__/terraform/shared-provider.test.ts compares them on the staging stack). Terraform configures the
+ * (__tests__/terraform/offline-plan.test.ts compares them on the staging stack). Terraform configures the
  * attached provider at each operation, so commands must run one at a time, and a configuration with two aws
  * provider blocks (an alias) must not use it: both would configure the one process. The workspace checks
  * the stacks it writes (addStack); a configuration written by other means is the caller's to check.
