@@ -11,14 +11,13 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   awsResourceSchemas,
+  firstApplyRun,
   formatDiagnostics,
   OfflineWorkspace,
   type PlanJson,
   realPlanRun,
   type RunBlock,
   type StackJson,
-  validatedDayOneState,
-  writeDayOneState,
   type TestReport,
 } from '../../testkit/terraform';
 import { terraformDescribe } from '../../testkit/terraform/gate';
@@ -88,19 +87,8 @@ terraformDescribe()('plan review summary on real plans', () => {
     const schemas = awsResourceSchemas(createPlan);
     let dayTwoFile = '';
     const dayTwo = async (validate: boolean): Promise<TestReport> => {
-      const state = validate
-        ? await validatedDayOneState(workspace, 'review-state', STACK, createPlan, schemas)
-        : writeDayOneState(workspace, 'review-state', STACK, createPlan, schemas);
       const runs: RunBlock[] = [
-        {
-          name: 'first_apply',
-          command: 'apply',
-          provider: 'mock',
-          module: state.module,
-          stack: state.stack,
-          stateKey: 'live',
-          overrideResources: state.overrides,
-        },
+        await firstApplyRun(workspace, 'review-state', STACK, createPlan, schemas, { validate }),
         ...Object.entries(DAY_TWO).map(([name, variables]): RunBlock => ({
           name,
           command: 'plan',

@@ -10,6 +10,7 @@ import { ENVIRONMENTS, type EnvironmentConfig } from '../../config/environments'
 import {
   awsResourceSchemas,
   deleteFirstReplacements,
+  firstApplyRun,
   formatDiagnostics,
   OfflineWorkspace,
   onlyBlock,
@@ -21,8 +22,6 @@ import {
   synthesizeStacks,
   type StackJson,
   type TestReport,
-  validatedDayOneState,
-  writeDayOneState,
 } from '../../testkit/terraform';
 import { terraformDescribe } from '../../testkit/terraform/gate';
 
@@ -119,21 +118,11 @@ terraformDescribe()('second-day plans', () => {
     const schemas = awsResourceSchemas(planOf(planFiles[0]));
 
     // 2. A mock apply of each, fed with that plan, then the day-two plans on its state.
-    const firstApply = async (name: string, stack: StackJson, plan: PlanJson, validate: boolean): Promise<RunBlock> => {
-      const state = validate
-        ? await validatedDayOneState(workspace, `${name}-state`, stack, plan, schemas)
-        : writeDayOneState(workspace, `${name}-state`, stack, plan, schemas);
-      return {
-        name: 'first_apply',
-        command: 'apply',
-        provider: 'mock',
-        module: state.module,
-        stack: state.stack,
-        stateKey: 'live',
+    const firstApply = (name: string, stack: StackJson, plan: PlanJson, validate: boolean): Promise<RunBlock> =>
+      firstApplyRun(workspace, `${name}-state`, stack, plan, schemas, {
+        validate,
         variables: { image_tag: DAY_ONE_TAG },
-        overrideResources: state.overrides,
-      };
-    };
+      });
     const dayTwo = (name: string, module: string, stack: StackJson, imageTag = DAY_ONE_TAG): RunBlock => ({
       name,
       command: 'plan',

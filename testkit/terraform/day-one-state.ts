@@ -9,6 +9,7 @@
  * values. Values only AWS knows stay the mock's. See docs/offline-plan.md.
  */
 import { type StackJson } from '../../tools/terraform/stack-json';
+import { type RunBlock } from '../../tools/terraform/test-file';
 import {
   type Diagnostic,
   formatDiagnostics,
@@ -219,4 +220,31 @@ export async function validatedDayOneState(
       throw new Error(`the day-one state of ${name} does not validate:\n${formatDiagnostics(diagnostics)}`);
   }
   throw new Error(`the day-one state of ${name} still does not validate after leaving attributes out`);
+}
+
+/**
+ * The run block of the first apply: a mock apply of the day-one state (written, or validated first when
+ * `validate`) into `stateKey` `live`, which the day-two plans after it share.
+ */
+export async function firstApplyRun(
+  workspace: OfflineWorkspace,
+  name: string,
+  stack: StackJson,
+  plan: PlanJson,
+  schemas: Readonly<Record<string, SchemaBlock>>,
+  options: { readonly validate: boolean; readonly variables?: Readonly<Record<string, unknown>> },
+): Promise<RunBlock> {
+  const state = options.validate
+    ? await validatedDayOneState(workspace, name, stack, plan, schemas)
+    : writeDayOneState(workspace, name, stack, plan, schemas);
+  return {
+    name: 'first_apply',
+    command: 'apply',
+    provider: 'mock',
+    module: state.module,
+    stack: state.stack,
+    stateKey: 'live',
+    ...(options.variables !== undefined ? { variables: options.variables } : {}),
+    overrideResources: state.overrides,
+  };
 }
