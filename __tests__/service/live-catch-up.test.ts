@@ -12,48 +12,35 @@ import { EventSource } from 'eventsource';
 import Redis from 'ioredis';
 import WebSocket from 'ws';
 import { createRecommendedClient, type RecoveryOutcome } from '../../client/recommended-client';
-import { startTestApp, type TestApp } from '../../testkit/app';
-import {
-  MESSAGE_POSTED,
-  postMessage,
-  postedTexts,
-  recordRoom,
-  type PositionedResult,
-  type RecordedWsClient,
-} from '../../testkit/clients';
-import { startRedis, takeSubscribersAway, type RedisServer } from '../../testkit/redis';
+import { type TestApp } from '../../testkit/app';
+import { MESSAGE_POSTED, postMessage, postedTexts, type PositionedResult } from '../../testkit/clients';
+import { takeSubscribersAway, type RedisServer } from '../../testkit/redis';
+import { startTwoInstances, type TwoInstances } from '../../testkit/two-instances';
 import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 
 type Result = PositionedResult;
 
+let instances: TwoInstances;
 let redis: RedisServer;
 let admin: Redis;
 let a: TestApp;
 let b: TestApp;
-const clients: RecordedWsClient[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
+  instances = await startTwoInstances();
+  ({ redis, a, b } = instances);
   admin = new Redis(redis.url);
-  const env = { REDIS_URL: redis.url, HISTORY_MAX_EVENTS: '200', DRAIN_WINDOW_MS: '0' };
-  [a, b] = await Promise.all([startTestApp({ env }), startTestApp({ env })]);
-  await waitFor('ready', () => a.app.pubsub.status().ready && b.app.pubsub.status().ready);
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
-  await Promise.all([a?.stop(), b?.stop()]);
   admin?.disconnect();
-  await redis?.stop();
+  await instances?.stop();
 });
 
 /** A graphql-ws subscription on `app`; an extension other than resumeFrom makes it run per connection. */
-function recordWs(app: TestApp, room: string, extensions?: Record<string, unknown>) {
-  const recorded = recordRoom(app.wsUrl, room, { extensions });
-  clients.push(recorded.client);
-  return recorded;
-}
+const recordWs = (app: TestApp, room: string, extensions?: Record<string, unknown>) =>
+  instances.record(app, room, { extensions });
 
 const texts = postedTexts;
 const subscribers = (app: TestApp, room: string) => app.app.pubsub.subscriberCount('messagePosted', room);

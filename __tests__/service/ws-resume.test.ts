@@ -14,44 +14,29 @@ import { createRecommendedClient, type RecoveryOutcome } from '../../client/reco
 import { INVALID_POSITION } from '../../service/src/history/position';
 import { streamKey } from '../../service/src/history/redis-stream';
 import { startTestApp, type TestApp } from '../../testkit/app';
-import {
-  MESSAGE_POSTED,
-  postMessage,
-  postedTexts,
-  recordRoom,
-  type PositionedResult,
-  type RecordedWsClient,
-} from '../../testkit/clients';
+import { MESSAGE_POSTED, postMessage, postedTexts, type PositionedResult } from '../../testkit/clients';
 import { freePort } from '../../testkit/ports';
-import { startRedis, type RedisServer } from '../../testkit/redis';
+import { type RedisServer } from '../../testkit/redis';
+import { startTwoInstances, type TwoInstances } from '../../testkit/two-instances';
 import { waitFor } from '../../testkit/wait';
 
 jest.setTimeout(60_000);
 
 type Result = PositionedResult;
 
+let instances: TwoInstances;
 let redis: RedisServer;
 let a: TestApp;
 let b: TestApp;
-const clients: RecordedWsClient[] = [];
 
 beforeAll(async () => {
-  redis = await startRedis();
-  const env = { REDIS_URL: redis.url, HISTORY_MAX_EVENTS: '200', DRAIN_WINDOW_MS: '0' };
-  [a, b] = await Promise.all([startTestApp({ env }), startTestApp({ env })]);
-  await waitFor('ready', () => a.app.pubsub.status().ready && b.app.pubsub.status().ready);
+  instances = await startTwoInstances();
+  ({ redis, a, b } = instances);
 });
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
-});
+afterAll(() => instances?.stop());
 
-function record(app: TestApp, room: string, extensions?: Record<string, unknown>, lazy = true) {
-  const recorded = recordRoom(app.wsUrl, room, { extensions, lazy });
-  clients.push(recorded.client);
-  return recorded;
-}
+const record = (app: TestApp, room: string, extensions?: Record<string, unknown>, lazy = true) =>
+  instances.record(app, room, { extensions, lazy });
 
 const texts = postedTexts;
 
