@@ -228,17 +228,15 @@ export class OfflineWorkspace {
   }
 
   /** The shared provider, started at the first command that needs it; undefined when not shared. */
-  private provider(command: string | undefined): Promise<SharedProvider | undefined> {
-    if (!this.shareProvider || command === 'init' || command === 'fmt' || command === 'version') {
-      return Promise.resolve(undefined);
-    }
-    const binary = installedAwsProvider(this.dir);
-    if (binary === undefined) return Promise.resolve(undefined);
-    // Always the offline environment: the commands that share it (all but init) run offline.
-    const start = () => SharedProvider.start(binary, this.env(true), path.join(this.dir, '.provider-tmp'));
-    this.sharedProvider ??= start();
+  private async provider(command: string | undefined): Promise<SharedProvider | undefined> {
+    if (!this.shareProvider || command === 'init' || command === 'fmt' || command === 'version') return undefined;
     // One that died (killed, crashed) is replaced rather than attached to.
-    this.sharedProvider = this.sharedProvider.then((provider) => (provider?.running === false ? start() : provider));
+    const current = await this.sharedProvider;
+    if (current?.running) return current;
+    const binary = installedAwsProvider(this.dir);
+    if (binary === undefined) return undefined;
+    // Always the offline environment: the commands that share it (all but init) run offline.
+    this.sharedProvider = SharedProvider.start(binary, this.env(true), path.join(this.dir, '.provider-tmp'));
     return this.sharedProvider;
   }
 
