@@ -19,6 +19,22 @@ export interface CommandResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** stdout as received, when the command ran here (`stdout` is decoded from it when first read). */
+  readonly stdoutBytes?: Buffer;
+}
+
+/** A result whose stdout is decoded only if read: `terraform test -verbose` prints hundreds of MB. */
+function commandResult(args: readonly string[], code: number, stdoutBytes: Buffer, stderr: string): CommandResult {
+  let stdout: string | undefined;
+  return {
+    args,
+    code,
+    stderr,
+    stdoutBytes,
+    get stdout() {
+      return (stdout ??= stdoutBytes.toString('utf8'));
+    },
+  };
 }
 
 /** A Terraform diagnostic as `-json` prints it. */
@@ -259,9 +275,9 @@ export class OfflineWorkspace {
   private spawn(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CommandResult> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.toolchain.terraform, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
+      const stdout: Buffer[] = [];
       let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stdout.on('data', (c: Buffer) => stdout.push(c));
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
       child.once('error', (error) => {
@@ -270,7 +286,7 @@ export class OfflineWorkspace {
       });
       child.once('close', (code, signal) => {
         clearTimeout(timer);
-        resolve({ args, code: code ?? (signal ? 128 : 1), stdout, stderr });
+        resolve(commandResult(args, code ?? (signal ? 128 : 1), Buffer.concat(stdout), stderr));
       });
     });
   }
@@ -312,21 +328,25 @@ export class OfflineWorkspace {
   }
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
 /**
- * Scans `json` from `from` to `to` (exclusive) and returns the nesting depth at `to` relative to `from`
- * (objects and arrays), or the index just after the value that brings it back to 0 when `stopAtZero`.
+ * Scans the JSON text `json` from `from` to `to` (exclusive) and returns the nesting depth at `to` relative
+ * to `from` (objects and arrays), or the index just after the value that brings it back to 0 when
+ * `stopAtZero`. Bytes of UTF-8: no byte of a multi-byte character is a quote, backslash or bracket.
  */
-function scan(json: string, from: number, to: number, stopAtZero: boolean): { depth: number; end: number } {
+function scan(json: Buffer, from: number, to: number, stopAtZero: boolean): { depth: number; end: number } {
   let depth = 0;
   let inString = false;
   let i = from;
   for (; i < to; i++) {
-    const c = json.charCodeAt(i);
+    const c = json[i]!;
     if (inString) {
-      if (c === 0x5c)
-        i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
+      if (c === BACKSLASH)
+        i++; // skip the escaped character
+      else if (c === QUOTE) inString = false;
+    } else if (c === QUOTE) inString = true;
     else if (c === 0x7b || c === 0x5b) depth++;
     else if ((c === 0x7d || c === 0x5d) && --depth === 0 && stopAtZero) return { depth, end: i + 1 };
   }
@@ -337,52 +357,64 @@ function scan(json: string, from: number, to: number, stopAtZero: boolean): { de
  * The last `"<key>":` member of a JSON text, if it sits `depth` objects deep (1: a member of the top-level
  * object) and its value is an object or an array: `rest` is the text without it (and one comma), `value`
  * the value's text. undefined otherwise. A name inside a string cannot match: its quotes are escaped there.
+ * `known`: a value seen before; where the text holds the same bytes, it is taken without scanning them.
  */
-export function spliceMember(json: string, key: string, depth: number): { rest: string; value: string } | undefined {
-  const name = `"${key}":`;
+export function spliceMember(
+  json: Buffer,
+  key: string,
+  depth: number,
+  known?: Buffer,
+): { rest: Buffer; value: Buffer } | undefined {
+  const name = Buffer.from(`"${key}":`);
   const start = json.lastIndexOf(name);
   if (start < 0 || scan(json, 0, start, false).depth !== depth) return undefined;
   const valueStart = start + name.length;
-  if (json[valueStart] !== '{' && json[valueStart] !== '[') return undefined;
-  const value = scan(json, valueStart, json.length, true);
-  if (value.depth !== 0) return undefined;
-  const end = value.end;
+  if (json[valueStart] !== 0x7b && json[valueStart] !== 0x5b) return undefined;
+  let end: number;
+  // A balanced value is over where its brackets close: the same bytes close at the same place.
+  if (known !== undefined && json.subarray(valueStart, valueStart + known.length).equals(known)) {
+    end = valueStart + known.length;
+  } else {
+    const value = scan(json, valueStart, json.length, true);
+    if (value.depth !== 0) return undefined;
+    end = value.end;
+  }
   let from = start;
   let to = end;
-  if (json[to] === ',') to++;
-  else if (json[from - 1] === ',') from--;
-  return { rest: json.slice(0, from) + json.slice(to), value: json.slice(valueStart, end) };
+  if (json[to] === 0x2c) to++;
+  else if (json[from - 1] === 0x2c) from--;
+  return { rest: Buffer.concat([json.subarray(0, from), json.subarray(to)]), value: json.subarray(valueStart, end) };
 }
 
 /**
  * Parses `terraform test -json -verbose` output.
  *
  * With -verbose every plan and state message carries the whole schema of each provider (13.6 MB of JSON
- * for hashicorp/aws), the same in every run. It is parsed once per output: the plans and states of all
- * runs share that one object as their `provider_schemas`.
+ * for hashicorp/aws), the same in every run. It is read once per output: the plans and states of all runs
+ * share that one object as their `provider_schemas`, and the output is decoded only outside them.
  */
 export function parseTestOutput(command: CommandResult): TestReport {
   const runs = new Map<string, RunResult>();
   const diagnostics: Diagnostic[] = [];
   let summary = '';
-  let schemasText: string | undefined;
+  let schemasBytes: Buffer | undefined;
   let schemasParsed: unknown;
   /**
    * One line. Terraform writes the schemas last in the message's body (test_plan, test_state), two objects
    * deep. A line without them, or with a resource attribute of that name, is parsed whole.
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const parseMessage = (line: string): Record<string, any> => {
-    const schemas = spliceMember(line, 'provider_schemas', 2);
+  const parseMessage = (line: Buffer): Record<string, any> => {
+    const schemas = spliceMember(line, 'provider_schemas', 2, schemasBytes);
     if (schemas !== undefined) {
       try {
         // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        const m = JSON.parse(schemas.rest) as Record<string, any>;
+        const m = JSON.parse(schemas.rest.toString('utf8')) as Record<string, any>;
         const body: unknown = m[m.type as string];
         if (typeof body === 'object' && body !== null && !('provider_schemas' in body)) {
-          if (schemas.value !== schemasText) {
-            schemasParsed = JSON.parse(schemas.value);
-            schemasText = schemas.value;
+          if (schemasBytes === undefined || !schemas.value.equals(schemasBytes)) {
+            schemasParsed = JSON.parse(schemas.value.toString('utf8'));
+            schemasBytes = schemas.value;
           }
           (body as Record<string, unknown>).provider_schemas = schemasParsed;
           return m;
@@ -392,7 +424,7 @@ export function parseTestOutput(command: CommandResult): TestReport {
       }
     }
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return JSON.parse(line) as Record<string, any>;
+    return JSON.parse(line.toString('utf8')) as Record<string, any>;
   };
   const key = (file: string, run: string) => `${file}/${run}`;
   const entry = (file: string, run: string): RunResult => {
@@ -402,8 +434,12 @@ export function parseTestOutput(command: CommandResult): TestReport {
     runs.set(key(file, run), fresh);
     return fresh;
   };
-  for (const line of command.stdout.split('\n')) {
-    if (!line.startsWith('{')) continue;
+  const out = command.stdoutBytes ?? Buffer.from(command.stdout);
+  for (let at = 0; at < out.length; ) {
+    const newline = out.indexOf(0x0a, at);
+    const line = out.subarray(at, newline < 0 ? out.length : newline);
+    at = newline < 0 ? out.length : newline + 1;
+    if (line[0] !== 0x7b) continue;
     const m = parseMessage(line);
     const file = m['@testfile'] as string | undefined;
     const run = m['@testrun'] as string | undefined;

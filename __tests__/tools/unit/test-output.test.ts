@@ -16,19 +16,32 @@ function output(...messages: object[]): CommandResult {
   return { args: [], code: 0, stderr: '', stdout: `${messages.map((m) => JSON.stringify(m)).join('\n')}\n` };
 }
 
+/** spliceMember on a text, its result as text. */
+function splice(json: string, key: string, depth: number, known?: string) {
+  const result = spliceMember(Buffer.from(json), key, depth, known === undefined ? undefined : Buffer.from(known));
+  return result && { rest: result.rest.toString(), value: result.value.toString() };
+}
+
 describe('spliceMember', () => {
   test('takes out a member and its value, with the comma before or after it', () => {
-    const after = spliceMember('{"a":1,"s":{"x":[1,{"y":"}"}]},"b":2}', 's', 1);
+    const after = splice('{"a":1,"s":{"x":[1,{"y":"}"}]},"b":2}', 's', 1);
     expect(after).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":[1,{"y":"}"}]}' });
-    const last = spliceMember('{"a":1,"s":["]",{"z":"\\"}"}]}', 's', 1);
+    const last = splice('{"a":1,"s":["]",{"z":"\\"}"}]}', 's', 1);
     expect(last).toEqual({ rest: '{"a":1}', value: '["]",{"z":"\\"}"}]' });
     expect(JSON.parse(last!.value)).toEqual([']', { z: '"}' }]);
   });
 
   test('does not match the name inside a string, at another depth, or a value that does not close', () => {
-    expect(spliceMember(JSON.stringify({ text: '"s":{"x":1}' }), 's', 1)).toBeUndefined();
-    expect(spliceMember('{"a":{"s":{"x":1}}}', 's', 1)).toBeUndefined();
-    expect(spliceMember('{"s":{"x":[1}', 's', 1)).toBeUndefined();
+    expect(splice(JSON.stringify({ text: '"s":{"x":1}' }), 's', 1)).toBeUndefined();
+    expect(splice('{"a":{"s":{"x":1}}}', 's', 1)).toBeUndefined();
+    expect(splice('{"s":{"x":[1}', 's', 1)).toBeUndefined();
+  });
+
+  test('takes a value seen before as it is, and scans one that differs', () => {
+    const json = '{"a":1,"s":{"x":"é{"},"b":2}';
+    expect(splice(json, 's', 1, '{"x":"é{"}')).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":"é{"}' });
+    expect(splice(json, 's', 1, '{"x":"é{"}}')).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":"é{"}' });
+    expect(splice(json, 's', 1, '{"x":1}')).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":"é{"}' });
   });
 });
 
