@@ -2,13 +2,14 @@
  * `terraform init` with a provider mirror writes nothing shared: jest runs terraform suites in several workers
  * at once, and a plugin cache that every init rewrites (Terraform does not make it safe for concurrent use)
  * made one worker's init see the other's half-made link ("does not match any of the checksums recorded in
- * the dependency lock file").
+ * the dependency lock file"). A workspace inits its root once; later stacks and test files get their modules
+ * from `terraform get`, unless they need another provider.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { terraformDescribe } from '../../testkit/terraform/gate';
-import { OfflineWorkspace } from '../../tools/terraform';
+import { OfflineWorkspace, type StackJson } from '../../tools/terraform';
 import { findProviderSource } from '../../tools/terraform/toolchain';
 
 terraformDescribe()('terraform init with a provider mirror', () => {
@@ -40,5 +41,41 @@ terraformDescribe()('terraform init with a provider mirror', () => {
     expect(platformDir).toHaveLength(1);
     expect(fs.realpathSync(platformDir[0] as string).startsWith(fs.realpathSync(source.mirror as string))).toBe(true);
     expect(fs.existsSync(cache) ? fs.readdirSync(cache, { recursive: true }) : []).toEqual([]);
+  });
+
+  test('inits the root once: new stacks and test files get their modules, a new provider a full init', async () => {
+    const source = findProviderSource('');
+    const workspace = await OfflineWorkspace.create({ pinnedVersion: source.version, dir: path.join(scratch, 'ws2') });
+    const stack = (resource: StackJson): StackJson => ({
+      terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: source.version } } },
+      provider: { aws: [{ region: 'eu-west-1' }] },
+      resource,
+    });
+    const bucket = stack({ aws_s3_bucket: { logs: { bucket: 'logs' } } });
+    const testFile = (name: string, module: string, s: StackJson) =>
+      workspace.addTestFile(name, { runs: [{ name: 'plan', command: 'plan', provider: 'real', module, stack: s }] });
+    const modules = () =>
+      (
+        JSON.parse(fs.readFileSync(path.join(workspace.dir, '.terraform/modules/modules.json'), 'utf8')) as {
+          Modules: { Key: string }[];
+        }
+      ).Modules.map((m) => m.Key);
+
+    testFile('first', workspace.addStack('first', bucket), bucket);
+    expect((await workspace.init()).args[0]).toBe('init');
+    testFile('second', workspace.addStack('second', bucket), bucket);
+    expect((await workspace.init()).args[0]).toBe('get');
+    expect(modules()).toEqual(expect.arrayContaining(['test.tests.first.plan', 'test.tests.second.plan']));
+
+    const random = stack({ random_id: { suffix: { byte_length: 4 } } });
+    random.terraform.required_providers.random = { source: 'hashicorp/random' };
+    testFile('third', workspace.addStack('third', random), random);
+    // From a mirror that holds only hashicorp/aws the full init fails; from the registry it succeeds.
+    const third = await workspace.init().then(
+      (result) => result.args[0],
+      (error: Error) => error.message,
+    );
+    expect(third).toMatch(/^init$|^terraform init failed[\s\S]*hashicorp\/random/);
+    workspace.dispose();
   });
 });

@@ -170,6 +170,9 @@ export class OfflineWorkspace {
   }
 
   private shareProvider = false;
+  /** Providers the stacks require (`required_providers` sources), and those the root was inited with. */
+  private readonly providersRequired = new Set<string>();
+  private providersInited?: ReadonlySet<string>;
   /** True once a command ran attached to the shared provider process. */
   providerShared = false;
   private sharedProvider?: Promise<SharedProvider | undefined>;
@@ -200,6 +203,9 @@ export class OfflineWorkspace {
     const offline = offlineStack(stack, this.toolchain.provider.version);
     const awsProviders = (offline.provider as { aws?: unknown[] } | undefined)?.aws ?? [];
     if (awsProviders.length > 1) this.shareProvider = false;
+    const required = (offline.terraform as { required_providers?: Record<string, { source?: string }> } | undefined)
+      ?.required_providers;
+    for (const [local, { source }] of Object.entries(required ?? {})) this.providersRequired.add(source ?? local);
     fs.writeFileSync(path.join(dir, 'cdk.tf.json'), `${JSON.stringify(offline, null, 2)}\n`);
     return `./stacks/${name}`;
   }
@@ -245,7 +251,7 @@ export class OfflineWorkspace {
 
   /** The shared provider, started at the first command that needs it; undefined when not shared. */
   private async provider(command: string | undefined): Promise<SharedProvider | undefined> {
-    if (!this.shareProvider || command === 'init' || command === 'fmt' || command === 'version') return undefined;
+    if (!this.shareProvider || ['init', 'get', 'fmt', 'version'].includes(command ?? '')) return undefined;
     // One that died (killed, crashed) is replaced rather than attached to.
     const current = await this.sharedProvider;
     if (current?.running) return current;
@@ -291,14 +297,30 @@ export class OfflineWorkspace {
     });
   }
 
-  /** `terraform init` of the workspace root (providers and the stack directories the tests name). */
+  /**
+   * `terraform init` of the workspace root (providers and the stack directories the tests name), or of a
+   * stack directory. Once the root is inited, a later call there runs `terraform get`, which installs the
+   * modules of new stacks and test files without checking the providers again (hashing the 700 MB provider
+   * package, 0.6 s of CPU), unless a stack added since requires another provider.
+   */
   async init(cwd = '.'): Promise<CommandResult> {
+    const root = path.resolve(this.dir, cwd) === path.resolve(this.dir);
+    if (root && this.providersInited !== undefined) {
+      const inited = this.providersInited;
+      if ([...this.providersRequired].every((p) => inited.has(p))) {
+        const got = await this.run(['get', '-no-color']);
+        if (got.code !== 0) throw new Error(`terraform get failed:\n${got.stderr || got.stdout}`);
+        return got;
+      }
+    }
+    const providers = new Set(this.providersRequired);
     const result = await this.run(['init', '-input=false', '-backend=false', '-no-color'], {
       cwd,
       // The registry is reachable only without the blocking proxy; a mirror needs no network at all.
       offline: this.toolchain.provider.kind === 'mirror',
     });
     if (result.code !== 0) throw new Error(`terraform init failed in ${cwd}:\n${result.stderr || result.stdout}`);
+    if (root) this.providersInited = providers;
     return result;
   }
 
