@@ -11,8 +11,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadStacks } from '../stacks';
-import { formatDiagnostics, offlinePlan, type StackJson } from '../terraform';
+import type * as Stacks from '../stacks';
+import type * as Terraform from '../terraform';
 import { findTerraform } from '../terraform/toolchain';
 import { EXIT, exitCode, renderMarkdown, type ShowPlanJson, summarizePlan, type PlanSummary } from './summary';
 
@@ -114,9 +114,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       plans.push({ stack, plan: JSON.parse(fs.readFileSync(file, 'utf8')) as ShowPlanJson });
     }
   } else {
+    // Lazy requires: synthesis loads cdktf and the constructs (about a second through ts-node), which saved
+    // plans (--show-json) and bad options do not need.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadStacks } = require('../stacks') as typeof Stacks;
     const stacks = loadStacks({ synth: o.synth, ...(o.all ? {} : { only: o.stacks }) });
     if (o.offline) {
-      const byName = Object.fromEntries(stacks.map((s) => [s.name, s.doc as StackJson]));
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { formatDiagnostics, offlinePlan } = require('../terraform') as typeof Terraform;
+      const byName = Object.fromEntries(stacks.map((s) => [s.name, s.doc as Terraform.StackJson]));
       const result = await offlinePlan(byName);
       for (const s of result.stacks) {
         if (!s.plan) throw new Error(`offline plan of ${s.stack} failed:\n${formatDiagnostics(s.diagnostics)}`);
