@@ -52,6 +52,9 @@ test('positions on every next; resumeFrom replays the gap (posted on the other i
     extensions: { position: expect.stringMatching(/^1\.[A-Za-z0-9_-]+\.0-\d+$/) },
   });
   for (const text of ['m2', 'm3']) await postMessage(a.graphqlUrl, room, text);
+  // The gap has reached b's group: otherwise part of it may arrive live after the replay (no loss, but
+  // `replayed` counts less).
+  await waitFor('m2 and m3 on b', () => first.results.length === 3);
 
   const resumed = record(b, room, { resumeFrom: position });
   await waitFor('replayed', () => resumed.results.length === 3);
