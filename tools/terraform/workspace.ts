@@ -19,22 +19,31 @@ export interface CommandResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
-  /** stdout as received, when the command ran here (`stdout` is decoded from it when first read). */
+  /**
+   * stdout as received, when the command ran here: `stdout` is decoded from it when first read, and
+   * parseTestOutput reads it in place of `stdout`. Not enumerable: spreading or printing a result leaves it.
+   */
   readonly stdoutBytes?: Buffer;
 }
 
 /** A result whose stdout is decoded only if read: `terraform test -verbose` prints hundreds of MB. */
 function commandResult(args: readonly string[], code: number, stdoutBytes: Buffer, stderr: string): CommandResult {
   let stdout: string | undefined;
-  return {
-    args,
-    code,
-    stderr,
-    stdoutBytes,
-    get stdout() {
-      return (stdout ??= stdoutBytes.toString('utf8'));
+  return Object.defineProperties(
+    { args, code, stderr },
+    {
+      stdoutBytes: { value: stdoutBytes, enumerable: false },
+      stdout: { get: () => (stdout ??= stdoutBytes.toString('utf8')), enumerable: true },
     },
-  };
+  ) as CommandResult;
+}
+
+/** `registry.terraform.io/hashicorp/aws` for `hashicorp/aws`, `aws` or the full address, as lock files name it. */
+function providerAddress(source: string): string {
+  const parts = source.toLowerCase().split('/');
+  if (parts.length === 1) return `registry.terraform.io/hashicorp/${parts[0]}`;
+  if (parts.length === 2) return `registry.terraform.io/${parts.join('/')}`;
+  return parts.join('/');
 }
 
 /** A Terraform diagnostic as `-json` prints it. */
@@ -170,8 +179,9 @@ export class OfflineWorkspace {
   }
 
   private shareProvider = false;
-  /** Providers the stacks require (`required_providers` sources), and those the root was inited with. */
+  /** Providers the stacks require (addresses of their `required_providers` sources). */
   private readonly providersRequired = new Set<string>();
+  /** Providers the root's lock file holds after its last init; undefined before the first. */
   private providersInited?: ReadonlySet<string>;
   /** True once a command ran attached to the shared provider process. */
   providerShared = false;
@@ -205,7 +215,8 @@ export class OfflineWorkspace {
     if (awsProviders.length > 1) this.shareProvider = false;
     const required = (offline.terraform as { required_providers?: Record<string, { source?: string }> } | undefined)
       ?.required_providers;
-    for (const [local, { source }] of Object.entries(required ?? {})) this.providersRequired.add(source ?? local);
+    for (const [local, { source }] of Object.entries(required ?? {}))
+      this.providersRequired.add(providerAddress(source ?? local));
     fs.writeFileSync(path.join(dir, 'cdk.tf.json'), `${JSON.stringify(offline, null, 2)}\n`);
     return `./stacks/${name}`;
   }
@@ -284,7 +295,8 @@ export class OfflineWorkspace {
       const stdout: Buffer[] = [];
       let stderr = '';
       child.stdout.on('data', (c: Buffer) => stdout.push(c));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (c: string) => (stderr += c));
       const timer = setTimeout(() => child.kill('SIGKILL'), this.timeoutMs);
       child.once('error', (error) => {
         clearTimeout(timer);
@@ -301,7 +313,8 @@ export class OfflineWorkspace {
    * `terraform init` of the workspace root (providers and the stack directories the tests name), or of a
    * stack directory. Once the root is inited, a later call there runs `terraform get`, which installs the
    * modules of new stacks and test files without checking the providers again (hashing the 700 MB provider
-   * package, 0.6 s of CPU), unless a stack added since requires another provider.
+   * package, 0.6 s of CPU), unless a stack written to the workspace requires a provider that the lock file of
+   * the last init does not list: then it runs init again.
    */
   async init(cwd = '.'): Promise<CommandResult> {
     const root = path.resolve(this.dir, cwd) === path.resolve(this.dir);
@@ -313,14 +326,19 @@ export class OfflineWorkspace {
         return got;
       }
     }
-    const providers = new Set(this.providersRequired);
     const result = await this.run(['init', '-input=false', '-backend=false', '-no-color'], {
       cwd,
       // The registry is reachable only without the blocking proxy; a mirror needs no network at all.
       offline: this.toolchain.provider.kind === 'mirror',
     });
     if (result.code !== 0) throw new Error(`terraform init failed in ${cwd}:\n${result.stderr || result.stdout}`);
-    if (root) this.providersInited = providers;
+    if (root) {
+      // What init installed: the providers of the modules the root and its test files name (not of every
+      // stack written), as the lock file lists them.
+      const lock = path.join(this.dir, '.terraform.lock.hcl');
+      const locked = fs.existsSync(lock) ? fs.readFileSync(lock, 'utf8') : '';
+      this.providersInited = new Set([...locked.matchAll(/^provider "([^"]+)"/gm)].map((m) => m[1]!.toLowerCase()));
+    }
     return result;
   }
 
@@ -457,7 +475,7 @@ export function parseTestOutput(command: CommandResult): TestReport {
     return fresh;
   };
   const out = command.stdoutBytes ?? Buffer.from(command.stdout);
-  for (let at = 0; at < out.length; ) {
+  for (let at = 0; at < out.length;) {
     const newline = out.indexOf(0x0a, at);
     const line = out.subarray(at, newline < 0 ? out.length : newline);
     at = newline < 0 ? out.length : newline + 1;
