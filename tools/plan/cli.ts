@@ -126,7 +126,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       const result = await offlinePlan(byName);
       for (const s of result.stacks) {
         if (!s.plan) throw new Error(`offline plan of ${s.stack} failed:\n${formatDiagnostics(s.diagnostics)}`);
-        plans.push({ stack: s.stack, plan: s.plan as ShowPlanJson, stackJson: byName[s.stack] });
+        // A plan of `terraform test -verbose` also carries the provider schemas (13.6 MB): plan.json is
+        // documented as `terraform show -json` output, which has none.
+        const { provider_schemas: _schemas, ...plan } = s.plan;
+        plans.push({ stack: s.stack, plan: plan as ShowPlanJson, stackJson: byName[s.stack] });
       }
     } else {
       for (const s of stacks) {
