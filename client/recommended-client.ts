@@ -105,7 +105,8 @@ export interface RecommendedClientOptions {
   readonly onFatal?: (errorOrCloseEvent: unknown) => void;
   /**
    * Called when a resubscription after a reconnect was answered: `recovered: true` means every missed
-   * event was replayed (`replayed` of them); `false` means some may be lost (`reason`: 'window' — away
+   * event is delivered, in order: `replayed` of them before live delivery resumed, and any that the serving
+   * instance had not yet received as live events right after them; `false` means some may be lost (`reason`: 'window' — away
    * longer than the service keeps, 'epoch' — the service lost its history, 'unavailable', 'no-history'),
    * so refetch the state the subscription keeps up to date. Live events continue either way.
    * @default - none
