@@ -10,7 +10,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { terraformDescribe } from '../../testkit/terraform/gate';
 import { OfflineWorkspace, type StackJson } from '../../tools/terraform';
-import { findProviderSource } from '../../tools/terraform/toolchain';
+import { findProviderSource, type ProviderSource } from '../../tools/terraform/toolchain';
+
+/** The hashicorp/aws mirror these tests need; without one, undefined (with a warning), or under CI an error. */
+function mirrored(): ProviderSource | undefined {
+  const source = findProviderSource('');
+  if (source.kind === 'mirror') return source;
+  if (process.env.CI === 'true') throw new Error('CI must have a hashicorp/aws mirror (see docs/offline-plan.md)');
+  console.warn('no hashicorp/aws mirror here: nothing to check');
+  return undefined;
+}
 
 terraformDescribe()('terraform init with a provider mirror', () => {
   let scratch: string;
@@ -18,12 +27,8 @@ terraformDescribe()('terraform init with a provider mirror', () => {
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
   test('links hashicorp/aws from the mirror and leaves the plugin cache untouched', async () => {
-    const source = findProviderSource('');
-    if (source.kind !== 'mirror') {
-      if (process.env.CI === 'true') throw new Error('CI must have a hashicorp/aws mirror (see docs/offline-plan.md)');
-      console.warn('no hashicorp/aws mirror here: nothing to check');
-      return;
-    }
+    const source = mirrored();
+    if (source === undefined) return;
     const cache = path.join(scratch, 'plugin-cache');
     const env = { ...process.env, TF_PLUGIN_CACHE_DIR: cache };
     const workspace = await OfflineWorkspace.create({
@@ -44,12 +49,8 @@ terraformDescribe()('terraform init with a provider mirror', () => {
   });
 
   test('inits the root once: new stacks and test files get their modules, a new provider a full init', async () => {
-    const source = findProviderSource('');
-    if (source.kind !== 'mirror') {
-      if (process.env.CI === 'true') throw new Error('CI must have a hashicorp/aws mirror (see docs/offline-plan.md)');
-      console.warn('no hashicorp/aws mirror here: nothing to check');
-      return;
-    }
+    const source = mirrored();
+    if (source === undefined) return;
     const workspace = await OfflineWorkspace.create({ pinnedVersion: source.version, dir: path.join(scratch, 'ws2') });
     try {
       const stack = (resource: StackJson): StackJson => ({
@@ -87,8 +88,8 @@ terraformDescribe()('terraform init with a provider mirror', () => {
   });
 
   test('after the first init, a stack and test file of the locked providers only get their modules', async () => {
-    const source = findProviderSource('');
-    if (source.kind !== 'mirror') return; // checked and reported by the tests above
+    const source = mirrored();
+    if (source === undefined) return;
     const workspace = await OfflineWorkspace.create({ pinnedVersion: source.version, dir: path.join(scratch, 'ws3') });
     try {
       const bucket: StackJson = {
