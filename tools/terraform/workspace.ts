@@ -397,7 +397,8 @@ function scan(json: Buffer, from: number, to: number, stopAtZero: boolean): { de
  * The last `"<key>":` member of a JSON text, if it sits `depth` objects deep (1: a member of the top-level
  * object) and its value is an object or an array: `rest` is the text without it (and one comma), `value`
  * the value's text. undefined otherwise. A name inside a string cannot match: its quotes are escaped there.
- * `known`: a value seen before; where the text holds the same bytes, it is taken without scanning them.
+ * `known`: a value seen before; where the text holds the same bytes, it is taken without scanning them and
+ * returned as `value` itself (any other value differs from it).
  */
 export function spliceMember(
   json: Buffer,
@@ -411,19 +412,22 @@ export function spliceMember(
   const valueStart = start + name.length;
   if (json[valueStart] !== 0x7b && json[valueStart] !== 0x5b) return undefined;
   let end: number;
+  let value: Buffer | undefined;
   // A balanced value is over where its brackets close: the same bytes close at the same place.
   if (known !== undefined && json.subarray(valueStart, valueStart + known.length).equals(known)) {
     end = valueStart + known.length;
+    value = known;
   } else {
-    const value = scan(json, valueStart, json.length, true);
-    if (value.depth !== 0) return undefined;
-    end = value.end;
+    const scanned = scan(json, valueStart, json.length, true);
+    if (scanned.depth !== 0) return undefined;
+    end = scanned.end;
   }
   let from = start;
   let to = end;
   if (json[to] === 0x2c) to++;
   else if (json[from - 1] === 0x2c) from--;
-  return { rest: Buffer.concat([json.subarray(0, from), json.subarray(to)]), value: json.subarray(valueStart, end) };
+  const rest = Buffer.concat([json.subarray(0, from), json.subarray(to)]);
+  return { rest, value: value ?? json.subarray(valueStart, end) };
 }
 
 /**
@@ -452,7 +456,7 @@ export function parseTestOutput(command: CommandResult): TestReport {
         const m = JSON.parse(schemas.rest.toString('utf8')) as Record<string, any>;
         const body: unknown = m[m.type as string];
         if (typeof body === 'object' && body !== null && !('provider_schemas' in body)) {
-          if (schemasBytes === undefined || !schemas.value.equals(schemasBytes)) {
+          if (schemas.value !== schemasBytes) {
             schemasParsed = JSON.parse(schemas.value.toString('utf8'));
             schemasBytes = schemas.value;
           }

@@ -42,6 +42,10 @@ describe('spliceMember', () => {
     expect(splice(json, 's', 1, '{"x":"é{"}')).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":"é{"}' });
     expect(splice(json, 's', 1, '{"x":"é{"}}')).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":"é{"}' });
     expect(splice(json, 's', 1, '{"x":1}')).toEqual({ rest: '{"a":1,"b":2}', value: '{"x":"é{"}' });
+    // Taken without a scan, the value is the known buffer itself: its reader needs no second comparison.
+    const known = Buffer.from('{"x":"é{"}');
+    expect(spliceMember(Buffer.from(json), 's', 1, known)?.value).toBe(known);
+    expect(spliceMember(Buffer.from(json), 's', 1, Buffer.from('{"x":1}'))?.value).not.toBe(known);
   });
 });
 
