@@ -53,33 +53,22 @@ terraformDescribe()('terraform init with a provider mirror', () => {
     if (source === undefined) return;
     const workspace = await OfflineWorkspace.create({ pinnedVersion: source.version, dir: path.join(scratch, 'ws2') });
     try {
-      const stack = (resource: StackJson): StackJson => ({
-        terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: source.version } } },
-        provider: { aws: [{ region: 'eu-west-1' }] },
-        resource,
-      });
-      const bucket = stack({ aws_s3_bucket: { logs: { bucket: 'logs' } } });
-      const testFile = (name: string, module: string, s: StackJson) =>
-        workspace.addTestFile(name, { runs: [{ name: 'plan', command: 'plan', provider: 'real', module, stack: s }] });
-      const modules = () =>
-        (
-          JSON.parse(fs.readFileSync(path.join(workspace.dir, '.terraform/modules/modules.json'), 'utf8')) as {
-            Modules: { Key: string }[];
-          }
-        ).Modules.map((m) => m.Key);
+      const bucket = stackWith(source.version, { aws_s3_bucket: { logs: { bucket: 'logs' } } });
       // Written before the first init but named by no test file yet: that init does not install its provider.
-      const random = stack({ random_id: { suffix: { byte_length: 4 } } });
+      const random = stackWith(source.version, { random_id: { suffix: { byte_length: 4 } } });
       random.terraform.required_providers.random = { source: 'hashicorp/random' };
       const randomModule = workspace.addStack('random', random);
 
-      testFile('first', workspace.addStack('first', bucket), bucket);
+      planIn(workspace, 'first', bucket);
       expect((await workspace.init()).args[0]).toBe('init');
-      testFile('second', workspace.addStack('second', bucket), bucket);
+      planIn(workspace, 'second', bucket);
       // hashicorp/random is not in the lock file: a full init again (it succeeds, as nothing names the stack).
       expect((await workspace.init()).args[0]).toBe('init');
-      expect(modules()).toEqual(expect.arrayContaining(['test.tests.first.plan', 'test.tests.second.plan']));
+      expect(installedModules(workspace)).toEqual(
+        expect.arrayContaining(['test.tests.first.plan', 'test.tests.second.plan']),
+      );
 
-      testFile('third', randomModule, random);
+      planIn(workspace, 'third', random, randomModule);
       // The mirror holds only hashicorp/aws: the full init is the one that fails to install hashicorp/random.
       await expect(workspace.init()).rejects.toThrow(/terraform init failed[\s\S]*hashicorp\/random/);
     } finally {
@@ -92,33 +81,35 @@ terraformDescribe()('terraform init with a provider mirror', () => {
     if (source === undefined) return;
     const workspace = await OfflineWorkspace.create({ pinnedVersion: source.version, dir: path.join(scratch, 'ws3') });
     try {
-      const bucket: StackJson = {
-        terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: source.version } } },
-        provider: { aws: [{ region: 'eu-west-1' }] },
-        resource: { aws_s3_bucket: { logs: { bucket: 'logs' } } },
-      };
-      const add = (name: string) =>
-        workspace.addTestFile(name, {
-          runs: [
-            {
-              name: 'plan',
-              command: 'plan',
-              provider: 'real',
-              module: workspace.addStack(name, bucket),
-              stack: bucket,
-            },
-          ],
-        });
-      add('first');
+      const bucket = stackWith(source.version, { aws_s3_bucket: { logs: { bucket: 'logs' } } });
+      planIn(workspace, 'first', bucket);
       expect((await workspace.init()).args[0]).toBe('init');
-      add('second');
+      planIn(workspace, 'second', bucket);
       expect((await workspace.init()).args[0]).toBe('get');
-      const modules = JSON.parse(
-        fs.readFileSync(path.join(workspace.dir, '.terraform/modules/modules.json'), 'utf8'),
-      ) as { Modules: { Key: string }[] };
-      expect(modules.Modules.map((m) => m.Key)).toContain('test.tests.second.plan');
+      expect(installedModules(workspace)).toContain('test.tests.second.plan');
     } finally {
       workspace.dispose();
     }
   });
 });
+
+/** A stack of `resource` with the aws provider at `version`. */
+function stackWith(version: string, resource: StackJson): StackJson {
+  return {
+    terraform: { required_providers: { aws: { source: 'hashicorp/aws', version } } },
+    provider: { aws: [{ region: 'eu-west-1' }] },
+    resource,
+  };
+}
+
+/** `tests/<name>.tftest.hcl` planning `stack`, written as stack `<name>` unless `module` is given. */
+function planIn(workspace: OfflineWorkspace, name: string, stack: StackJson, module?: string): void {
+  const run = { name: 'plan', command: 'plan', provider: 'real', stack } as const;
+  workspace.addTestFile(name, { runs: [{ ...run, module: module ?? workspace.addStack(name, stack) }] });
+}
+
+/** The module keys `terraform init`/`get` recorded in the workspace. */
+function installedModules(workspace: OfflineWorkspace): string[] {
+  const file = path.join(workspace.dir, '.terraform/modules/modules.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { Modules: { Key: string }[] }).Modules.map((m) => m.Key);
+}
