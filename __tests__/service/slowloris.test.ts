@@ -102,13 +102,18 @@ describe('slowloris', () => {
         await new Promise((resolve) => socket.once('connect', resolve));
         await sleep(5);
       }
-      // Idle connections that never send a request are cut by the headers timeout too.
+      // Idle connections that never send a byte are cut by the headers timeout too.
       await waitFor('every connection to be closed', () => connections.every((c) => c.closedAt !== undefined), 8_000);
       const lifetimes = connections.map((c) => Math.round((c.closedAt ?? Infinity) - c.startedAt));
       // The 20 under the cap stayed open until their headers timeout...
       expect(lifetimes.slice(0, 20).filter((ms) => ms < headersTimeoutMs - margin)).toEqual([]);
       // ...and the 10 over it were closed at accept: before any headers timeout could have closed them.
       expect(lifetimes.slice(20).filter((ms) => ms >= headersTimeoutMs - margin)).toEqual([]);
+      // The headers timeout answers 408 before it closes; a connection over the cap gets no reply.
+      expect(connections.map((c) => c.response.split('\r\n')[0])).toEqual([
+        ...Array<string>(20).fill('HTTP/1.1 408 Request Timeout'),
+        ...Array<string>(10).fill(''),
+      ]);
       expect(t.app.counters().httpConnectionsDropped).toBe(10);
     } finally {
       for (const c of connections) c.socket.destroy();

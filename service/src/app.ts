@@ -2,8 +2,8 @@
  * The app factory: wires config -> pub/sub, Yoga, the WebSocket and SSE adapters, the node http server,
  * and owns the lifecycle (start, drain, stop). The entry point (main.ts) and the tests build the same app.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Plugin } from 'graphql-yoga';
 import { createJwtVerifier, type TokenVerifier } from './auth';
 import type { AppConfig } from './config';
@@ -152,8 +152,9 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
     createRequestListener(yoga, readiness),
   );
   httpServer.keepAliveTimeout = config.lbIdleTimeoutMs + HTTP_KEEPALIVE_MARGIN_MS;
-  // Their own, short limits: a client trickling its headers (a WebSocket upgrade included) is answered 408
-  // and closed after seconds, whatever the keep-alive timeout.
+  // Their own, short limits: a client trickling its headers (a WebSocket upgrade included), or sending none
+  // at all, is answered 408 and closed after seconds, whatever the keep-alive timeout. Node starts the
+  // headers timeout when the connection opens, not at its first byte.
   httpServer.headersTimeout = httpHeadersTimeoutMs;
   httpServer.requestTimeout = httpRequestTimeoutMs;
   // Every TCP connection counts, pending upgrades and idle ones included; more are closed at accept.
@@ -163,11 +164,6 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
       logger.warn('http.connections_dropped', { max: maxHttpConnections, total: counters.httpConnectionsDropped });
     }
   });
-  // A connection that never sends a byte is not covered by headersTimeout (node starts it with the first
-  // byte): it gets the same time to start its first request, then node's own timers take over.
-  httpServer.on('connection', (socket: Socket) => socket.setTimeout(httpHeadersTimeoutMs));
-  httpServer.on('request', (req: IncomingMessage) => clearFirstRequestTimeout(req.socket));
-  httpServer.on('upgrade', (req: IncomingMessage) => clearFirstRequestTimeout(req.socket));
   httpServer.on('upgrade', webSocket.handleUpgrade);
 
   let drainPromise: Promise<void> | undefined;
@@ -251,15 +247,6 @@ export function buildApp(config: AppConfig, options: BuildAppOptions = {}): App 
       await closeEverything(0);
     },
   };
-}
-
-/**
- * Ends the first-request timeout set on 'connection' once a request has started: from then on node's own
- * timers apply (request timeout, keep-alive timeout after the response; server.timeout is 0, so node runs
- * no socket timeout during a request), and WebSockets and SSE streams have their own keepalive.
- */
-function clearFirstRequestTimeout(socket: Socket): void {
-  socket.setTimeout(0);
 }
 
 /**
