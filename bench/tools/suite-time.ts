@@ -20,6 +20,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { machineFacts } from '../lib/machine';
+import { median, round as rounded } from '../lib/stats';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TMP = path.join(ROOT, 'bench/tmp');
@@ -152,8 +153,8 @@ function runJest(row: Row, round: number): void {
     numFailedTests: number;
   };
   const failedSuites = Math.max(json.numFailedTestSuites, json.numRuntimeErrorTestSuites, result.status === 0 ? 0 : 1);
-  row.wallSeconds.push(Math.round(wall * 1000) / 1000);
-  row.cpuSeconds.push(Math.round(cpu * 100) / 100);
+  row.wallSeconds.push(rounded(wall, 3));
+  row.cpuSeconds.push(rounded(cpu));
   row.suites = json.numTotalTestSuites;
   row.tests = json.numTotalTests;
   row.failedTests += json.numFailedTests;
@@ -163,12 +164,6 @@ function runJest(row: Row, round: number): void {
       `${json.numTotalTests} tests, ${json.numFailedTests} failed, ${failedSuites} suite(s) failed\n`,
   );
 }
-
-export const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] ?? NaN) : ((s[mid - 1] ?? NaN) + (s[mid] ?? NaN)) / 2;
-};
 
 function main(): void {
   const options = parseOptions(process.argv.slice(2));

@@ -1,5 +1,6 @@
-/** The pure parts of `npm run bench:suite` (bench/tools/suite-time.ts): options, suite matching, medians. */
-import { counterparts, median, parseOptions } from '../../../bench/tools/suite-time';
+/** The pure parts of `npm run bench:suite` (bench/tools/suite-time.ts): options, suite matching, and its medians. */
+import { median } from '../../../bench/lib/stats';
+import { counterparts, parseOptions } from '../../../bench/tools/suite-time';
 
 describe('bench:suite', () => {
   test('options: --baseline is required, --rounds is 1-10', () => {
