@@ -49,10 +49,7 @@ terraformDescribe()('terraform init with a provider mirror', () => {
   });
 
   test('inits the root once: new stacks and test files get their modules, a new provider a full init', async () => {
-    const source = mirrored();
-    if (source === undefined) return;
-    const workspace = await OfflineWorkspace.create({ pinnedVersion: source.version, dir: path.join(scratch, 'ws2') });
-    try {
+    await inWorkspace(path.join(scratch, 'ws2'), async (workspace, source) => {
       const bucket = stackWith(source.version, { aws_s3_bucket: { logs: { bucket: 'logs' } } });
       // Written before the first init but named by no test file yet: that init does not install its provider.
       const random = stackWith(source.version, { random_id: { suffix: { byte_length: 4 } } });
@@ -71,27 +68,35 @@ terraformDescribe()('terraform init with a provider mirror', () => {
       planIn(workspace, 'third', random, randomModule);
       // The mirror holds only hashicorp/aws: the full init is the one that fails to install hashicorp/random.
       await expect(workspace.init()).rejects.toThrow(/terraform init failed[\s\S]*hashicorp\/random/);
-    } finally {
-      workspace.dispose();
-    }
+    });
   });
 
   test('after the first init, a stack and test file of the locked providers only get their modules', async () => {
-    const source = mirrored();
-    if (source === undefined) return;
-    const workspace = await OfflineWorkspace.create({ pinnedVersion: source.version, dir: path.join(scratch, 'ws3') });
-    try {
+    await inWorkspace(path.join(scratch, 'ws3'), async (workspace, source) => {
       const bucket = stackWith(source.version, { aws_s3_bucket: { logs: { bucket: 'logs' } } });
       planIn(workspace, 'first', bucket);
       expect((await workspace.init()).args[0]).toBe('init');
       planIn(workspace, 'second', bucket);
       expect((await workspace.init()).args[0]).toBe('get');
       expect(installedModules(workspace)).toContain('test.tests.second.plan');
-    } finally {
-      workspace.dispose();
-    }
+    });
   });
 });
+
+/** Runs `body` in a workspace at `dir` on the mirrored provider, then disposes it; nothing without a mirror. */
+async function inWorkspace(
+  dir: string,
+  body: (workspace: OfflineWorkspace, source: ProviderSource) => Promise<void>,
+): Promise<void> {
+  const source = mirrored();
+  if (source === undefined) return;
+  const workspace = await OfflineWorkspace.create({ pinnedVersion: source.version, dir });
+  try {
+    await body(workspace, source);
+  } finally {
+    workspace.dispose();
+  }
+}
 
 /** A stack of `resource` with the aws provider at `version`. */
 function stackWith(version: string, resource: StackJson): StackJson {
