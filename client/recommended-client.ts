@@ -106,9 +106,10 @@ export interface RecommendedClientOptions {
   /**
    * Called when a resubscription after a reconnect was answered: `recovered: true` means every missed
    * event is delivered, in order: `replayed` of them before live delivery resumed, and any that the serving
-   * instance had not yet received as live events right after them; `false` means some may be lost (`reason`: 'window' — away
-   * longer than the service keeps, 'epoch' — the service lost its history, 'unavailable', 'no-history'),
-   * so refetch the state the subscription keeps up to date. Live events continue either way.
+   * instance had not yet received as live events right after them; `false` means some may be lost
+   * (`reason`: 'window' — away longer than the service keeps, 'epoch' — the service lost its history,
+   * 'unavailable', 'no-history'), so refetch the state the subscription keeps up to date. Live events
+   * continue either way.
    * @default - none
    */
   readonly onRecovery?: (outcome: RecoveryOutcome, payload: SubscribePayload) => void;
