@@ -56,10 +56,12 @@ export class SharedProvider {
         child.stdout?.off('data', collect);
         child.stderr?.off('data', collect);
         child.off('exit', exited);
-        // Its log keeps coming: read and dropped, so the pipes never fill.
-        child.stdout?.resume();
-        child.stderr?.resume();
-        resolve(new SharedProvider(child, reattach));
+        const provider = new SharedProvider(child, reattach);
+        // Its log keeps coming: read and dropped (counted), so the pipes never fill.
+        const drop = (chunk: Buffer) => (provider.droppedBytes += chunk.length);
+        child.stdout?.on('data', drop);
+        child.stderr?.on('data', drop);
+        resolve(provider);
       };
       const exited = (code: number | null, signal: NodeJS.Signals | null) => fail(`exited with ${code ?? signal}`);
       child.stdout?.on('data', collect);
@@ -69,11 +71,18 @@ export class SharedProvider {
     });
   }
 
+  private droppedBytes = 0;
+
   private constructor(
     private readonly child: ChildProcess,
     /** The value of TF_REATTACH_PROVIDERS for the commands that use this process. */
     readonly reattach: string,
   ) {}
+
+  /** Bytes the process wrote after its address (its log), read and dropped. */
+  get logBytes(): number {
+    return this.droppedBytes;
+  }
 
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;

@@ -146,6 +146,27 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
     .join('\n');
 }
 
+/** The log subsystems of the provider SDKs (terraform-plugin-log), each set by its own variable. */
+export const PROVIDER_SDK_LOGS = [
+  'TF_LOG_SDK',
+  'TF_LOG_SDK_PROTO',
+  'TF_LOG_SDK_MUX',
+  'TF_LOG_SDK_FRAMEWORK',
+  'TF_LOG_SDK_HELPER_SCHEMA',
+] as const;
+
+/**
+ * The variables that turn the provider SDKs' logs off, unless `env` asks for logs (sets TF_LOG or a level
+ * of its own, TF_LOG_*; TF_LOG_PATH is not one): then none. A provider logs every gRPC call at TRACE whatever Terraform's level, for Terraform to
+ * filter: about 1.7 MB of JSON lines per run of hashicorp/aws, 10% of the provider's CPU and, for a provider
+ * Terraform started, parsed again by Terraform.
+ */
+export function quietProviderLogs(env: NodeJS.ProcessEnv): Record<string, string> {
+  const asked = (key: string) => key === 'TF_LOG' || (key.startsWith('TF_LOG_') && !key.startsWith('TF_LOG_PATH'));
+  if (Object.keys(env).some(asked)) return {};
+  return Object.fromEntries(PROVIDER_SDK_LOGS.map((key) => [key, 'OFF']));
+}
+
 export interface WorkspaceOptions {
   /** Directory to use (created); default: a new temporary directory, removed by dispose(). */
   readonly dir?: string;
@@ -243,6 +264,7 @@ export class OfflineWorkspace {
       GOGC: this.baseEnv.GOGC ?? '200',
     };
     delete env.TF_PLUGIN_CACHE_DIR;
+    Object.assign(env, quietProviderLogs(this.baseEnv));
     if (!offline) return env;
     for (const key of Object.keys(env)) {
       if (/^AWS_/.test(key) || /^(https?|all|no)_proxy$/i.test(key)) delete env[key];
@@ -360,6 +382,11 @@ export class OfflineWorkspace {
     const show = await this.run(['show', '-json', 'offline.tfplan'], { cwd: stackDir });
     if (show.code !== 0) throw new Error(`terraform show failed in ${stackDir}:\n${show.stderr}`);
     return JSON.parse(show.stdout) as PlanJson;
+  }
+
+  /** Bytes of log the shared provider wrote (read and dropped); undefined when none was started. */
+  async sharedProviderLogBytes(): Promise<number | undefined> {
+    return (await this.sharedProvider)?.logBytes;
   }
 
   dispose(): void {
