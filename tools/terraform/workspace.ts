@@ -147,7 +147,7 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
 }
 
 /** The log subsystems of the provider SDKs (terraform-plugin-log), each set by its own variable. */
-export const PROVIDER_SDK_LOGS = [
+const PROVIDER_SDK_LOGS = [
   'TF_LOG_SDK',
   'TF_LOG_SDK_PROTO',
   'TF_LOG_SDK_MUX',

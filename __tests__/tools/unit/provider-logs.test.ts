@@ -2,7 +2,7 @@
  * The provider SDKs log every gRPC call at TRACE unless told otherwise; the workspace's commands turn that
  * off unless the caller asked for Terraform's logs.
  */
-import { PROVIDER_SDK_LOGS, quietProviderLogs } from '../../../tools/terraform/workspace';
+import { quietProviderLogs } from '../../../tools/terraform/workspace';
 
 test('turns each provider SDK log subsystem off', () => {
   expect(quietProviderLogs({ PATH: '/usr/bin', TF_CLI_CONFIG_FILE: '/x' })).toEqual({
@@ -12,7 +12,6 @@ test('turns each provider SDK log subsystem off', () => {
     TF_LOG_SDK_FRAMEWORK: 'OFF',
     TF_LOG_SDK_HELPER_SCHEMA: 'OFF',
   });
-  expect(PROVIDER_SDK_LOGS).toHaveLength(5);
 });
 
 test.each([['TF_LOG'], ['TF_LOG_PROVIDER'], ['TF_LOG_SDK_PROTO'], ['TF_LOG_CORE']])(
