@@ -156,10 +156,10 @@ const PROVIDER_SDK_LOGS = [
 ] as const;
 
 /**
- * The variables that turn the provider SDKs' logs off, unless `env` asks for logs (sets TF_LOG or a level
- * of its own, TF_LOG_*; TF_LOG_PATH is not one): then none. A provider logs every gRPC call at TRACE whatever Terraform's level, for Terraform to
- * filter: about 1.7 MB of JSON lines per run of hashicorp/aws, 10% of the provider's CPU and, for a provider
- * Terraform started, parsed again by Terraform.
+ * The variables that turn the provider SDKs' logs off, unless `env` asks for logs (sets TF_LOG or a level of
+ * its own, TF_LOG_*; TF_LOG_PATH is not one): then none. A provider logs every gRPC call at TRACE whatever
+ * Terraform's level, for Terraform to filter: about 1.7 MB of JSON lines per run of hashicorp/aws, a tenth
+ * of the provider's CPU time, and Terraform parses them again when it started the provider.
  */
 export function quietProviderLogs(env: NodeJS.ProcessEnv): Record<string, string> {
   const asked = (key: string) => key === 'TF_LOG' || (key.startsWith('TF_LOG_') && !key.startsWith('TF_LOG_PATH'));
