@@ -25,6 +25,8 @@ import { median, round as rounded } from '../lib/stats';
 const ROOT = path.resolve(__dirname, '../..');
 const TMP = path.join(ROOT, 'bench/tmp');
 const RESULTS = path.join(ROOT, 'bench/results/suite-time.json');
+/** One jest run's limit: about ten times what the whole suite takes on two cores. */
+const JEST_LIMIT_MS = 20 * 60_000;
 
 interface Options {
   readonly baseline: string;
@@ -107,7 +109,7 @@ function childrenCpuSeconds(): number {
   try {
     const stat = fs.readFileSync('/proc/self/stat', 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 16 and 17 of proc(5) (cutime, cstime), counted from the state field (3).
+    // Fields 16 and 17 of proc(5) (cutime, cstime), counted from the state field (3), in USER_HZ (100).
     return (Number(fields[13]) + Number(fields[14])) / 100;
   } catch {
     return Number.NaN;
@@ -139,12 +141,23 @@ function runJest(row: Row, round: number): void {
   const result = spawnSync(
     process.execPath,
     ['node_modules/jest/bin/jest.js', '--json', `--outputFile=${report}`, ...row.args],
-    { cwd: row.cwd, stdio: ['ignore', out, out], env: { ...process.env, CHECKPOINT_DISABLE: '1' } },
+    {
+      cwd: row.cwd,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, CHECKPOINT_DISABLE: '1' },
+      // Bounded like every benchmark child: a hung suite ends the run (no report) instead of stalling it. The
+      // workers of a killed jest exit on their own once their parent is gone.
+      timeout: JEST_LIMIT_MS,
+      killSignal: 'SIGKILL',
+    },
   );
   const wall = Number(process.hrtime.bigint() - start) / 1e9;
   const cpu = childrenCpuSeconds() - cpuBefore;
   fs.closeSync(out);
-  if (!fs.existsSync(report)) throw new Error(`${row.name}: jest wrote no report (exit ${result.status}); see ${log}`);
+  if (!fs.existsSync(report)) {
+    const how = result.signal === 'SIGKILL' ? `killed after ${JEST_LIMIT_MS / 60_000} min` : `exit ${result.status}`;
+    throw new Error(`${row.name}: jest wrote no report (${how}); see ${log}`);
+  }
   const json = JSON.parse(fs.readFileSync(report, 'utf8')) as {
     numTotalTestSuites: number;
     numFailedTestSuites: number;
