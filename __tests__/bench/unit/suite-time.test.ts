@@ -1,5 +1,4 @@
-/** The pure parts of `npm run bench:suite` (bench/tools/suite-time.ts): options, suite matching, and its medians. */
-import { median } from '../../../bench/lib/stats';
+/** The pure parts of `npm run bench:suite` (bench/tools/suite-time.ts): options and suite matching. */
 import { counterparts, parseOptions } from '../../../bench/tools/suite-time';
 
 describe('bench:suite', () => {
@@ -33,10 +32,5 @@ describe('bench:suite', () => {
       matched: ['__tests__/service/http.test.ts', '__tests__/service/unit/config.test.ts'],
       unmatched: ['__tests__/service/gone.test.ts', '__tests__/service/twice.test.ts'],
     });
-  });
-
-  test('median of an odd and an even count', () => {
-    expect(median([5, 1, 3])).toBe(3);
-    expect(median([4, 1, 3, 2])).toBe(2.5);
   });
 });
