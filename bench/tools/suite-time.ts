@@ -7,12 +7,13 @@
  *   `git worktree remove <folder>` deletes it);
  * - current: `jest` in this tree, every suite;
  * - current, the baseline's suites: this tree's versions of the suites the baseline has (same path, or the
- *   same file name where a suite moved), so the change in the suites themselves shows apart from new ones.
+ *   same file name where a suite moved), so the change in the suites themselves shows apart from new ones;
+ * - current, the suites it lacks: every other suite of this tree, alone (what the new suites cost).
  *
  * Wall time is measured around each jest process. CPU time is what jest and the processes it waited for used
  * (Linux: the children's times in /proc/self/stat); a process that outlives its parent, such as a detached
  * container's monitor, is not counted, so for rows that start containers it is a lower bound. Each round runs
- * jest three times (a few minutes each); the order rotates between rounds, so no row always runs first.
+ * jest once per row (a few minutes each); the order rotates between rounds, so no row always runs first.
  * Prints the table and writes bench/results/suite-time.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -73,7 +74,7 @@ const workingTests = (): string[] =>
 export function counterparts(
   baselineFiles: readonly string[],
   currentFiles: readonly string[],
-): { matched: string[]; unmatched: string[] } {
+): { matched: string[]; unmatched: string[]; added: string[] } {
   const current = new Set(currentFiles);
   const matched: string[] = [];
   const unmatched: string[] = [];
@@ -87,7 +88,8 @@ export function counterparts(
     else unmatched.push(file);
   }
   // Two baseline suites can have one counterpart (merged, or moved beside one of the same name): run it once.
-  return { matched: [...new Set(matched)], unmatched };
+  const counted = new Set(matched);
+  return { matched: [...counted], unmatched, added: currentFiles.filter((f) => !counted.has(f)) };
 }
 
 /**
@@ -189,7 +191,7 @@ function main(): void {
   const head = git(['rev-parse', 'HEAD']);
   const dirty = git(['status', '--porcelain']) !== '';
   const baselineDir = baselineTree(commit);
-  const { matched, unmatched } = counterparts(committedTests(commit), workingTests());
+  const { matched, unmatched, added } = counterparts(committedTests(commit), workingTests());
   // With no path, --runTestsByPath would run every suite under the subset's name.
   if (matched.length === 0) throw new Error(`--baseline ${options.baseline}: none of its suites is in this tree`);
   const row = (name: string, cwd: string, args: readonly string[]): Row => ({
@@ -205,6 +207,7 @@ function main(): void {
     row(`baseline ${commit.slice(0, 7)}`, baselineDir, []),
     row(`current ${head.slice(0, 7)}${dirty ? '+' : ''}`, ROOT, []),
     row(`current, the baseline's suites`, ROOT, ['--runTestsByPath', ...matched]),
+    ...(added.length > 0 ? [row('current, the suites it lacks', ROOT, ['--runTestsByPath', ...added])] : []),
   ];
   // Each round starts with another row, so no row always runs first (jest's caches) or last.
   for (let round = 1; round <= options.rounds; round++) {

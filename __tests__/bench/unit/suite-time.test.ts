@@ -13,7 +13,7 @@ describe('bench:suite', () => {
     expect(() => parseOptions(['--baseline', 'x', '--fast'])).toThrow('unknown or incomplete option "--fast"');
   });
 
-  test("a baseline suite's counterpart: the same path, else the one suite of that name; each run once", () => {
+  test("a baseline suite's counterpart: the same path, else the one suite of that name; each run once; the rest added", () => {
     const baseline = [
       '__tests__/service/http.test.ts',
       '__tests__/old/http.test.ts',
@@ -31,6 +31,7 @@ describe('bench:suite', () => {
     expect(counterparts(baseline, current)).toEqual({
       matched: ['__tests__/service/http.test.ts', '__tests__/service/unit/config.test.ts'],
       unmatched: ['__tests__/service/gone.test.ts', '__tests__/service/twice.test.ts'],
+      added: ['__tests__/a/twice.test.ts', '__tests__/b/twice.test.ts', '__tests__/service/new.test.ts'],
     });
   });
 });
