@@ -79,13 +79,21 @@ describe('CSRF prevention', () => {
     },
   );
 
-  test('the same form POST with the CSRF header (only a preflighted request can add it) is processed', async () => {
+  test('the same form POST with the CSRF header (only a preflighted request can add it) runs the mutation', async () => {
+    const before = await forgedCount();
     const response = await fetch(t.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', [CSRF_HEADER]: '1' },
-      body: new URLSearchParams({ query: `{ serverInfo { version } }` }).toString(),
+      headers: {
+        origin: 'http://evil.example',
+        'content-type': 'application/x-www-form-urlencoded',
+        [CSRF_HEADER]: '1',
+      },
+      body: new URLSearchParams({ query: MUTATION }).toString(),
     });
-    expect(response.status).not.toBe(403);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { data?: { postMessage?: { id?: unknown } }; errors?: unknown };
+    expect(body).toEqual({ data: { postMessage: { id: expect.any(String) } } });
+    expect(await forgedCount()).toBe(before + 1);
   });
 
   test('JSON POSTs (preflighted by browsers) and GET queries need no header', async () => {
