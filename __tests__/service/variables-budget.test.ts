@@ -7,7 +7,7 @@
 import { MEMORY_BUDGET, maxConnectionsForMemory, socketBudgetBytes } from '../../service/src/container-contract';
 import { DEFAULT_LIMITS } from '../../service/src/config';
 import { startTestApp, type TestApp } from '../../testkit/app';
-import { initializedSocket, MESSAGE_POSTED, type RawSocket } from '../../testkit/clients';
+import { initializedSocket, MESSAGE_POSTED, postMessage, type RawSocket } from '../../testkit/clients';
 import { sleep } from '../../testkit/wait';
 
 const subscribe = (socket: RawSocket, id: string, padBytes: number) =>
@@ -72,16 +72,21 @@ describe('variables budget', () => {
 
     socket.send({ id: 'a', type: 'complete' });
     // Once `a` has returned, its share is back: the same subscription fits.
-    let accepted = false;
-    for (let attempt = 0; attempt < 20 && !accepted; attempt++) {
+    let accepted: string | undefined;
+    for (let attempt = 0; attempt < 20 && accepted === undefined; attempt++) {
       const id = `f${attempt}`;
       subscribe(socket, id, 900);
       // Refused within 200 ms or accepted. (Not a race against errorOf: its polling would outlive the test,
       // keeping the jest worker from exiting.)
       await sleep(200);
-      accepted = !socket.messages.some(isRefusalOf(id));
+      if (!socket.messages.some(isRefusalOf(id))) accepted = id;
     }
-    expect(accepted).toBe(true);
+    expect(accepted).toBeDefined();
+    // Not refused is not enough (a dropped operation or a closed socket is silent too): it delivers.
+    await postMessage(t.graphqlUrl, `budget-${accepted}`, 'fits again');
+    const next = await socket.waitForMessage((m) => m.id === accepted && m.type === 'next');
+    expect(next.payload).toMatchObject({ data: { messagePosted: { text: 'fits again' } } });
+    expect(next.payload).not.toHaveProperty('errors');
     expect(t.app.counters().variablesRefused).toBeGreaterThanOrEqual(2);
     socket.close();
   });
