@@ -2,6 +2,8 @@
  * The pub/sub's subscriptions in memory: ordered per topic id, bounded queue (overflow ends the
  * subscription with SUBSCRIPTION_OVERFLOW instead of growing or throwing inside the publisher), cleanup.
  */
+import { getEventListeners } from 'node:events';
+
 import { createLogger } from '../../../service/src/logger';
 import { createTopicPubSub, SUBSCRIPTION_OVERFLOW, SubscriptionOverflowError } from '../../../service/src/pubsub';
 
@@ -56,13 +58,22 @@ test('up to the bound nothing is lost', async () => {
   await s.return?.();
 });
 
-test('return() unsubscribes: later events are not queued and a waiting next() ends', async () => {
-  const ps = pubsub(1);
-  const s = ps.subscribe('tick', 'z');
-  const waiting = s.next();
-  await s.return?.();
-  expect(await waiting).toEqual({ value: undefined, done: true });
-  // Would overflow a bound of 1 if the listener were still attached.
-  for (let i = 0; i < 10; i++) await ps.publish('tick', 'z', i);
-  expect(await s.next()).toEqual({ value: undefined, done: true });
+test('return() unsubscribes: its listener is detached and a waiting next() ends', async () => {
+  // The in-memory backend is an EventTarget: the spy gives the instance, node:events lists its listeners.
+  const attach = jest.spyOn(EventTarget.prototype, 'addEventListener');
+  try {
+    const ps = pubsub(1);
+    const s = ps.subscribe('tick', 'z');
+    const waiting = s.next();
+    const target = attach.mock.contexts.at(-1) as EventTarget;
+    expect(getEventListeners(target, 'tick:z')).toHaveLength(1);
+    await s.return?.();
+    expect(await waiting).toEqual({ value: undefined, done: true });
+    expect(getEventListeners(target, 'tick:z')).toHaveLength(0);
+    expect(ps.subscriberCount('tick', 'z')).toBe(0);
+    for (let i = 0; i < 10; i++) await ps.publish('tick', 'z', i);
+    expect(await s.next()).toEqual({ value: undefined, done: true });
+  } finally {
+    attach.mockRestore();
+  }
 });
