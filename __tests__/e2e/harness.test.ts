@@ -218,7 +218,9 @@ describe('renderNginxConfig', () => {
   };
 
   it('derives the read/send timeouts from the shared timing config', () => {
-    const timing = e2eTiming();
+    // Not the base's 5 s: the value must come from the prop.
+    const timing = e2eTiming({ idleTimeoutSeconds: 7 });
+    expect(timing.idleTimeoutSeconds).not.toBe(base.idleTimeoutSeconds);
     const conf = renderNginxConfig({ ...base, idleTimeoutSeconds: timing.idleTimeoutSeconds });
     expect(conf).toContain(`proxy_read_timeout ${timing.idleTimeoutSeconds}s;`);
     expect(conf).toContain(`proxy_send_timeout ${timing.idleTimeoutSeconds}s;`);
