@@ -8,8 +8,14 @@ import {
 } from '../../constructs/validation';
 
 describe('CIDR syntax', () => {
-  test.each(['10.0.0.0/16', '0.0.0.0/0', '192.168.1.0/24', '203.0.113.7/32'])('accepts %s', (cidr) => {
-    expect(parseIpv4Cidr(cidr)).toBeDefined();
+  test.each([
+    ['10.0.0.0/16', 0x0a000000, 16],
+    ['0.0.0.0/0', 0, 0],
+    ['192.168.1.0/24', 0xc0a80100, 24],
+    ['203.0.113.7/32', 0xcb007107, 32],
+  ])('accepts %s', (cidr, address, prefix) => {
+    expect(parseIpv4Cidr(cidr)).toEqual({ address, prefix });
+    expect(formatIpv4Cidr({ address, prefix })).toBe(cidr);
   });
   test.each(['10.0.0.0', '10.0.0.1/16', '256.0.0.0/8', '10.0.0.0/33', '10.0.0/16', '010.0.0.0/8', 'abc'])(
     'rejects %s',

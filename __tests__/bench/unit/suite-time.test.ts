@@ -4,7 +4,7 @@ import { counterparts, parseOptions } from '../../../bench/tools/suite-time';
 describe('bench:suite', () => {
   test('options: --baseline is required, --rounds is 1-10', () => {
     expect(parseOptions(['--baseline', 'abc123'])).toEqual({ baseline: 'abc123', rounds: 3 });
-    expect(parseOptions(['--rounds', '3', '--baseline', 'main~5'])).toEqual({ baseline: 'main~5', rounds: 3 });
+    expect(parseOptions(['--rounds', '5', '--baseline', 'main~5'])).toEqual({ baseline: 'main~5', rounds: 5 });
     expect(() => parseOptions([])).toThrow('--baseline <commit> is required');
     expect(() => parseOptions(['--baseline', 'x', '--rounds', '0'])).toThrow(
       '--rounds 0: expected a whole number from 1 to 10',
