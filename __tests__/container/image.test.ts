@@ -4,13 +4,14 @@
  * stop timeout; secrets as plain environment) and must serve, deliver subscriptions, stay inside its
  * sandbox, drain on `stop` and fan out through Redis. docker where a daemon answers, else podman on local
  * base images (testkit/container/base-image.ts). Prints (and writes to bench/tmp/container-image.json) the
- * image size and start-to-ready times. Under CI=true a missing engine fails; elsewhere it skips.
+ * image size and start-to-ready times. Under CI (CI=true or 1) a missing engine fails; elsewhere it skips.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONTAINER, ENV, PATHS } from '../../service/src/container-contract';
 import { CLOSE_CODES } from '../../service/src/close-codes';
 import { postMessage, subscribeRoomReady, wsClient } from '../../testkit/clients';
+import { underCi } from '../../testkit/ci';
 import { detectEngine, engineUnavailableReason, type Engine } from '../../testkit/container/engine';
 import { startServiceContainer, type ServiceContainer } from '../../testkit/container/service-container';
 import { buildServiceImage, type ServiceImage } from '../../testkit/container/service-image';
@@ -30,10 +31,9 @@ interface HealthConfig {
 
 const RESULTS = join(__dirname, '..', '..', 'bench', 'tmp', 'container-image.json');
 const unavailable = engineUnavailableReason();
-if (unavailable !== undefined && process.env.CI !== 'true') {
-  process.stdout.write(`container tests skipped: ${unavailable}\n`);
-}
-const suite = unavailable !== undefined && process.env.CI !== 'true' ? describe.skip : describe;
+const skipped = unavailable !== undefined && !underCi();
+if (skipped) process.stdout.write(`container tests skipped: ${unavailable}\n`);
+const suite = skipped ? describe.skip : describe;
 
 jest.setTimeout(120_000);
 

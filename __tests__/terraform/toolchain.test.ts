@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { underCi } from '../../testkit/ci';
 import { terraformDescribe } from '../../testkit/terraform/gate';
 import { OfflineWorkspace, type StackJson } from '../../tools/terraform';
 import { findProviderSource, type ProviderSource } from '../../tools/terraform/toolchain';
@@ -16,7 +17,7 @@ import { findProviderSource, type ProviderSource } from '../../tools/terraform/t
 function mirrored(): ProviderSource | undefined {
   const source = findProviderSource('');
   if (source.kind === 'mirror') return source;
-  if (process.env.CI === 'true') throw new Error('CI must have a hashicorp/aws mirror (see docs/offline-plan.md)');
+  if (underCi()) throw new Error('CI must have a hashicorp/aws mirror (see docs/offline-plan.md)');
   console.warn('no hashicorp/aws mirror here: nothing to check');
   return undefined;
 }

@@ -3,6 +3,7 @@
  * skipped, with the reason printed, elsewhere.
  */
 import { findTerraform, ToolchainUnavailable } from '../../tools/terraform/toolchain';
+import { underCi } from '../ci';
 
 export function terraformDescribe(): jest.Describe {
   try {
@@ -10,7 +11,7 @@ export function terraformDescribe(): jest.Describe {
     return describe;
   } catch (error) {
     if (!(error instanceof ToolchainUnavailable)) throw error;
-    if (process.env.CI === 'true' || process.env.CI === '1') {
+    if (underCi()) {
       throw new Error(`CI must run the offline Terraform plan, but: ${error.message}`, { cause: error });
     }
     console.warn(`skipping the offline Terraform plan: ${error.message}`);
