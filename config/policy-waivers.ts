@@ -47,7 +47,7 @@ const SHARED: readonly PolicyWaiver[] = [
     rule: 'WSG-AWS-021',
     resource: 'Service/Service',
     reason:
-      "The tasks reach ECR, Secrets Manager, CloudWatch Logs and, when JWKS_URL is set, the key set's host through the NAT gateway; those have no fixed addresses and the stack creates no VPC endpoints, so task egress must be open. Ingress stays closed to all but the load balancer (WSG-INV-004).",
+      "The tasks reach ECR, Secrets Manager, CloudWatch Logs and, when JWT_JWKS_URL is set, the key set's host through the NAT gateway; those have no fixed addresses and the stack creates no VPC endpoints, so task egress must be open. Ingress stays closed to all but the load balancer (WSG-INV-004).",
   },
   {
     rule: 'WSG-AWS-022',
