@@ -138,22 +138,22 @@ export interface WebSocketGraphqlServiceProps {
   readonly timing?: WebSocketTimingProps;
   /**
    * ECR repository.
-   * @default - see ContainerRegistryProps; `repositoryName` is `name`
+   * @default - see ContainerRegistryProps; `repositoryName`: the value of `name`
    */
   readonly registry?: RegistrySettings;
   /**
    * Load balancer. Its idle timeout comes from `timing`, its dual-stack mode from the network.
-   * @default - see WebSocketLoadBalancerProps; `name` is `name`
+   * @default - see WebSocketLoadBalancerProps; `name`: the value of `name`
    */
   readonly loadBalancer?: LoadBalancerSettings;
   /**
    * Target group. Its deregistration delay comes from `timing`.
-   * @default - see ServiceTargetGroupProps; `name` is `name`
+   * @default - see ServiceTargetGroupProps; `name`: the value of `name`
    */
   readonly targetGroup?: TargetGroupSettings;
   /**
    * ECS service, task and container. Its stop timeout and drain settings come from `timing`.
-   * @default - see WebSocketFargateServiceProps; `allowedOrigins` is ['https://<domainName>']
+   * @default - see WebSocketFargateServiceProps; `allowedOrigins`: `['https://<domainName>']`
    */
   readonly service?: ServiceSettings;
   /**

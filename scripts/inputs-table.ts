@@ -62,8 +62,34 @@ function defaultCell(text: string, expanded: boolean): string {
   return expanded && text.startsWith('- see ') ? 'see its fields' : text.slice(2);
 }
 
-function rowsOf(checker: ts.TypeChecker, type: ts.Type, prefix: string, depth: number): Row[] {
+/**
+ * The defaults a settings object sets for its fields in place of the inner construct's:
+ * `@default - see XProps; \`field\`: what it is here; ...` gives `field` -> `what it is here`.
+ */
+export function fieldDefaults(defaultText: string): Map<string, string> {
+  const overrides = new Map<string, string>();
+  if (!defaultText.startsWith('- see ')) return overrides;
+  for (const part of defaultText.split(';').slice(1)) {
+    const m = /^\s*`(\w+)`:\s*(.+?)\s*$/.exec(part);
+    if (!m?.[1] || !m[2])
+      throw new Error(`inputs-table: "${part.trim()}" in "@default ${defaultText}": expected \`field\`: value`);
+    overrides.set(m[1], m[2]);
+  }
+  return overrides;
+}
+
+function rowsOf(
+  checker: ts.TypeChecker,
+  type: ts.Type,
+  prefix: string,
+  depth: number,
+  overrides: ReadonlyMap<string, string> = new Map(),
+): Row[] {
   const props = [...checker.getPropertiesOfType(type)].sort((a, b) => a.name.localeCompare(b.name));
+  for (const field of overrides.keys()) {
+    if (!props.some((p) => p.name === field))
+      throw new Error(`inputs-table: the @default of ${prefix.slice(0, -1)} sets \`${field}\`, which it does not have`);
+  }
   return props.flatMap((symbol) => {
     const declaration = symbol.valueDeclaration ?? symbol.declarations?.[0];
     if (declaration === undefined) return [];
@@ -75,10 +101,11 @@ function rowsOf(checker: ts.TypeChecker, type: ts.Type, prefix: string, depth: n
       name: prefix + symbol.name,
       description: oneLine(ts.displayPartsToString(symbol.getDocumentationComment(checker))),
       type: expand ? code('object') : typeText(checker, propType),
-      default: defaultCell(defaultText, expand),
+      default: overrides.get(symbol.name) ?? defaultCell(defaultText, expand),
       required: !(symbol.flags & ts.SymbolFlags.Optional),
     };
-    return [row, ...(expand ? rowsOf(checker, propType, `${row.name}.`, depth + 1) : [])];
+    const children = expand ? rowsOf(checker, propType, `${row.name}.`, depth + 1, fieldDefaults(defaultText)) : [];
+    return [row, ...children];
   });
 }
 

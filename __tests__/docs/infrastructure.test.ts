@@ -7,7 +7,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENVIRONMENTS, STATE_BUCKET } from '../../config/environments';
 import { STATE_BOOTSTRAP_STACK, synthesize } from '../../main';
-import { INPUTS_END, INPUTS_START, renderInputsTable, withInputsTable } from '../../scripts/inputs-table';
+import {
+  fieldDefaults,
+  INPUTS_END,
+  INPUTS_START,
+  renderInputsTable,
+  withInputsTable,
+} from '../../scripts/inputs-table';
 import { allDocs, readDoc, section } from './markdown';
 
 const DOC = 'docs/infrastructure.md';
@@ -28,6 +34,27 @@ describe(`${DOC}: inputs table`, () => {
       expect.arrayContaining(['timing.idleTimeoutSeconds', 'network.natGateways', 'imageTag', 'scaling.maxCount']),
     );
     expect(table).toMatch(/^\| `timing\.idleTimeoutSeconds` \| ALB idle timeout .* \| `number` \| `120` \| no \|$/m);
+  });
+
+  test("a field's default is the one the composite applies, where it sets one (@default - see X; `f`: ...)", () => {
+    const defaultOf = (name: string) =>
+      new RegExp(`^\\| \`${name.replace('.', '\\.')}\` \\|.*\\| ([^|]+) \\| no \\|$`, 'm').exec(table)?.[1];
+    expect(defaultOf('loadBalancer.name')).toBe('the value of `name`');
+    expect(defaultOf('targetGroup.name')).toBe('the value of `name`');
+    expect(defaultOf('registry.repositoryName')).toBe('the value of `name`');
+    expect(defaultOf('service.allowedOrigins')).toBe("`['https://<domainName>']`");
+    // The inner construct's own default where the composite sets none.
+    expect(defaultOf('registry.keepLastImages')).toMatch(/^`\d+`$/);
+    expect(fieldDefaults('- see XProps; `a`: the value of `name`; `b`: `2`')).toEqual(
+      new Map([
+        ['a', 'the value of `name`'],
+        ['b', '`2`'],
+      ]),
+    );
+    expect(fieldDefaults('- a DNS-validated certificate is created').size).toBe(0);
+    expect(() => fieldDefaults('- see XProps; name is name')).toThrow(
+      'inputs-table: "name is name" in "@default - see XProps; name is name": expected `field`: value',
+    );
   });
 
   test('the markers are in the doc, once each', () => {
