@@ -1,8 +1,9 @@
 /**
- * The manual holds together: docs/README.md links every page under docs/, and every relative link in
- * README.md and docs/*.md leads to a file that exists (and, with a `#fragment` into Markdown, to a heading
- * that exists there).
+ * The manual holds together: docs/README.md links every page under docs/, every relative link in README.md
+ * and docs/*.md leads to a file that exists (and, with a `#fragment` into Markdown, to a heading that exists
+ * there), and every path of the repository written as inline code names a file or folder of it.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { allDocs, readDoc, ROOT } from './markdown';
@@ -92,4 +93,42 @@ test('the link scanner finds links and headings (a scanner that finds none would
       .flatMap((f) => linkTargets(readDoc(f)))
       .filter((t) => !isExternal(t)).length,
   ).toBeGreaterThan(10);
+});
+
+/** The top folders of the repository: a path written in inline code that starts with one is checked. */
+const TOP_FOLDERS = fs
+  .readdirSync(ROOT, { withFileTypes: true })
+  .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+  .map((e) => e.name);
+
+/** Repository paths in inline code (`testkit/wait.ts`, `e2e/page/`), without a `:line` or `#anchor`. */
+export function codePaths(markdown: string, folders: readonly string[]): string[] {
+  const text = markdown.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, '');
+  return [...text.matchAll(/`([^`\s]+)`/g)]
+    .map((m) => (m[1] as string).replace(/[:#].*$/, ''))
+    .filter((p) => folders.some((f) => p.startsWith(`${f}/`)) && !/[*<>{}$]/.test(p));
+}
+
+test('every repository path in inline code names a tracked file or folder, or an output git ignores', () => {
+  const tracked = execFileSync('git', ['ls-files'], { cwd: ROOT, encoding: 'utf8' }).split('\n');
+  const known = new Set(tracked.flatMap((f) => f.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  const missing = allDocs().flatMap((file) =>
+    codePaths(readDoc(file), TOP_FOLDERS)
+      .filter((p) => !known.has(p.replace(/\/$/, '')))
+      .map((p) => ({ file, path: p })),
+  );
+  // Outputs (service/dist, e2e/artifacts/, bench/tmp/...) are not tracked: git must ignore them.
+  const notIgnored = missing.filter(({ path: p }) => {
+    try {
+      execFileSync('git', ['check-ignore', '--quiet', '--no-index', p], { cwd: ROOT });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  expect(notIgnored.map(({ file, path: p }) => `${file}: ${p}`)).toEqual([]);
+  expect(TOP_FOLDERS).toEqual(expect.arrayContaining(['__tests__', 'testkit', 'service', 'constructs']));
+  expect(
+    codePaths('`testkit/wait.ts:12` and `a/b` and `e2e/*.ts`\n```\n`docs/x.md`\n```\n', ['testkit', 'docs', 'e2e']),
+  ).toEqual(['testkit/wait.ts']);
 });
