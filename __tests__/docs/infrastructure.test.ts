@@ -94,6 +94,20 @@ describe(`${DOC}: deploy steps and outputs`, () => {
     for (const name of outputs) expect(section(doc, 'Outputs')).toContain(`\`${name}\``);
   });
 
+  test('every resource address the docs show (`aws_lb.Service_LoadBalancer_D381012F`) is in a default stack', () => {
+    const stacks = fs.readdirSync(path.join(outdir, 'stacks')).map(stack);
+    const exists = (type: string, id: string) => stacks.some((s) => s.resource?.[type]?.[id] !== undefined);
+    const shown = allDocs().flatMap((file) =>
+      [...readDoc(file).matchAll(/\b(aws_[a-z0-9_]+)\.([A-Za-z0-9_]+_[0-9A-F]{8})\b/g)].map((m) => ({
+        file,
+        type: m[1] as string,
+        id: m[2] as string,
+      })),
+    );
+    expect(shown.length).toBeGreaterThan(2);
+    expect(shown.filter((a) => !exists(a.type, a.id)).map((a) => `${a.file}: ${a.type}.${a.id}`)).toEqual([]);
+  });
+
   test('the outputs table is the only one: other docs link to it instead of keeping their own', () => {
     const withTable = allDocs().filter((f) => f !== DOC && /^\| output \|/im.test(readDoc(f)));
     expect(withTable).toEqual([]);

@@ -196,6 +196,10 @@ terraformDescribe()('plan review summary on real plans', () => {
     expect(exitCode([s], false)).toBe(EXIT.destructive);
     expect(exitCode([s], true)).toBe(EXIT.changes);
     expect(renderMarkdown(s)).toMatch(/CAUTION[\s\S]*aws_lb_target_group\.Targets/);
+    // Terraform's symbols: +/- creates the replacement first, -/+ deletes first.
+    expect(renderMarkdown(s)).toContain('- `+/-` `aws_lb_target_group.Targets` **replace** (create-before-destroy)');
+    const deleteFirst = { ...s, resources: [{ ...first, order: 'delete-first' as const }] };
+    expect(renderMarkdown(deleteFirst)).toContain('- `-/+` `aws_lb_target_group.Targets` **replace** (delete-first)');
   });
 
   test('destroy: the ECR repository flagged, exit code 3 unless allowed', () => {

@@ -312,6 +312,7 @@ export function exitCode(summaries: readonly PlanSummary[], allowDestroy: boolea
   return summaries.some((s) => s.resources.length > 0) ? EXIT.changes : EXIT.noChanges;
 }
 
+/** Terraform's plan symbols: a replacement is `+/-` when the new object is created first, else `-/+`. */
 const SYMBOL: Readonly<Record<Action, string>> = {
   create: '+',
   update: '~',
@@ -320,6 +321,8 @@ const SYMBOL: Readonly<Record<Action, string>> = {
   read: '<=',
   'no-op': ' ',
 };
+const symbolOf = (r: ResourceSummary): string =>
+  r.action === 'replace' && r.order === 'create-before-destroy' ? '+/-' : SYMBOL[r.action];
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -345,7 +348,7 @@ export function renderMarkdown(summary: PlanSummary): string {
     if (r.action === 'create') continue;
     const flag = r.stateful !== undefined ? ' ⚠️ stateful' : '';
     const order = r.order ? ` (${r.order})` : '';
-    lines.push(`- \`${SYMBOL[r.action]}\` \`${r.address}\` **${r.action}**${order}${flag}`);
+    lines.push(`- \`${symbolOf(r)}\` \`${r.address}\` **${r.action}**${order}${flag}`);
     for (const a of r.attributes) {
       const forces = a.forcesReplacement ? ' **forces replacement**' : '';
       lines.push(`  - \`${a.name}\`: \`${cell(a.before)}\` → \`${cell(a.after)}\`${forces}`);
