@@ -151,6 +151,13 @@ function collectReferences(expr: unknown, out: Set<string>): void {
 
 /** Reads `terraform show -json <planfile>`: planned values, with references from the configuration. */
 export function modelFromPlan(doc: unknown, file: string): TfModel {
+  if (isObject(doc) && !isObject(doc.planned_values) && Array.isArray(doc.resource_changes)) {
+    throw new Error(
+      `${file}: a plan with resource changes only, as \`terraform test\` reports one (\`npm run plan -- --offline\` ` +
+        'writes such a plan.json): the policy needs the planned values and the configuration of ' +
+        '"terraform show -json <planfile>"',
+    );
+  }
   if (!isObject(doc) || !isObject(doc.planned_values)) {
     throw new Error(`${file}: not a plan (expected the output of "terraform show -json <planfile>")`);
   }
