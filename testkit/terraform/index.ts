@@ -7,3 +7,4 @@ export * from './synth';
 export * from './day-one-state';
 export * from './graph-assertions';
 export * from './module-graphs';
+export * from './data-as-locals';

@@ -2,8 +2,9 @@
  * `npm run policy -- [stack...] [--plan <plan.json> --stack <env>] [--no-synth] [--json <file>] [--sarif <file>]`
  *
  * Synthesizes the default app, checks every stack (or the ones named) and prints a table. With --plan, checks
- * that plan JSON instead (`terraform show -json <planfile>`) with the waivers of --stack. Exit code 0 when
- * every failure is waived, 1 when one is not, 2 on bad input (unknown stack, invalid waiver, unreadable file).
+ * that plan JSON instead (`terraform show -json <planfile>`) with the waivers of --stack, whose synthesized
+ * stack gives the plan's resources their construct paths. Exit code 0 when every failure is waived, 1 when one
+ * is not, 2 on bad input (unknown stack, invalid waiver, unreadable file).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -55,7 +56,9 @@ function main(): number {
   try {
     const args = parseArgs(process.argv.slice(2));
     if (args.plan !== undefined) {
-      reports = [checkPlan(args.plan, args.planStack as string)];
+      // The stack the plan was made from gives its resources their construct paths (waivers name those).
+      const [synthesized] = loadStacks({ synth: args.synth, only: [args.planStack as string] });
+      reports = [checkPlan(args.plan, args.planStack as string, synthesized)];
     } else {
       const result = checkStacks(loadStacks({ synth: args.synth, only: args.stacks }));
       reports = result.reports;

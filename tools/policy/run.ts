@@ -24,9 +24,33 @@ export function checkStacks(stacks: readonly SynthesizedStack[]): { reports: Sta
   return { reports, models };
 }
 
-/** Checks a `terraform show -json` plan of environment `stack`. */
-export function checkPlan(planFile: string, stack: string): StackReport {
+/**
+ * The plan's resources with the construct paths of the synthesized stack they were planned from: a plan
+ * carries no cdktf metadata, and waivers (and the report) name resources by construct path. An instance
+ * (`aws_route53_record.x["a.example.com"]`) takes its resource's path.
+ */
+export function withConstructPaths(plan: TfModel, config: TfModel): TfModel {
+  const pathOf = new Map(config.resources.map((r) => [r.address, r.constructPath]));
+  return {
+    ...plan,
+    resources: plan.resources.map((r) => {
+      const constructPath = r.constructPath ?? pathOf.get(r.address.replace(/\[[^\]]*\]$/, ''));
+      return constructPath === undefined ? r : { ...r, constructPath };
+    }),
+  };
+}
+
+/**
+ * Checks a `terraform show -json` plan of environment `stack`. `synthesized`: the stack it was planned from,
+ * whose construct paths let waivers that name a construct apply to the plan's resources.
+ */
+export function checkPlan(planFile: string, stack: string, synthesized?: SynthesizedStack): StackReport {
   validateWaivers(POLICY_WAIVERS, Object.keys(ENVIRONMENTS));
   const doc: unknown = JSON.parse(fs.readFileSync(planFile, 'utf8'));
-  return evaluateStack(stack, modelFromPlan(doc, planFile), optionsFor(stack));
+  const plan = modelFromPlan(doc, planFile);
+  const model =
+    synthesized === undefined
+      ? plan
+      : withConstructPaths(plan, modelFromConfig(synthesized.doc, synthesized.file, synthesized.text));
+  return evaluateStack(stack, model, optionsFor(stack));
 }
