@@ -1,13 +1,14 @@
 /**
  * The synthesized stacks the policy and hand-off commands read: `cdktf.out/stacks/<stack>/cdk.tf.json`.
  * Synthesizes the default app first (in this process: no second Node start) unless told not to: the same
- * stacks as `npm run synth`, the `state-bootstrap` stack included. Only the stacks of one synthesis are read:
- * another app synthesized into the same folder (examples/basic writes `stacks/chat`) leaves its stack there.
+ * stacks as `npm run synth`, the `state-bootstrap` stack included. Only the default app's stacks are read
+ * unless others are named: another app synthesized into the same folder (examples/basic writes
+ * `stacks/chat`, and its own manifest.json) leaves its stack there.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ENVIRONMENTS, STATE_BUCKET } from '../config/environments';
-import { synthesize } from '../main';
+import { STATE_BOOTSTRAP_STACK, synthesize } from '../main';
 
 export interface SynthesizedStack {
   readonly name: string;
@@ -17,23 +18,14 @@ export interface SynthesizedStack {
   readonly doc: unknown;
 }
 
-/**
- * The stacks of the last synthesis into `outdir`, as its `manifest.json` lists them (cdktf writes one per
- * synthesis); without a manifest, every stack directory.
- */
-function lastSynthesized(outdir: string): string[] {
-  const manifest = path.join(outdir, 'manifest.json');
-  if (fs.existsSync(manifest)) {
-    const stacks = (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { stacks?: Record<string, unknown> }).stacks;
-    return Object.keys(stacks ?? {}).sort();
-  }
-  const stacksDir = path.join(outdir, 'stacks');
-  return fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir).sort() : [];
+/** The stacks of the default app, as `npm run synth` writes them. */
+export function defaultStackNames(): string[] {
+  return [STATE_BOOTSTRAP_STACK, ...Object.keys(ENVIRONMENTS)].sort();
 }
 
 /**
- * Returns the stacks of `outdir` (all those of its last synthesis, or those named), synthesizing the default
- * app into it first unless `synth` is false. Throws naming the stack when one is missing.
+ * Returns the stacks of `outdir` (the default app's, or those named), synthesizing the default app into it
+ * first unless `synth` is false. Throws naming the stack when one is missing.
  */
 export function loadStacks(
   options: { outdir?: string; synth?: boolean; only?: readonly string[] } = {},
@@ -41,14 +33,15 @@ export function loadStacks(
   const outdir = options.outdir ?? 'cdktf.out';
   const stacksDir = path.join(outdir, 'stacks');
   const available =
-    options.synth !== false ? synthesize(ENVIRONMENTS, outdir, STATE_BUCKET).sort() : lastSynthesized(outdir);
+    options.synth !== false ? synthesize(ENVIRONMENTS, outdir, STATE_BUCKET).sort() : defaultStackNames();
   const names = options.only !== undefined && options.only.length > 0 ? [...options.only] : available;
-  if (names.length === 0) throw new Error(`no stacks in ${stacksDir}: run without --no-synth to synthesize them`);
+  const hint =
+    options.synth === false
+      ? 'synthesize it first (`npm run synth`), or run without --no-synth'
+      : `the app's stacks: ${available.join(', ')}`;
   return names.map((name) => {
     const file = path.join(stacksDir, name, 'cdk.tf.json');
-    if (!fs.existsSync(file)) {
-      throw new Error(`stack '${name}' not found: no ${file} (stacks: ${available.join(', ') || 'none'})`);
-    }
+    if (!fs.existsSync(file)) throw new Error(`stack '${name}' not found: no ${file} (${hint})`);
     const text = fs.readFileSync(file, 'utf8');
     return {
       name,

@@ -1,49 +1,56 @@
 /**
- * The stacks the policy and hand-off commands read (tools/stacks.ts): those of one synthesis, not every
- * folder of cdktf.out, where another app (examples/basic writes `stacks/chat`) may have left its own.
+ * The stacks the policy and hand-off commands read (tools/stacks.ts): the default app's, not every folder of
+ * cdktf.out, where another app (examples/basic writes `stacks/chat` and its own manifest.json) may have left
+ * its own, even when that app was synthesized last.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ENVIRONMENTS } from '../../../config/environments';
 import { STATE_BOOTSTRAP_STACK } from '../../../main';
-import { loadStacks } from '../../../tools/stacks';
+import { defaultStackNames, loadStacks } from '../../../tools/stacks';
 
 describe('loadStacks', () => {
   let outdir: string;
-  const defaults = [...Object.keys(ENVIRONMENTS), STATE_BOOTSTRAP_STACK].sort();
   const names = (stacks: readonly { name: string }[]) => stacks.map((s) => s.name);
 
-  beforeAll(() => {
-    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'load-stacks-'));
-    // Another app's stack, synthesized into the same folder earlier.
+  /** Another app's synthesis into the same folder: its stack and a manifest that lists only it. */
+  const otherAppSynthesized = () => {
     fs.mkdirSync(path.join(outdir, 'stacks', 'chat'), { recursive: true });
     fs.writeFileSync(path.join(outdir, 'stacks', 'chat', 'cdk.tf.json'), '{"resource":{}}\n');
+    fs.writeFileSync(path.join(outdir, 'manifest.json'), '{"version":"0.21.0","stacks":{"chat":{}}}\n');
+  };
+
+  beforeEach(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'load-stacks-'));
   });
-  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+  afterEach(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test("the default app's stacks: the state-bootstrap stack and one per environment", () => {
+    expect(defaultStackNames()).toEqual([STATE_BOOTSTRAP_STACK, ...Object.keys(ENVIRONMENTS)].sort());
+    expect(defaultStackNames().length).toBeGreaterThan(2);
+  });
 
   test("synthesizing reads the default app's stacks only", () => {
-    expect(names(loadStacks({ outdir }))).toEqual(defaults);
+    otherAppSynthesized();
+    expect(names(loadStacks({ outdir }))).toEqual(defaultStackNames());
   });
 
-  test('without synthesis: the stacks of the last one (manifest.json), or a stack named explicitly', () => {
-    expect(names(loadStacks({ outdir, synth: false }))).toEqual(defaults);
+  test("without synthesis: the default app's stacks, also when another app was synthesized last", () => {
+    loadStacks({ outdir });
+    otherAppSynthesized();
+    expect(names(loadStacks({ outdir, synth: false }))).toEqual(defaultStackNames());
     expect(names(loadStacks({ outdir, synth: false, only: ['chat'] }))).toEqual(['chat']);
-    expect(() => loadStacks({ outdir, synth: false, only: ['nope'] })).toThrow(
-      `stack 'nope' not found: no ${path.join(outdir, 'stacks', 'nope', 'cdk.tf.json')} (stacks: ${defaults.join(', ')})`,
-    );
   });
 
-  test('without synthesis and without a manifest: every stack folder', () => {
-    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'load-stacks-bare-'));
-    try {
-      for (const name of ['b', 'a']) {
-        fs.mkdirSync(path.join(bare, 'stacks', name), { recursive: true });
-        fs.writeFileSync(path.join(bare, 'stacks', name, 'cdk.tf.json'), '{}\n');
-      }
-      expect(names(loadStacks({ outdir: bare, synth: false }))).toEqual(['a', 'b']);
-    } finally {
-      fs.rmSync(bare, { recursive: true, force: true });
-    }
+  test('a missing stack is named, with what to do', () => {
+    const missing = (name: string) => path.join(outdir, 'stacks', name, 'cdk.tf.json');
+    expect(() => loadStacks({ outdir, synth: false })).toThrow(
+      `stack '${defaultStackNames()[0]}' not found: no ${missing(defaultStackNames()[0]!)} ` +
+        '(synthesize it first (`npm run synth`), or run without --no-synth)',
+    );
+    expect(() => loadStacks({ outdir, only: ['nope'] })).toThrow(
+      `stack 'nope' not found: no ${missing('nope')} (the app's stacks: ${defaultStackNames().join(', ')})`,
+    );
   });
 });
