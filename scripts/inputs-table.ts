@@ -69,10 +69,15 @@ function defaultCell(text: string, expanded: boolean): string {
 export function fieldDefaults(defaultText: string): Map<string, string> {
   const overrides = new Map<string, string>();
   if (!defaultText.startsWith('- see ')) return overrides;
-  for (const part of defaultText.split(';').slice(1)) {
-    const m = /^\s*`(\w+)`:\s*(.+?)\s*$/.exec(part);
+  // A `;` starts an entry only before `field`: (a `;` in the prose or in a value stays where it is).
+  const [prose = '', ...entries] = defaultText.split(/;\s*(?=`\w+`:)/);
+  const stray = /;\s*`\w+`/.exec(prose);
+  if (stray) throw new Error(`inputs-table: "${stray[0]}" in "@default ${defaultText}": expected \`field\`: value`);
+  for (const part of entries) {
+    const m = /^`(\w+)`:\s*(.*?)\s*;?\s*$/.exec(part);
     if (!m?.[1] || !m[2])
       throw new Error(`inputs-table: "${part.trim()}" in "@default ${defaultText}": expected \`field\`: value`);
+    if (overrides.has(m[1])) throw new Error(`inputs-table: "@default ${defaultText}" sets \`${m[1]}\` twice`);
     overrides.set(m[1], m[2]);
   }
   return overrides;

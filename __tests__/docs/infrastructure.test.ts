@@ -52,9 +52,13 @@ describe(`${DOC}: inputs table`, () => {
       ]),
     );
     expect(fieldDefaults('- a DNS-validated certificate is created').size).toBe(0);
-    expect(() => fieldDefaults('- see XProps; name is name')).toThrow(
-      'inputs-table: "name is name" in "@default - see XProps; name is name": expected `field`: value',
+    // A `;` in the prose or in a value is not an entry.
+    expect(fieldDefaults('- see XProps (a; b); `a`: `["x; y"]`;')).toEqual(new Map([['a', '`["x; y"]`']]));
+    expect(() => fieldDefaults('- see XProps; `name` is `name`')).toThrow(
+      'inputs-table: "; `name`" in "@default - see XProps; `name` is `name`": expected `field`: value',
     );
+    expect(() => fieldDefaults('- see XProps; `a`: ')).toThrow('"`a`:" in "@default - see XProps; `a`: "');
+    expect(() => fieldDefaults('- see XProps; `a`: 1; `a`: 2')).toThrow('sets `a` twice');
   });
 
   test('the markers are in the doc, once each', () => {
