@@ -1,6 +1,6 @@
 /**
- * Whether the Terraform tests can run here. Without terraform they fail under CI=true (CI must plan) and are
- * skipped, with the reason printed, elsewhere.
+ * Whether the Terraform tests can run here. Without terraform they fail under CI (CI=true or CI=1: CI must
+ * plan) and are skipped, with the reason printed, elsewhere.
  */
 import { findTerraform, ToolchainUnavailable } from '../../tools/terraform/toolchain';
 import { underCi } from '../ci';
