@@ -36,3 +36,25 @@ export function withTimeout<T>(what: string, promise: Promise<T>, timeoutMs: num
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * `wait` (a waitFor whose check records failures in `failures` instead of throwing, which waitFor would retry
+ * away), failing when any was recorded: with them listed after the wait's own error when it failed too, or
+ * alone when it succeeded.
+ */
+export async function withoutRecordedFailures<T>(
+  what: string,
+  failures: readonly unknown[],
+  wait: Promise<T>,
+): Promise<T> {
+  let value: T;
+  try {
+    value = await wait;
+  } catch (error) {
+    if (failures.length === 0) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`${message}; and ${what}: ${JSON.stringify(failures)}`, { cause: error });
+  }
+  if (failures.length > 0) throw new Error(`${what}: ${JSON.stringify(failures)}`);
+  return value;
+}

@@ -4,7 +4,7 @@
  * Real redis-server, two service processes, nginx as the ALB, the recommended graphql-ws client.
  */
 import { socketInstanceId, startStack, MESSAGE_POSTED, type Message, type Stack } from '../../e2e/stack';
-import { waitFor } from '../../testkit/wait';
+import { waitFor, withoutRecordedFailures } from '../../testkit/wait';
 
 describe('scenario 1: cross-instance delivery through the proxy', () => {
   let stack: Stack;
@@ -37,27 +37,30 @@ describe('scenario 1: cross-instance delivery through the proxy', () => {
     // from the proxy's access log (upstream address), as it would be from the ALB's.
     const posted: { id: string; text: string; servedBy: string }[] = [];
     // A POST that fails is recorded, not retried away: waitFor would swallow an assertion thrown in its check.
-    // Asserted in `finally`, so that posts failing until the wait times out show as such.
     const failures: unknown[] = [];
-    const crossed = await waitFor(
-      'a message served by the other instance to arrive',
-      async () => {
-        const text = `hello ${posted.length}`;
-        const res = await stack.post('lobby', text);
-        if (res.errors !== undefined || res.data === undefined) {
-          failures.push(res.errors ?? 'no data');
-          return undefined;
-        }
-        const log = (await stack.proxy.accessLog()).trim().split('\n');
-        const last = [...log].reverse().find((l) => l.includes('"POST /graphql'));
-        const port = Number(/upstream=127\.0\.0\.1:(\d+)/.exec(last ?? '')?.[1]);
-        const servedBy = stack.instances.find((i) => i.port === port)?.instanceId ?? 'unknown';
-        posted.push({ id: res.data.postMessage.id, text, servedBy });
-        return posted.find((p) => p.servedBy === other!.instanceId && received.some((m) => m.id === p.id));
-      },
-      15_000,
-      100,
-    ).finally(() => expect(failures).toEqual([]));
+    const crossed = await withoutRecordedFailures(
+      'failed posts',
+      failures,
+      waitFor(
+        'a message served by the other instance to arrive',
+        async () => {
+          const text = `hello ${posted.length}`;
+          const res = await stack.post('lobby', text);
+          if (res.errors !== undefined || res.data === undefined) {
+            failures.push(res.errors ?? 'no data');
+            return undefined;
+          }
+          const log = (await stack.proxy.accessLog()).trim().split('\n');
+          const last = [...log].reverse().find((l) => l.includes('"POST /graphql'));
+          const port = Number(/upstream=127\.0\.0\.1:(\d+)/.exec(last ?? '')?.[1]);
+          const servedBy = stack.instances.find((i) => i.port === port)?.instanceId ?? 'unknown';
+          posted.push({ id: res.data.postMessage.id, text, servedBy });
+          return posted.find((p) => p.servedBy === other!.instanceId && received.some((m) => m.id === p.id));
+        },
+        15_000,
+        100,
+      ),
+    );
     // The subscriber on this instance got the other instance's event whole.
     expect(received.find((m) => m.id === crossed.id)).toMatchObject({ room: 'lobby', text: crossed.text });
     // Nothing went wrong on the socket meanwhile.

@@ -11,7 +11,7 @@ import type { RecoveryOutcome } from '../../client';
 import { PATHS } from '../../service/src/container-contract';
 import { sendHttp } from '../../e2e/http';
 import { MESSAGE_POSTED, socketInstanceId, startStack, type Message, type Stack } from '../../e2e/stack';
-import { sleep, waitFor } from '../../testkit/wait';
+import { sleep, waitFor, withoutRecordedFailures } from '../../testkit/wait';
 
 const ROOM = 'outage';
 const OUTAGE_MS = 3_000;
@@ -43,9 +43,8 @@ describe('scenario 4: Redis outage', () => {
     }
   };
   /**
-   * Posts inside a waitFor check, recording a failure for the test to assert afterwards (in the wait's
-   * `finally`, so that posts failing until it times out show as such): an expect thrown in the check would be
-   * retried away.
+   * Posts inside a waitFor check, recording a failure for withoutRecordedFailures to report: an expect thrown
+   * in the check would be retried away.
    */
   const postRecording = async (failures: unknown[], room: string, text: string) => {
     const res = await stack.post(room, text);
@@ -118,15 +117,19 @@ describe('scenario 4: Redis outage', () => {
     const counts = received.map((r) => r.length);
     // Both instances report ready: from now on no mutation may fail.
     const failedAfter: unknown[] = [];
-    await waitFor(
-      'delivery to both subscribers after the outage',
-      async () => {
-        await postRecording(failedAfter, ROOM, 'after');
-        return received.every((r, i) => r.slice(counts[i]).some((m) => m.text === 'after'));
-      },
-      10_000,
-      200,
-    ).finally(() => expect(failedAfter).toEqual([]));
+    await withoutRecordedFailures(
+      'failed posts',
+      failedAfter,
+      waitFor(
+        'delivery to both subscribers after the outage',
+        async () => {
+          await postRecording(failedAfter, ROOM, 'after');
+          return received.every((r, i) => r.slice(counts[i]).some((m) => m.text === 'after'));
+        },
+        10_000,
+        200,
+      ),
+    );
 
     // Nothing crashed and the subscribers never had to reconnect: the service resubscribed to Redis itself.
     for (const instance of stack.instances) expect(instance.process.child.exitCode).toBeNull();
@@ -166,15 +169,19 @@ describe('scenario 4: Redis outage', () => {
     }
     // Mid-stream: every client has received events of the current history.
     const failed: unknown[] = [];
-    await waitFor(
-      'all subscribers receiving',
-      async () => {
-        await postRecording(failed, EPOCH_ROOM, 'before');
-        return tracked.every((t) => t.events.length > 0);
-      },
-      10_000,
-      200,
-    ).finally(() => expect(failed).toEqual([]));
+    await withoutRecordedFailures(
+      'failed posts',
+      failed,
+      waitFor(
+        'all subscribers receiving',
+        async () => {
+          await postRecording(failed, EPOCH_ROOM, 'before');
+          return tracked.every((t) => t.events.length > 0);
+        },
+        10_000,
+        200,
+      ),
+    );
     const oldEpoch = tracked[0]!.events.at(-1)!.epoch;
     expect(tracked.every((t) => t.events.at(-1)!.epoch === oldEpoch)).toBe(true);
 
@@ -198,15 +205,19 @@ describe('scenario 4: Redis outage', () => {
 
     // Live delivery goes on, in the new history.
     const counts = tracked.map((t) => t.events.length);
-    await waitFor(
-      'live after the restart',
-      async () => {
-        await postRecording(failed, EPOCH_ROOM, 'after');
-        return tracked.every((t, i) => t.events.slice(counts[i]).some((e) => e.text === 'after'));
-      },
-      10_000,
-      200,
-    ).finally(() => expect(failed).toEqual([]));
+    await withoutRecordedFailures(
+      'failed posts',
+      failed,
+      waitFor(
+        'live after the restart',
+        async () => {
+          await postRecording(failed, EPOCH_ROOM, 'after');
+          return tracked.every((t, i) => t.events.slice(counts[i]).some((e) => e.text === 'after'));
+        },
+        10_000,
+        200,
+      ),
+    );
     const newEpochs = new Set(tracked.flatMap((t, i) => t.events.slice(counts[i]).map((e) => e.epoch)));
     expect(newEpochs.size).toBe(1);
     expect(newEpochs.has(oldEpoch)).toBe(false);
