@@ -18,7 +18,8 @@ import {
 } from '../../testkit/terraform';
 import { terraformDescribe } from '../../testkit/terraform/gate';
 import { type StackReport } from '../../tools/policy/evaluate';
-import { checkPlan, checkStacks } from '../../tools/policy/run';
+import { modelFromConfig, modelFromPlan } from '../../tools/policy/model';
+import { checkPlan, checkStacks, withConstructPaths } from '../../tools/policy/run';
 import { loadStacks, type SynthesizedStack } from '../../tools/stacks';
 
 const STACK = 'staging';
@@ -59,7 +60,8 @@ terraformDescribe()('policy on a plan', () => {
     expect(fromPlan.results.filter((r) => r.evaluation.status === 'fail' && !r.waiver)).toEqual([]);
     expect(fromPlan.failures).toBe(0);
     expect(fromPlan.unusedWaivers).toEqual(fromConfig.unusedWaivers);
-    const waived = (r: StackReport) => r.results.filter((x) => x.waiver).map((x) => x.rule.id);
+    const waived = (r: StackReport) =>
+      r.results.filter((x) => x.waiver).map((x) => `${x.rule.id} ${x.evaluation.address} ${x.constructPath}`);
     expect(waived(fromPlan).sort()).toEqual(waived(fromConfig).sort());
   });
 
@@ -73,6 +75,22 @@ terraformDescribe()('policy on a plan', () => {
     // are unknown.
     const decided = [...plan.values()].filter((s) => s !== 'unknown').length;
     expect(decided).toBeGreaterThan(plan.size / 2);
+  });
+
+  test("each of the plan's resources gets its construct path from the JSON; an instance, its resource's", () => {
+    const config = modelFromConfig(synthesized.doc, synthesized.file, synthesized.text);
+    const plan = withConstructPaths(modelFromPlan(JSON.parse(fs.readFileSync(planFile, 'utf8')), planFile), config);
+    const pathOf = new Map(config.resources.map((r) => [r.address, r.constructPath]));
+    const keyed = plan.resources.filter((r) => /\]$/.test(r.address));
+    expect(keyed.length).toBeGreaterThan(0);
+    const wrong = plan.resources
+      .map((r) => ({
+        address: r.address,
+        path: r.constructPath,
+        expected: pathOf.get(r.address.replace(/\[[^\]]*\]$/, '')),
+      }))
+      .filter((r) => r.expected === undefined || r.path !== r.expected);
+    expect(wrong).toEqual([]);
   });
 
   test('a waiver that names a construct path needs the synthesized stack: the plan alone has no paths', () => {
