@@ -71,8 +71,12 @@ export function fieldDefaults(defaultText: string): Map<string, string> {
   if (!defaultText.startsWith('- see ')) return overrides;
   // A `;` starts an entry only before `field`: (a `;` in the prose or in a value stays where it is).
   const [prose = '', ...entries] = defaultText.split(/;\s*(?=`\w+`:)/);
-  const stray = /;\s*`\w+`/.exec(prose);
-  if (stray) throw new Error(`inputs-table: "${stray[0]}" in "@default ${defaultText}": expected \`field\`: value`);
+  for (const part of [prose, ...entries]) {
+    // A backticked field after `;` without its colon, or an entry run into the value before it.
+    const stray = /;\s*`\w+`|\s`\w+`:/.exec(part === prose ? part : part.replace(/^`\w+`:/, ''));
+    if (stray)
+      throw new Error(`inputs-table: "${stray[0].trim()}" in "@default ${defaultText}": expected \`field\`: value`);
+  }
   for (const part of entries) {
     const m = /^`(\w+)`:\s*(.*?)\s*;?\s*$/.exec(part);
     if (!m?.[1] || !m[2])

@@ -59,6 +59,9 @@ describe(`${DOC}: inputs table`, () => {
     );
     expect(() => fieldDefaults('- see XProps; `a`: ')).toThrow('"`a`:" in "@default - see XProps; `a`: "');
     expect(() => fieldDefaults('- see XProps; `a`: 1; `a`: 2')).toThrow('sets `a` twice');
+    // A malformed entry after a valid one is not taken into its value.
+    expect(() => fieldDefaults('- see XProps; `a`: 1; `b` is 2')).toThrow('"; `b`" in');
+    expect(() => fieldDefaults('- see XProps; `a`: 1 `b`: 2')).toThrow('"`b`:" in');
   });
 
   test('the markers are in the doc, once each', () => {
