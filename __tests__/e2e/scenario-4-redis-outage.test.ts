@@ -43,12 +43,18 @@ describe('scenario 4: Redis outage', () => {
     }
   };
   /**
-   * Posts inside a waitFor check, recording a failure for withoutRecordedFailures to report: an expect thrown
-   * in the check would be retried away.
+   * Posts `text` to `room` every 200 ms until `delivered()` (at most 10 s). Every post must succeed: a failed
+   * one is recorded and reported with the wait's outcome, as an expect thrown in the check would be retried
+   * away.
    */
-  const postRecording = async (failures: unknown[], room: string, text: string) => {
-    const res = await stack.post(room, text);
-    if (res.errors !== undefined) failures.push({ text, errors: res.errors });
+  const postUntil = (what: string, room: string, text: string, delivered: () => boolean) => {
+    const failures: unknown[] = [];
+    const check = async () => {
+      const res = await stack.post(room, text);
+      if (res.errors !== undefined) failures.push({ text, errors: res.errors });
+      return delivered();
+    };
+    return withoutRecordedFailures('failed posts', failures, waitFor(what, check, 10_000, 200));
   };
 
   it('survives, reports not-ready, fails mutations clearly, and resumes delivery', async () => {
@@ -116,19 +122,8 @@ describe('scenario 4: Redis outage', () => {
     }
     const counts = received.map((r) => r.length);
     // Both instances report ready: from now on no mutation may fail.
-    const failedAfter: unknown[] = [];
-    await withoutRecordedFailures(
-      'failed posts',
-      failedAfter,
-      waitFor(
-        'delivery to both subscribers after the outage',
-        async () => {
-          await postRecording(failedAfter, ROOM, 'after');
-          return received.every((r, i) => r.slice(counts[i]).some((m) => m.text === 'after'));
-        },
-        10_000,
-        200,
-      ),
+    await postUntil('delivery to both subscribers after the outage', ROOM, 'after', () =>
+      received.every((r, i) => r.slice(counts[i]).some((m) => m.text === 'after')),
     );
 
     // Nothing crashed and the subscribers never had to reconnect: the service resubscribed to Redis itself.
@@ -168,20 +163,7 @@ describe('scenario 4: Redis outage', () => {
       );
     }
     // Mid-stream: every client has received events of the current history.
-    const failed: unknown[] = [];
-    await withoutRecordedFailures(
-      'failed posts',
-      failed,
-      waitFor(
-        'all subscribers receiving',
-        async () => {
-          await postRecording(failed, EPOCH_ROOM, 'before');
-          return tracked.every((t) => t.events.length > 0);
-        },
-        10_000,
-        200,
-      ),
-    );
+    await postUntil('all subscribers receiving', EPOCH_ROOM, 'before', () => tracked.every((t) => t.events.length > 0));
     const oldEpoch = tracked[0]!.events.at(-1)!.epoch;
     expect(tracked.every((t) => t.events.at(-1)!.epoch === oldEpoch)).toBe(true);
 
@@ -205,18 +187,8 @@ describe('scenario 4: Redis outage', () => {
 
     // Live delivery goes on, in the new history.
     const counts = tracked.map((t) => t.events.length);
-    await withoutRecordedFailures(
-      'failed posts',
-      failed,
-      waitFor(
-        'live after the restart',
-        async () => {
-          await postRecording(failed, EPOCH_ROOM, 'after');
-          return tracked.every((t, i) => t.events.slice(counts[i]).some((e) => e.text === 'after'));
-        },
-        10_000,
-        200,
-      ),
+    await postUntil('live after the restart', EPOCH_ROOM, 'after', () =>
+      tracked.every((t, i) => t.events.slice(counts[i]).some((e) => e.text === 'after')),
     );
     const newEpochs = new Set(tracked.flatMap((t, i) => t.events.slice(counts[i]).map((e) => e.epoch)));
     expect(newEpochs.size).toBe(1);
