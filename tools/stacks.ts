@@ -32,13 +32,12 @@ export function loadStacks(
 ): SynthesizedStack[] {
   const outdir = options.outdir ?? 'cdktf.out';
   const stacksDir = path.join(outdir, 'stacks');
-  const available =
-    options.synth !== false ? synthesize(ENVIRONMENTS, outdir, STATE_BUCKET).sort() : defaultStackNames();
-  const names = options.only !== undefined && options.only.length > 0 ? [...options.only] : available;
+  if (options.synth !== false) synthesize(ENVIRONMENTS, outdir, STATE_BUCKET);
+  const names = options.only !== undefined && options.only.length > 0 ? [...options.only] : defaultStackNames();
   const hint =
     options.synth === false
       ? 'synthesize it first (`npm run synth`), or run without --no-synth'
-      : `the app's stacks: ${available.join(', ')}`;
+      : `the app's stacks: ${defaultStackNames().join(', ')}`;
   return names.map((name) => {
     const file = path.join(stacksDir, name, 'cdk.tf.json');
     if (!fs.existsSync(file)) throw new Error(`stack '${name}' not found: no ${file} (${hint})`);
