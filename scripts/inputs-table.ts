@@ -69,18 +69,19 @@ function defaultCell(text: string, expanded: boolean): string {
 export function fieldDefaults(defaultText: string): Map<string, string> {
   const overrides = new Map<string, string>();
   if (!defaultText.startsWith('- see ')) return overrides;
+  const malformed = (fragment: string) =>
+    new Error(`inputs-table: "${fragment.trim()}" in "@default ${defaultText}": expected \`field\`: value`);
+  // A backticked field after `;` without its colon, or an entry run into the text before it.
+  const stray = (text: string) => /;\s*`\w+`|\s`\w+`:/.exec(text)?.[0];
   // A `;` starts an entry only before `field`: (a `;` in the prose or in a value stays where it is).
   const [prose = '', ...entries] = defaultText.split(/;\s*(?=`\w+`:)/);
-  for (const part of [prose, ...entries]) {
-    // A backticked field after `;` without its colon, or an entry run into the value before it.
-    const stray = /;\s*`\w+`|\s`\w+`:/.exec(part === prose ? part : part.replace(/^`\w+`:/, ''));
-    if (stray)
-      throw new Error(`inputs-table: "${stray[0].trim()}" in "@default ${defaultText}": expected \`field\`: value`);
-  }
-  for (const part of entries) {
-    const m = /^`(\w+)`:\s*(.*?)\s*;?\s*$/.exec(part);
-    if (!m?.[1] || !m[2])
-      throw new Error(`inputs-table: "${part.trim()}" in "@default ${defaultText}": expected \`field\`: value`);
+  const inProse = stray(prose);
+  if (inProse !== undefined) throw malformed(inProse);
+  for (const entry of entries) {
+    const m = /^`(\w+)`:\s*(.*?)\s*;?\s*$/.exec(entry);
+    if (!m?.[1] || !m[2]) throw malformed(entry);
+    const inValue = stray(m[2]);
+    if (inValue !== undefined) throw malformed(inValue);
     if (overrides.has(m[1])) throw new Error(`inputs-table: "@default ${defaultText}" sets \`${m[1]}\` twice`);
     overrides.set(m[1], m[2]);
   }
