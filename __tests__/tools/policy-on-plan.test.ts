@@ -58,7 +58,6 @@ terraformDescribe()('policy on a plan', () => {
   test('the staging plan passes, with the waivers its synthesized JSON uses', () => {
     expect(fromPlan.source).toBe('plan');
     expect(fromPlan.results.filter((r) => r.evaluation.status === 'fail' && !r.waiver)).toEqual([]);
-    expect(fromPlan.failures).toBe(0);
     expect(fromPlan.unusedWaivers).toEqual(fromConfig.unusedWaivers);
     const waived = (r: StackReport) =>
       r.results.filter((x) => x.waiver).map((x) => `${x.rule.id} ${x.evaluation.address} ${x.constructPath}`);
